@@ -1,0 +1,93 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/change_event.h"
+#include "core/result.h"
+#include "core/schema.h"
+
+namespace tributary::core {
+
+/// Debezium's placeholder for a column value the connector does not have (unchanged TOAST
+/// in PostgreSQL, `unavailable.value.placeholder`). Decoded as Value::Unavailable().
+inline constexpr std::string_view kDebeziumUnavailablePlaceholder =
+    "__debezium_unavailable_value";
+
+/// How Debezium JSON is written. Mirrors the Kafka Connect JsonConverter and Debezium
+/// connector options of the same names.
+struct DebeziumEncodeOptions {
+  /// JsonConverter `schemas.enable`: wrap as {"schema": ..., "payload": ...}.
+  /// Default: false.
+  bool schemas_enable = false;
+  /// Debezium `decimal.handling.mode`: fixed-scale decimals as Connect Decimal (base64
+  /// bytes, the default "precise") or as plain strings ("string"). Variable-scale
+  /// decimals follow the same choice. Default: precise.
+  enum class DecimalHandling : uint8_t { kPrecise, kString };
+  DecimalHandling decimal_handling = DecimalHandling::kPrecise;
+};
+
+/// How Debezium JSON is read.
+struct DebeziumDecodeOptions {
+  /// The connector to assume when `source.connector` is missing. Default: none (missing
+  /// connector is an error).
+  std::optional<Connector> default_connector;
+};
+
+/// One decoded Kafka record: a change event, or a tombstone (null value) with its key.
+struct DebeziumRecord {
+  /// nullopt for a tombstone.
+  std::optional<ChangeEvent> event;
+  /// The key's column values in key order, when a key was given and is not null.
+  std::optional<Row> key;
+  /// The key's columns (names and types, from its schema when present). Set with `key`.
+  std::shared_ptr<const TableSchema> key_schema;
+};
+
+/// Encodes the Kafka record value of `event` as Debezium JSON, following the Debezium
+/// PostgreSQL / MySQL connector docs ("Data change events", "Data type mappings"): the
+/// envelope {before, after, source, transaction, op, ts_ms, ts_us, ts_ns} (plus `message`
+/// for op "m"), the current (3.x) source block field set of `event.source.connector`, and
+/// with schemas_enable the Connect schema generated from `event.schema` (see
+/// ConnectSchemaFor in internal/debezium_connect.h for the type mapping).
+/// Errors: kInvalidArgument when a row does not match the schema (naming table and column)
+/// or a value cannot be represented (e.g. NaN decimal in a fixed-scale column).
+Result<std::string> EncodeDebeziumValue(const ChangeEvent& event,
+                                        const DebeziumEncodeOptions& options = {});
+
+/// Encodes the Kafka record key: a struct of the primary-key columns (Debezium
+/// "<prefix>.<schema>.<table>.Key"), from `after` or, for deletes, `before`.
+/// nullopt when the table has no primary key (Debezium sends a null key) or for op t/m.
+Result<std::optional<std::string>> EncodeDebeziumKey(
+    const ChangeEvent& event, const DebeziumEncodeOptions& options = {});
+
+/// True when Debezium follows this event with a tombstone (a record with the same key and
+/// a null value): deletes, with the default `tombstones.on.delete=true`.
+bool NeedsTombstone(const ChangeEvent& event);
+
+/// Decodes a Debezium record value, with or without the JsonConverter schema wrapper
+/// (detected: an object with exactly "schema" and "payload"). With a schema, Connect types
+/// and semantic names (io.debezium.time.*, Decimal, VariableScaleDecimal, Json, Uuid,
+/// Enum, Bits, arrays) type the values and the TableSchema; without one, values are typed
+/// from JSON: integers as int64, other numbers as double, strings, booleans, arrays, and
+/// objects as JSON text. Columns holding only nulls are typed as string. The table's
+/// primary key is unknown from a value alone (use DecodeDebeziumRecord with the key).
+/// `position` of the result is the PostgresPosition / MysqlPosition read from the source
+/// block (a Kafka consumer replaces it with the record's KafkaPosition).
+/// Errors: kInvalidArgument naming the JSON field (e.g. "payload.source.lsn") for
+/// malformed JSON, missing required fields, or values that do not match their schema;
+/// kInvalidArgument for a null / empty value (a tombstone: use DecodeDebeziumRecord).
+Result<ChangeEvent> DecodeDebeziumValue(std::string_view json,
+                                        const DebeziumDecodeOptions& options = {});
+
+/// Decodes a whole Kafka record: `key` and `value` are the raw JSON texts, nullopt for a
+/// null key / null value. A null (or "null") value is a tombstone. When a key is given,
+/// the event's schema gets its primary key from the key's fields.
+Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
+                                            std::optional<std::string_view> value,
+                                            const DebeziumDecodeOptions& options = {});
+
+}  // namespace tributary::core
