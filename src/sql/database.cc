@@ -2,9 +2,11 @@
 
 #include <duckdb.h>
 
+#include <cstdlib>
 #include <utility>
 
 #include "core/check.h"
+#include "sql/internal/cells.h"
 
 namespace tributary::sql {
 
@@ -29,10 +31,23 @@ struct Connection::Impl {
 
 struct QueryResult::Impl {
   duckdb_result result{};
+  bool result_live = true;
   std::vector<std::string> names;
   std::vector<ColumnType> types;
+  std::vector<std::string> type_names;
+  std::vector<std::vector<internal::Cell>> columns;  // [column][row]
   size_t rows = 0;
-  ~Impl() { duckdb_destroy_result(&result); }
+  int64_t rows_changed = 0;
+  ~Impl() {
+    if (result_live) {
+      duckdb_destroy_result(&result);
+    }
+  }
+  const internal::Cell& cell(size_t column, size_t row) const {
+    TRIB_CHECK(column < columns.size() && row < rows, "cell ({}, {}) out of range", column,
+               row);
+    return columns[column][row];
+  }
 };
 
 struct PreparedStatement::Impl {
@@ -180,26 +195,101 @@ Error ResultError(duckdb_result* result, std::string_view sql) {
   return Error(code, fmt::format("{} (in SQL: {})", text, Abbrev(sql)));
 }
 
-Result<QueryResult::Impl*> Materialize(std::unique_ptr<QueryResult::Impl>& impl) {
-  duckdb_result* r = &impl->result;
-  size_t columns = duckdb_column_count(r);
-  impl->names.reserve(columns);
-  for (size_t i = 0; i < columns; ++i) {
-    const char* name = duckdb_column_name(r, i);
-    impl->names.emplace_back(name != nullptr ? name : "");
-    impl->types.push_back(MapType(duckdb_column_type(r, i)));
+std::string LogicalTypeName(duckdb_logical_type type) {
+  duckdb_type id = duckdb_get_type_id(type);
+  auto child_name = [](duckdb_logical_type child) {
+    std::string out = LogicalTypeName(child);
+    duckdb_destroy_logical_type(&child);
+    return out;
+  };
+  switch (id) {
+    case DUCKDB_TYPE_DECIMAL:
+      return fmt::format("DECIMAL({},{})", duckdb_decimal_width(type),
+                         duckdb_decimal_scale(type));
+    case DUCKDB_TYPE_LIST:
+      return child_name(duckdb_list_type_child_type(type)) + "[]";
+    case DUCKDB_TYPE_ARRAY:
+      return fmt::format("{}[{}]", child_name(duckdb_array_type_child_type(type)),
+                         duckdb_array_type_array_size(type));
+    case DUCKDB_TYPE_MAP:
+      return fmt::format("MAP({}, {})", child_name(duckdb_map_type_key_type(type)),
+                         child_name(duckdb_map_type_value_type(type)));
+    case DUCKDB_TYPE_STRUCT: {
+      std::string out = "STRUCT(";
+      idx_t count = duckdb_struct_type_child_count(type);
+      for (idx_t i = 0; i < count; ++i) {
+        char* name = duckdb_struct_type_child_name(type, i);
+        out += (i > 0 ? ", " : "") + QuoteIdentifier(name != nullptr ? name : "") + " " +
+               child_name(duckdb_struct_type_child_type(type, i));
+        duckdb_free(name);
+      }
+      return out + ")";
+    }
+    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT: return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER: return "INTEGER";
+    case DUCKDB_TYPE_BIGINT: return "BIGINT";
+    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
+    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
+    case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
+    case DUCKDB_TYPE_FLOAT: return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
+    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
+    case DUCKDB_TYPE_BLOB: return "BLOB";
+    case DUCKDB_TYPE_DATE: return "DATE";
+    case DUCKDB_TYPE_TIME: return "TIME";
+    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
+    case DUCKDB_TYPE_UUID: return "UUID";
+    case DUCKDB_TYPE_ENUM: return "ENUM";
+    case DUCKDB_TYPE_SQLNULL: return "NULL";
+    default: return "OTHER";
   }
-  impl->rows = duckdb_row_count(r);
-  return impl.get();
 }
 
-std::string TakeDuckString(char* text) {
-  if (text == nullptr) {
-    return "";
+// Reads every chunk of the result into cells and frees the DuckDB result.
+Status Materialize(QueryResult::Impl& impl) {
+  duckdb_result* r = &impl.result;
+  size_t column_count = duckdb_column_count(r);
+  impl.rows_changed = static_cast<int64_t>(duckdb_rows_changed(r));
+  for (size_t i = 0; i < column_count; ++i) {
+    const char* name = duckdb_column_name(r, i);
+    impl.names.emplace_back(name != nullptr ? name : "");
+    impl.types.push_back(MapType(duckdb_column_type(r, i)));
+    duckdb_logical_type type = duckdb_column_logical_type(r, i);
+    impl.type_names.push_back(LogicalTypeName(type));
+    duckdb_destroy_logical_type(&type);
   }
-  std::string out(text);
-  duckdb_free(text);
-  return out;
+  impl.columns.resize(column_count);
+  while (true) {
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(impl.result);
+    if (chunk == nullptr) {
+      break;
+    }
+    idx_t size = duckdb_data_chunk_get_size(chunk);
+    for (size_t c = 0; c < column_count; ++c) {
+      duckdb_vector vector = duckdb_data_chunk_get_vector(chunk, c);
+      duckdb_logical_type type = duckdb_vector_get_column_type(vector);
+      auto& column = impl.columns[c];
+      for (idx_t row = 0; row < size; ++row) {
+        column.push_back(internal::ReadCell(vector, type, row));
+      }
+      duckdb_destroy_logical_type(&type);
+    }
+    impl.rows += size;
+    duckdb_destroy_data_chunk(&chunk);
+  }
+  duckdb_destroy_result(r);
+  impl.result_live = false;
+  return OkStatus();
 }
 
 }  // namespace
@@ -267,7 +357,7 @@ Result<QueryResult> Connection::Query(std::string_view sql) {
   if (duckdb_query(impl_->conn, text.c_str(), &impl->result) != DuckDBSuccess) {
     return ResultError(&impl->result, sql);
   }
-  TRIB_RETURN_IF_ERROR(Materialize(impl));
+  TRIB_RETURN_IF_ERROR(Materialize(*impl));
   return QueryResult(std::move(impl));
 }
 
@@ -317,9 +407,7 @@ QueryResult::~QueryResult() = default;
 
 size_t QueryResult::column_count() const { return impl_->names.size(); }
 size_t QueryResult::row_count() const { return impl_->rows; }
-int64_t QueryResult::rows_changed() const {
-  return static_cast<int64_t>(duckdb_rows_changed(&impl_->result));
-}
+int64_t QueryResult::rows_changed() const { return impl_->rows_changed; }
 
 const std::string& QueryResult::column_name(size_t column) const {
   TRIB_CHECK(column < impl_->names.size(), "column index {} out of range", column);
@@ -333,99 +421,94 @@ ColumnType QueryResult::column_type(size_t column) const {
 
 std::string QueryResult::column_type_name(size_t column) const {
   TRIB_CHECK(column < impl_->types.size(), "column index {} out of range", column);
-  duckdb_logical_type type = duckdb_column_logical_type(&impl_->result, column);
-  std::string out;
-  // duckdb_logical_type has no to-string in the C API; build it for the common cases.
-  duckdb_type id = duckdb_get_type_id(type);
-  if (id == DUCKDB_TYPE_DECIMAL) {
-    out = fmt::format("DECIMAL({},{})", duckdb_decimal_width(type), duckdb_decimal_scale(type));
-  } else {
-    switch (impl_->types[column]) {
-      case ColumnType::kBoolean: out = "BOOLEAN"; break;
-      case ColumnType::kTinyInt: out = "TINYINT"; break;
-      case ColumnType::kSmallInt: out = "SMALLINT"; break;
-      case ColumnType::kInteger: out = "INTEGER"; break;
-      case ColumnType::kBigInt: out = "BIGINT"; break;
-      case ColumnType::kHugeInt: out = "HUGEINT"; break;
-      case ColumnType::kFloat: out = "FLOAT"; break;
-      case ColumnType::kDouble: out = "DOUBLE"; break;
-      case ColumnType::kVarchar: out = "VARCHAR"; break;
-      case ColumnType::kBlob: out = "BLOB"; break;
-      case ColumnType::kDate: out = "DATE"; break;
-      case ColumnType::kTime: out = "TIME"; break;
-      case ColumnType::kTimestamp: out = "TIMESTAMP"; break;
-      case ColumnType::kTimestampTz: out = "TIMESTAMP WITH TIME ZONE"; break;
-      case ColumnType::kList: out = "LIST"; break;
-      case ColumnType::kStruct: out = "STRUCT"; break;
-      case ColumnType::kMap: out = "MAP"; break;
-      default: out = "OTHER"; break;
-    }
-  }
-  duckdb_destroy_logical_type(&type);
-  return out;
+  return impl_->type_names[column];
 }
 
 bool QueryResult::IsNull(size_t column, size_t row) const {
-  TRIB_CHECK(column < impl_->names.size() && row < impl_->rows, "cell ({}, {}) out of range",
-             column, row);
-  return duckdb_value_is_null(&impl_->result, column, row);
+  return impl_->cell(column, row).kind == internal::Cell::Kind::kNull;
 }
 
 bool QueryResult::GetBool(size_t column, size_t row) const {
-  TRIB_CHECK(column < impl_->names.size() && row < impl_->rows, "cell ({}, {}) out of range",
-             column, row);
-  return duckdb_value_boolean(&impl_->result, column, row);
+  const internal::Cell& cell = impl_->cell(column, row);
+  switch (cell.kind) {
+    case internal::Cell::Kind::kBool:
+    case internal::Cell::Kind::kInt:
+      return cell.i != 0;
+    case internal::Cell::Kind::kUInt:
+      return cell.u != 0;
+    case internal::Cell::Kind::kDouble:
+      return cell.d != 0;
+    case internal::Cell::Kind::kText:
+      return cell.s == "true" || cell.s == "1";
+    default:
+      return false;
+  }
 }
 
 int64_t QueryResult::GetInt64(size_t column, size_t row) const {
-  TRIB_CHECK(column < impl_->names.size() && row < impl_->rows, "cell ({}, {}) out of range",
-             column, row);
-  return duckdb_value_int64(&impl_->result, column, row);
+  const internal::Cell& cell = impl_->cell(column, row);
+  switch (cell.kind) {
+    case internal::Cell::Kind::kBool:
+    case internal::Cell::Kind::kInt:
+      return cell.i;
+    case internal::Cell::Kind::kUInt:
+      return static_cast<int64_t>(cell.u);
+    case internal::Cell::Kind::kDouble:
+      return static_cast<int64_t>(cell.d);
+    case internal::Cell::Kind::kText:
+      return std::strtoll(cell.s.c_str(), nullptr, 10);
+    default:
+      return 0;
+  }
 }
 
 uint64_t QueryResult::GetUInt64(size_t column, size_t row) const {
-  TRIB_CHECK(column < impl_->names.size() && row < impl_->rows, "cell ({}, {}) out of range",
-             column, row);
-  return duckdb_value_uint64(&impl_->result, column, row);
+  const internal::Cell& cell = impl_->cell(column, row);
+  switch (cell.kind) {
+    case internal::Cell::Kind::kUInt:
+      return cell.u;
+    case internal::Cell::Kind::kText:
+      return std::strtoull(cell.s.c_str(), nullptr, 10);
+    default:
+      return static_cast<uint64_t>(GetInt64(column, row));
+  }
 }
 
 double QueryResult::GetDouble(size_t column, size_t row) const {
-  TRIB_CHECK(column < impl_->names.size() && row < impl_->rows, "cell ({}, {}) out of range",
-             column, row);
-  return duckdb_value_double(&impl_->result, column, row);
+  const internal::Cell& cell = impl_->cell(column, row);
+  switch (cell.kind) {
+    case internal::Cell::Kind::kBool:
+    case internal::Cell::Kind::kInt:
+      return static_cast<double>(cell.i);
+    case internal::Cell::Kind::kUInt:
+      return static_cast<double>(cell.u);
+    case internal::Cell::Kind::kDouble:
+      return cell.d;
+    case internal::Cell::Kind::kText:
+      return std::strtod(cell.s.c_str(), nullptr);
+    default:
+      return 0;
+  }
 }
 
 std::string QueryResult::GetString(size_t column, size_t row) const {
-  if (IsNull(column, row)) {
-    return "";
-  }
-  if (impl_->types[column] == ColumnType::kVarchar) {
-    duckdb_string s = duckdb_value_string(&impl_->result, column, row);
-    std::string out(s.data != nullptr ? s.data : "", s.size);
-    duckdb_free(s.data);
-    return out;
-  }
-  return TakeDuckString(duckdb_value_varchar(&impl_->result, column, row));
+  return internal::CellText(impl_->cell(column, row));
 }
 
 std::optional<std::string> QueryResult::GetOptionalString(size_t column, size_t row) const {
-  if (IsNull(column, row)) {
+  const internal::Cell& cell = impl_->cell(column, row);
+  if (cell.kind == internal::Cell::Kind::kNull) {
     return std::nullopt;
   }
-  return GetString(column, row);
+  return internal::CellText(cell);
 }
 
 std::string QueryResult::GetBlob(size_t column, size_t row) const {
-  if (IsNull(column, row)) {
-    return "";
+  const internal::Cell& cell = impl_->cell(column, row);
+  if (cell.kind == internal::Cell::Kind::kBlob) {
+    return cell.s;
   }
-  if (impl_->types[column] != ColumnType::kBlob) {
-    return GetString(column, row);
-  }
-  duckdb_blob blob = duckdb_value_blob(&impl_->result, column, row);
-  std::string out(static_cast<const char*>(blob.data), blob.size);
-  duckdb_free(blob.data);
-  return out;
+  return internal::CellText(cell);
 }
 
 std::optional<size_t> QueryResult::ColumnIndex(std::string_view name) const {
@@ -481,7 +564,7 @@ Result<QueryResult> PreparedStatement::Execute() {
   if (duckdb_execute_prepared(impl_->stmt, &impl->result) != DuckDBSuccess) {
     return ResultError(&impl->result, impl_->sql);
   }
-  TRIB_RETURN_IF_ERROR(Materialize(impl));
+  TRIB_RETURN_IF_ERROR(Materialize(*impl));
   return QueryResult(std::move(impl));
 }
 
