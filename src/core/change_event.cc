@@ -230,4 +230,23 @@ std::ostream& operator<<(std::ostream& out, const ChangeEvent& event) {
   return out << event.ToString();
 }
 
+void FillSourceFromPosition(ChangeEvent& event) {
+  if (const PostgresPosition* pg = event.position.postgres()) {
+    event.source.connector = Connector::kPostgres;
+    event.source.lsn = static_cast<int64_t>(pg->event_lsn != 0 ? pg->event_lsn : pg->commit_lsn);
+    if (pg->txid != 0) {
+      event.source.txid = static_cast<int64_t>(pg->txid);
+    }
+  } else if (const MysqlPosition* my = event.position.mysql()) {
+    event.source.connector = Connector::kMysql;
+    event.source.file = my->file;
+    event.source.pos = static_cast<int64_t>(my->pos);
+    event.source.row = static_cast<int32_t>(my->row);
+    event.source.server_id = static_cast<int64_t>(my->server_id);
+    if (!my->gtid.empty()) {
+      event.source.gtid = my->gtid;
+    }
+  }
+}
+
 }  // namespace tributary::core

@@ -72,10 +72,12 @@ struct LogicalMessage {
   bool operator==(const LogicalMessage&) const = default;
 };
 
-/// The Debezium `source` block fields that are not already elsewhere in ChangeEvent.
-/// Optional fields are null in the JSON when unset. For positional fields (lsn, txId,
-/// file, pos, row, server_id, gtid) that are unset here, the encoder uses
-/// ChangeEvent::position when it is a PostgresPosition / MysqlPosition.
+/// The Debezium `source` block fields that are not already elsewhere in ChangeEvent
+/// (table names are in ChangeEvent::table, ts_* in commit_time_us, snapshot in
+/// ChangeEvent::snapshot). Optional fields are written as null when unset; `origin` and
+/// `origin_lsn` are left out when unset. The encoder writes exactly these fields: captures
+/// fill the positional ones (lsn, txId, file, pos, row, server_id, gtid) from their
+/// position with FillSourceFromPosition().
 struct SourceInfo {
   Connector connector = Connector::kPostgres;
   /// Connector version, e.g. "3.0.1.Final" (Debezium) or tributary's own version.
@@ -157,5 +159,11 @@ struct ChangeEvent {
 };
 
 std::ostream& operator<<(std::ostream& out, const ChangeEvent& event);
+
+/// Sets the positional source fields from `event.position`: for a PostgresPosition
+/// `lsn` = event_lsn (or commit_lsn when event_lsn is 0) and `txId` = txid (when non-zero);
+/// for a MysqlPosition `file`, `pos`, `row`, `server_id` and `gtid` (when non-empty).
+/// Sets `source.connector` accordingly. Other kinds leave the event unchanged.
+void FillSourceFromPosition(ChangeEvent& event);
 
 }  // namespace tributary::core

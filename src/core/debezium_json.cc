@@ -1,0 +1,847 @@
+#include "core/debezium_json.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/internal/base64.h"
+#include "core/internal/debezium_connect.h"
+
+// Debezium JSON change events, as described in the Debezium reference documentation:
+//  - "Debezium connector for PostgreSQL" > "Data change events" (key, value envelope,
+//    create/update/delete/truncate/message events, the `source` block fields) and
+//    "Data type mappings";
+//  - "Debezium connector for MySQL" > "Data change events" and "Data type mappings";
+//  - "Transaction metadata" (the `transaction` block: id, total_order,
+//    data_collection_order);
+//  - Kafka Connect JsonConverter with schemas.enable=true ({"schema", "payload"}).
+// Debezium 2.6 (DBZ-7107) added ts_us/ts_ns to the envelope and the source block and made
+// the Envelope schema version 2; this encoder writes that current (3.x) field set.
+namespace tributary::core {
+namespace {
+
+using internal::OrderedJson;
+
+constexpr std::string_view kSnapshotAllowed =
+    "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
+
+Error FieldError(const std::string& path, std::string_view what) {
+  return MakeError(ErrorCode::kInvalidArgument, "field '{}': {}", path, what);
+}
+
+std::string Join(const std::string& prefix, std::string_view key) {
+  return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if (a % b != 0 && ((a < 0) != (b < 0))) {
+    --q;
+  }
+  return q;
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+OrderedJson Field(std::string_view type, bool optional, std::string_view name) {
+  return OrderedJson{{"type", type}, {"optional", optional}, {"field", name}};
+}
+
+OrderedJson SourceSchema(Connector connector, bool with_origin) {
+  OrderedJson fields = OrderedJson::array();
+  fields.push_back(Field("string", false, "version"));
+  fields.push_back(Field("string", false, "connector"));
+  fields.push_back(Field("string", false, "name"));
+  fields.push_back(Field("int64", false, "ts_ms"));
+  fields.push_back(OrderedJson{{"type", "string"},
+                               {"optional", true},
+                               {"name", "io.debezium.data.Enum"},
+                               {"version", 1},
+                               {"parameters", {{"allowed", kSnapshotAllowed}}},
+                               {"default", "false"},
+                               {"field", "snapshot"}});
+  fields.push_back(Field("string", false, "db"));
+  fields.push_back(Field("string", true, "sequence"));
+  fields.push_back(Field("int64", true, "ts_us"));
+  fields.push_back(Field("int64", true, "ts_ns"));
+  if (connector == Connector::kPostgres) {
+    fields.push_back(Field("string", false, "schema"));
+    fields.push_back(Field("string", false, "table"));
+    fields.push_back(Field("int64", true, "txId"));
+    fields.push_back(Field("int64", true, "lsn"));
+    fields.push_back(Field("int64", true, "xmin"));
+    if (with_origin) {
+      fields.push_back(Field("string", true, "origin"));
+      fields.push_back(Field("int64", true, "origin_lsn"));
+    }
+  } else {
+    fields.push_back(Field("string", true, "table"));
+    fields.push_back(Field("int64", false, "server_id"));
+    fields.push_back(Field("string", true, "gtid"));
+    fields.push_back(Field("string", false, "file"));
+    fields.push_back(Field("int64", false, "pos"));
+    fields.push_back(Field("int32", false, "row"));
+    fields.push_back(Field("int64", true, "thread"));
+    fields.push_back(Field("string", true, "query"));
+  }
+  return OrderedJson{{"type", "struct"},
+                     {"fields", std::move(fields)},
+                     {"optional", false},
+                     {"name", connector == Connector::kPostgres
+                                  ? "io.debezium.connector.postgresql.Source"
+                                  : "io.debezium.connector.mysql.Source"},
+                     {"field", "source"}};
+}
+
+OrderedJson TransactionSchema() {
+  OrderedJson fields = OrderedJson::array({Field("string", false, "id"),
+                                           Field("int64", false, "total_order"),
+                                           Field("int64", false, "data_collection_order")});
+  return OrderedJson{{"type", "struct"}, {"fields", std::move(fields)},
+                     {"optional", true},  {"name", "event.block"},
+                     {"version", 1},      {"field", "transaction"}};
+}
+
+template <typename T>
+OrderedJson OrNull(const std::optional<T>& value) {
+  return value ? OrderedJson(*value) : OrderedJson(nullptr);
+}
+
+OrderedJson SourceJson(const ChangeEvent& event) {
+  const SourceInfo& source = event.source;
+  OrderedJson out = OrderedJson::object();
+  out["version"] = source.version;
+  out["connector"] = ConnectorName(source.connector);
+  out["name"] = source.name;
+  out["ts_ms"] = FloorDiv(event.commit_time_us, 1000);
+  out["snapshot"] = SnapshotMarkerName(event.snapshot);
+  out["db"] = event.table.database;
+  out["sequence"] = OrNull(source.sequence);
+  out["ts_us"] = event.commit_time_us;
+  out["ts_ns"] = event.commit_time_us * 1000;
+  if (source.connector == Connector::kPostgres) {
+    out["schema"] = event.table.schema;
+    out["table"] = event.table.table;
+    out["txId"] = OrNull(source.txid);
+    out["lsn"] = OrNull(source.lsn);
+    out["xmin"] = OrNull(source.xmin);
+    if (source.origin || source.origin_lsn) {
+      out["origin"] = OrNull(source.origin);
+      out["origin_lsn"] = OrNull(source.origin_lsn);
+    }
+  } else {
+    out["table"] = event.table.table.empty() ? OrderedJson(nullptr)
+                                             : OrderedJson(event.table.table);
+    out["server_id"] = OrNull(source.server_id);
+    out["gtid"] = OrNull(source.gtid);
+    out["file"] = OrNull(source.file);
+    out["pos"] = OrNull(source.pos);
+    out["row"] = OrNull(source.row);
+    out["thread"] = OrNull(source.thread);
+    out["query"] = OrNull(source.query);
+  }
+  return out;
+}
+
+Result<OrderedJson> RowStructSchema(const TableSchema& schema, const std::string& name,
+                                    const std::vector<Column>& columns, bool optional,
+                                    std::string_view field,
+                                    const DebeziumEncodeOptions& options) {
+  OrderedJson fields = OrderedJson::array();
+  for (const Column& column : columns) {
+    Result<OrderedJson> field_schema = internal::ConnectFieldSchema(column, options);
+    if (!field_schema.ok()) {
+      return std::move(field_schema).WithContext(
+          fmt::format("encoding the schema of table {}", schema.id.ToString()));
+    }
+    fields.push_back(std::move(*field_schema));
+  }
+  OrderedJson out{{"type", "struct"}, {"fields", std::move(fields)}, {"optional", optional},
+                  {"name", name}};
+  if (!field.empty()) {
+    out["field"] = field;
+  }
+  return out;
+}
+
+Result<OrderedJson> RowJson(const TableSchema& schema, const std::optional<Row>& row,
+                            std::string_view which, const DebeziumEncodeOptions& options) {
+  if (!row) {
+    return OrderedJson(nullptr);
+  }
+  if (row->size() != schema.columns.size()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "table {}: the {} row has {} values but the table has {} columns",
+                     schema.id.ToString(), which, row->size(), schema.columns.size());
+  }
+  OrderedJson out = OrderedJson::object();
+  for (size_t idx = 0; idx < row->size(); ++idx) {
+    const Column& column = schema.columns[idx];
+    Result<OrderedJson> value = internal::EncodeConnectValue(
+        (*row)[idx], column.type, options, fmt::format("{}.{}", which, column.name));
+    if (!value.ok()) {
+      return std::move(value).WithContext(
+          fmt::format("encoding table {}", schema.id.ToString()));
+    }
+    out[column.name] = std::move(*value);
+  }
+  return out;
+}
+
+Result<OrderedJson> EncodeValueJson(const ChangeEvent& event,
+                                    const DebeziumEncodeOptions& options) {
+  bool row_event = event.op != Op::kTruncate && event.op != Op::kMessage;
+  if (row_event && !event.schema) {
+    return MakeError(ErrorCode::kInvalidArgument, "{} event for table {} has no schema",
+                     OpName(event.op), event.table.ToString());
+  }
+  std::string topic = event.Topic();
+  OrderedJson payload = OrderedJson::object();
+  if (event.op != Op::kMessage) {
+    if (event.schema) {
+      TRIB_ASSIGN_OR_RETURN(payload["before"],
+                            RowJson(*event.schema, event.before, "before", options));
+      TRIB_ASSIGN_OR_RETURN(payload["after"],
+                            RowJson(*event.schema, event.after, "after", options));
+    } else {
+      payload["before"] = nullptr;
+      payload["after"] = nullptr;
+    }
+  }
+  payload["source"] = SourceJson(event);
+  if (event.op == Op::kMessage) {
+    if (!event.message) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "message event (op m) from {} has no message", event.source.name);
+    }
+    payload["message"] = OrderedJson{{"prefix", event.message->prefix},
+                                     {"content", internal::Base64Encode(event.message->content)}};
+  }
+  if (event.transaction) {
+    payload["transaction"] =
+        OrderedJson{{"id", event.transaction->id},
+                    {"total_order", event.transaction->total_order},
+                    {"data_collection_order", event.transaction->data_collection_order}};
+  } else {
+    payload["transaction"] = nullptr;
+  }
+  payload["op"] = std::string(1, OpCode(event.op));
+  payload["ts_ms"] = FloorDiv(event.processing_time_ns, 1'000'000);
+  payload["ts_us"] = FloorDiv(event.processing_time_ns, 1'000);
+  payload["ts_ns"] = event.processing_time_ns;
+  if (!options.schemas_enable) {
+    return payload;
+  }
+
+  OrderedJson fields = OrderedJson::array();
+  if (event.op != Op::kMessage) {
+    TableSchema empty;
+    const TableSchema& schema = event.schema ? *event.schema : empty;
+    for (std::string_view which : {"before", "after"}) {
+      TRIB_ASSIGN_OR_RETURN(OrderedJson row_schema,
+                            RowStructSchema(schema, topic + ".Value", schema.columns, true,
+                                            which, options));
+      fields.push_back(std::move(row_schema));
+    }
+  }
+  fields.push_back(SourceSchema(event.source.connector,
+                                event.source.origin || event.source.origin_lsn));
+  if (event.op == Op::kMessage) {
+    fields.push_back(OrderedJson{
+        {"type", "struct"},
+        {"fields", OrderedJson::array({Field("string", false, "prefix"),
+                                       Field("bytes", true, "content")})},
+        {"optional", false},
+        {"name", "io.debezium.connector.postgresql.Message"},
+        {"field", "message"}});
+  }
+  fields.push_back(TransactionSchema());
+  fields.push_back(Field("string", false, "op"));
+  fields.push_back(Field("int64", true, "ts_ms"));
+  fields.push_back(Field("int64", true, "ts_us"));
+  fields.push_back(Field("int64", true, "ts_ns"));
+  OrderedJson schema{{"type", "struct"},
+                     {"fields", std::move(fields)},
+                     {"optional", false},
+                     {"name", event.op == Op::kMessage
+                                  ? "io.debezium.connector.postgresql.MessageValue"
+                                  : topic + ".Envelope"},
+                     {"version", 2}};
+  return OrderedJson{{"schema", std::move(schema)}, {"payload", std::move(payload)}};
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+
+Result<OrderedJson> ParseJson(std::string_view text, std::string_view what) {
+  try {
+    return OrderedJson::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument, "the {} is not valid JSON: {}", what,
+                     e.what());
+  }
+}
+
+// {"schema": ..., "payload": ...} as written by JsonConverter with schemas.enable=true.
+bool IsSchemaWrapped(const OrderedJson& json) {
+  return json.is_object() && json.size() == 2 && json.contains("schema") &&
+         json.contains("payload");
+}
+
+const OrderedJson* Find(const OrderedJson& object, std::string_view key) {
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+Result<std::optional<int64_t>> OptInt64(const OrderedJson& object, std::string_view key,
+                                        const std::string& path) {
+  const OrderedJson* value = Find(object, key);
+  if (value == nullptr || value->is_null()) {
+    return std::optional<int64_t>();
+  }
+  if (value->is_number_integer() && !value->is_number_unsigned()) {
+    return std::optional<int64_t>(value->get<int64_t>());
+  }
+  if (value->is_number_unsigned() &&
+      value->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return std::optional<int64_t>(static_cast<int64_t>(value->get<uint64_t>()));
+  }
+  return FieldError(Join(path, key), fmt::format("expected an int64, got {} {}",
+                                                 internal::JsonTypeName(*value), value->dump()));
+}
+
+Result<std::optional<std::string>> OptString(const OrderedJson& object, std::string_view key,
+                                             const std::string& path) {
+  const OrderedJson* value = Find(object, key);
+  if (value == nullptr || value->is_null()) {
+    return std::optional<std::string>();
+  }
+  if (!value->is_string()) {
+    return FieldError(Join(path, key), fmt::format("expected a string, got {} {}",
+                                                   internal::JsonTypeName(*value),
+                                                   value->dump()));
+  }
+  return std::optional<std::string>(value->get<std::string>());
+}
+
+Result<std::string> RequiredString(const OrderedJson& object, std::string_view key,
+                                   const std::string& path) {
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> value, OptString(object, key, path));
+  if (!value) {
+    return FieldError(Join(path, key), "missing");
+  }
+  return std::move(*value);
+}
+
+// Reads the source block into `event` (source, table, snapshot, commit time, position).
+Status DecodeSource(const OrderedJson& source, const std::string& path,
+                    const DebeziumDecodeOptions& options, ChangeEvent& event) {
+  if (!source.is_object()) {
+    return FieldError(path, fmt::format("expected an object, got {}",
+                                        internal::JsonTypeName(source)));
+  }
+  SourceInfo& info = event.source;
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> connector,
+                        OptString(source, "connector", path));
+  if (connector) {
+    Result<Connector> parsed = ParseConnectorName(*connector);
+    if (!parsed.ok()) {
+      return FieldError(Join(path, "connector"), parsed.status().message());
+    }
+    info.connector = *parsed;
+  } else if (options.default_connector) {
+    info.connector = *options.default_connector;
+  } else {
+    return FieldError(Join(path, "connector"), "missing");
+  }
+  TRIB_ASSIGN_OR_RETURN(info.version, RequiredString(source, "version", path));
+  TRIB_ASSIGN_OR_RETURN(info.name, RequiredString(source, "name", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> db, OptString(source, "db", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> table, OptString(source, "table", path));
+  event.table.database = db.value_or("");
+  event.table.table = table.value_or("");
+  TRIB_ASSIGN_OR_RETURN(info.sequence, OptString(source, "sequence", path));
+
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ms, OptInt64(source, "ts_ms", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_us, OptInt64(source, "ts_us", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ns, OptInt64(source, "ts_ns", path));
+  if (ts_us) {
+    event.commit_time_us = *ts_us;
+  } else if (ts_ns) {
+    event.commit_time_us = FloorDiv(*ts_ns, 1000);
+  } else if (ts_ms) {
+    event.commit_time_us = *ts_ms * 1000;
+  }
+
+  const OrderedJson* snapshot = Find(source, "snapshot");
+  if (snapshot == nullptr || snapshot->is_null()) {
+    event.snapshot = SnapshotMarker::kFalse;
+  } else if (snapshot->is_boolean()) {
+    // Older/illustrative messages use a boolean.
+    event.snapshot = snapshot->get<bool>() ? SnapshotMarker::kTrue : SnapshotMarker::kFalse;
+  } else if (snapshot->is_string()) {
+    Result<SnapshotMarker> marker = ParseSnapshotMarker(snapshot->get<std::string>());
+    if (!marker.ok()) {
+      return FieldError(Join(path, "snapshot"), marker.status().message());
+    }
+    event.snapshot = *marker;
+  } else {
+    return FieldError(Join(path, "snapshot"), "expected a string");
+  }
+
+  if (info.connector == Connector::kPostgres) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> schema, OptString(source, "schema", path));
+    event.table.schema = schema.value_or("");
+    TRIB_ASSIGN_OR_RETURN(info.txid, OptInt64(source, "txId", path));
+    TRIB_ASSIGN_OR_RETURN(info.lsn, OptInt64(source, "lsn", path));
+    TRIB_ASSIGN_OR_RETURN(info.xmin, OptInt64(source, "xmin", path));
+    TRIB_ASSIGN_OR_RETURN(info.origin, OptString(source, "origin", path));
+    TRIB_ASSIGN_OR_RETURN(info.origin_lsn, OptInt64(source, "origin_lsn", path));
+    PostgresPosition position;
+    // Debezium does not carry the commit LSN; the event LSN orders events the same way.
+    position.commit_lsn = static_cast<uint64_t>(info.lsn.value_or(0));
+    position.event_lsn = static_cast<uint64_t>(info.lsn.value_or(0));
+    position.txid = static_cast<uint64_t>(info.txid.value_or(0));
+    event.position = position;
+  } else {
+    TRIB_ASSIGN_OR_RETURN(info.server_id, OptInt64(source, "server_id", path));
+    TRIB_ASSIGN_OR_RETURN(info.gtid, OptString(source, "gtid", path));
+    TRIB_ASSIGN_OR_RETURN(info.file, OptString(source, "file", path));
+    TRIB_ASSIGN_OR_RETURN(info.pos, OptInt64(source, "pos", path));
+    TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> row, OptInt64(source, "row", path));
+    if (row) {
+      if (*row < 0 || *row > std::numeric_limits<int32_t>::max()) {
+        return FieldError(Join(path, "row"), fmt::format("{} is out of range", *row));
+      }
+      info.row = static_cast<int32_t>(*row);
+    }
+    TRIB_ASSIGN_OR_RETURN(info.thread, OptInt64(source, "thread", path));
+    TRIB_ASSIGN_OR_RETURN(info.query, OptString(source, "query", path));
+    if (info.pos && *info.pos < 0) {
+      return FieldError(Join(path, "pos"), fmt::format("{} is negative", *info.pos));
+    }
+    MysqlPosition position;
+    position.file = info.file.value_or("");
+    position.pos = static_cast<uint64_t>(info.pos.value_or(0));
+    position.row = static_cast<uint32_t>(info.row.value_or(0));
+    position.server_id = static_cast<uint32_t>(info.server_id.value_or(0));
+    position.gtid = info.gtid.value_or("");
+    event.position = std::move(position);
+  }
+  return OkStatus();
+}
+
+// Columns from the envelope schema's before/after struct, or nullopt when it has none.
+Result<std::optional<std::vector<Column>>> ColumnsFromEnvelopeSchema(const OrderedJson& schema,
+                                                                     const std::string& path) {
+  const OrderedJson* fields = schema.is_object() ? Find(schema, "fields") : nullptr;
+  if (fields == nullptr || !fields->is_array()) {
+    return FieldError(Join(path, "fields"), "the envelope schema has no fields array");
+  }
+  const OrderedJson* row_schema = nullptr;
+  size_t row_idx = 0;
+  for (size_t idx = 0; idx < fields->size(); ++idx) {
+    const OrderedJson& field = (*fields)[idx];
+    const OrderedJson* name = field.is_object() ? Find(field, "field") : nullptr;
+    if (name == nullptr || !name->is_string()) {
+      continue;
+    }
+    if (*name == "after" || (*name == "before" && row_schema == nullptr)) {
+      row_schema = &field;
+      row_idx = idx;
+    }
+  }
+  if (row_schema == nullptr) {
+    return std::optional<std::vector<Column>>();
+  }
+  std::string row_path = fmt::format("{}.fields[{}]", path, row_idx);
+  const OrderedJson* row_fields = Find(*row_schema, "fields");
+  if (row_fields == nullptr || !row_fields->is_array()) {
+    return FieldError(Join(row_path, "fields"), "the row struct has no fields array");
+  }
+  std::vector<Column> columns;
+  for (size_t idx = 0; idx < row_fields->size(); ++idx) {
+    TRIB_ASSIGN_OR_RETURN(Column column,
+                          internal::ColumnFromConnectField(
+                              (*row_fields)[idx], fmt::format("{}.fields[{}]", row_path, idx)));
+    columns.push_back(std::move(column));
+  }
+  return std::optional<std::vector<Column>>(std::move(columns));
+}
+
+// Columns typed from the JSON values of the given row objects (schemaless).
+Result<std::vector<Column>> InferColumns(const std::vector<const OrderedJson*>& rows,
+                                         const std::vector<std::string>& paths) {
+  std::vector<Column> columns;
+  std::vector<bool> typed;
+  for (size_t row_idx = 0; row_idx < rows.size(); ++row_idx) {
+    for (const auto& [key, value] : rows[row_idx]->items()) {
+      size_t idx = 0;
+      while (idx < columns.size() && columns[idx].name != key) {
+        ++idx;
+      }
+      if (idx == columns.size()) {
+        Column column;
+        column.name = key;
+        column.type = DataType::Of(TypeKind::kString);
+        columns.push_back(std::move(column));
+        typed.push_back(false);
+      }
+      if (value.is_string() &&
+          value.get_ref<const std::string&>() == kDebeziumUnavailablePlaceholder) {
+        continue;
+      }
+      std::optional<DataType> inferred = internal::InferDataType(value);
+      if (!inferred) {
+        continue;
+      }
+      if (!typed[idx]) {
+        columns[idx].type = *inferred;
+        typed[idx] = true;
+        continue;
+      }
+      std::optional<DataType> merged = internal::MergeInferredTypes(columns[idx].type, *inferred);
+      if (!merged) {
+        return FieldError(Join(paths[row_idx], key),
+                          fmt::format("holds a {} where other rows hold {}",
+                                      inferred->ToString(), columns[idx].type.ToString()));
+      }
+      columns[idx].type = *merged;
+    }
+  }
+  for (Column& column : columns) {
+    // An array whose elements were all null: string elements.
+    if (column.type.kind == TypeKind::kArray && column.type.source_type == "?") {
+      column.type.source_type.clear();
+    }
+  }
+  return columns;
+}
+
+Result<std::optional<Row>> DecodeRow(const OrderedJson* json, const TableSchema& schema,
+                                     bool with_schema, const std::string& path) {
+  if (json == nullptr || json->is_null()) {
+    return std::optional<Row>();
+  }
+  if (!json->is_object()) {
+    return FieldError(path, fmt::format("expected an object or null, got {}",
+                                        internal::JsonTypeName(*json)));
+  }
+  for (const auto& [key, value] : json->items()) {
+    if (schema.Find(key) == nullptr) {
+      return FieldError(Join(path, key), "not a column of the row schema");
+    }
+  }
+  Row row;
+  row.reserve(schema.columns.size());
+  for (const Column& column : schema.columns) {
+    const OrderedJson* value = Find(*json, column.name);
+    std::string value_path = Join(path, column.name);
+    if (value == nullptr) {
+      row.push_back(Value::Null());
+      continue;
+    }
+    Result<Value> decoded =
+        with_schema ? internal::DecodeConnectValue(*value, column.type, value_path)
+                    : internal::DecodeSchemalessValue(*value, column.type, value_path);
+    if (!decoded.ok()) {
+      return std::move(decoded).status();
+    }
+    row.push_back(std::move(*decoded));
+  }
+  return std::optional<Row>(std::move(row));
+}
+
+Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
+                                    const DebeziumDecodeOptions& options) {
+  if (root.is_null()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the value is null (a tombstone); use DecodeDebeziumRecord");
+  }
+  const OrderedJson* schema = nullptr;
+  const OrderedJson* payload = &root;
+  std::string prefix;
+  if (IsSchemaWrapped(root)) {
+    schema = &root["schema"];
+    payload = &root["payload"];
+    prefix = "payload";
+    if (payload->is_null()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "the value payload is null (a tombstone); use DecodeDebeziumRecord");
+    }
+  }
+  if (!payload->is_object()) {
+    return FieldError(prefix.empty() ? "value" : prefix,
+                      fmt::format("expected an object, got {}", internal::JsonTypeName(*payload)));
+  }
+
+  ChangeEvent event;
+  TRIB_ASSIGN_OR_RETURN(std::string op_code, RequiredString(*payload, "op", prefix));
+  {
+    Result<Op> op = ParseOpCode(op_code);
+    if (!op.ok()) {
+      return FieldError(Join(prefix, "op"), op.status().message());
+    }
+    event.op = *op;
+  }
+  const OrderedJson* source = Find(*payload, "source");
+  if (source == nullptr || source->is_null()) {
+    return FieldError(Join(prefix, "source"), "missing");
+  }
+  TRIB_RETURN_IF_ERROR(DecodeSource(*source, Join(prefix, "source"), options, event));
+
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ms, OptInt64(*payload, "ts_ms", prefix));
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_us, OptInt64(*payload, "ts_us", prefix));
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ns, OptInt64(*payload, "ts_ns", prefix));
+  if (ts_ns) {
+    event.processing_time_ns = *ts_ns;
+  } else if (ts_us) {
+    event.processing_time_ns = *ts_us * 1000;
+  } else if (ts_ms) {
+    event.processing_time_ns = *ts_ms * 1'000'000;
+  }
+
+  if (const OrderedJson* tx = Find(*payload, "transaction"); tx != nullptr && !tx->is_null()) {
+    std::string tx_path = Join(prefix, "transaction");
+    if (!tx->is_object()) {
+      return FieldError(tx_path, "expected an object or null");
+    }
+    TransactionInfo info;
+    TRIB_ASSIGN_OR_RETURN(info.id, RequiredString(*tx, "id", tx_path));
+    TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> total, OptInt64(*tx, "total_order", tx_path));
+    TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> collection,
+                          OptInt64(*tx, "data_collection_order", tx_path));
+    info.total_order = total.value_or(0);
+    info.data_collection_order = collection.value_or(0);
+    event.transaction = std::move(info);
+    if (event.position.postgres() != nullptr) {
+      // total_order is 1-based; PostgresPosition::event_index is 0-based.
+      PostgresPosition updated = *event.position.postgres();
+      updated.event_index = static_cast<uint64_t>(std::max<int64_t>(total.value_or(1) - 1, 0));
+      event.position = updated;
+    }
+  }
+
+  if (event.op == Op::kMessage) {
+    std::string message_path = Join(prefix, "message");
+    const OrderedJson* message = Find(*payload, "message");
+    if (message == nullptr || !message->is_object()) {
+      return FieldError(message_path, "missing or not an object for op m");
+    }
+    LogicalMessage decoded;
+    TRIB_ASSIGN_OR_RETURN(decoded.prefix, RequiredString(*message, "prefix", message_path));
+    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> content,
+                          OptString(*message, "content", message_path));
+    if (content) {
+      Result<std::vector<uint8_t>> bytes = internal::Base64Decode(*content);
+      if (!bytes.ok()) {
+        return FieldError(Join(message_path, "content"), bytes.status().message());
+      }
+      decoded.content = std::move(*bytes);
+    }
+    // Debezium has no flag for it; non-transactional messages carry no txId.
+    decoded.transactional = event.source.txid.has_value();
+    event.message = std::move(decoded);
+    return event;
+  }
+
+  const OrderedJson* before = Find(*payload, "before");
+  const OrderedJson* after = Find(*payload, "after");
+  auto table_schema = std::make_shared<TableSchema>();
+  table_schema->id = event.table;
+  bool have_columns = false;
+  if (schema != nullptr) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<std::vector<Column>> columns,
+                          ColumnsFromEnvelopeSchema(*schema, "schema"));
+    if (columns) {
+      table_schema->columns = std::move(*columns);
+      have_columns = true;
+    }
+  } else {
+    std::vector<const OrderedJson*> rows;
+    std::vector<std::string> paths;
+    for (auto [row, which] : {std::pair{before, "before"}, std::pair{after, "after"}}) {
+      if (row != nullptr && row->is_object()) {
+        rows.push_back(row);
+        paths.push_back(Join(prefix, which));
+      }
+    }
+    if (!rows.empty()) {
+      TRIB_ASSIGN_OR_RETURN(table_schema->columns, InferColumns(rows, paths));
+      have_columns = true;
+    }
+  }
+  TRIB_ASSIGN_OR_RETURN(event.before, DecodeRow(before, *table_schema, schema != nullptr,
+                                                Join(prefix, "before")));
+  TRIB_ASSIGN_OR_RETURN(event.after, DecodeRow(after, *table_schema, schema != nullptr,
+                                               Join(prefix, "after")));
+  bool needs_before = event.op == Op::kDelete;
+  bool needs_after = event.op == Op::kRead || event.op == Op::kCreate || event.op == Op::kUpdate;
+  if (needs_before && !event.before) {
+    return FieldError(Join(prefix, "before"), "a delete event needs a before row");
+  }
+  if (needs_after && !event.after) {
+    return FieldError(Join(prefix, "after"),
+                      fmt::format("a{} {} event needs an after row",
+                                  event.op == Op::kUpdate ? "n" : "", OpName(event.op)));
+  }
+  if (have_columns) {
+    event.schema = std::move(table_schema);
+  }
+  return event;
+}
+
+// The key's columns and values. `key_schema_json` is null when schemaless.
+Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(const OrderedJson& root) {
+  const OrderedJson* payload = &root;
+  const OrderedJson* schema = nullptr;
+  std::string prefix = "key";
+  if (IsSchemaWrapped(root)) {
+    schema = &root["schema"];
+    payload = &root["payload"];
+    prefix = "key.payload";
+  }
+  if (!payload->is_object()) {
+    return FieldError(prefix, fmt::format("expected an object, got {}",
+                                          internal::JsonTypeName(*payload)));
+  }
+  auto key_schema = std::make_shared<TableSchema>();
+  if (schema != nullptr) {
+    const OrderedJson* fields = schema->is_object() ? Find(*schema, "fields") : nullptr;
+    if (fields == nullptr || !fields->is_array()) {
+      return FieldError("key.schema.fields", "missing or not an array");
+    }
+    for (size_t idx = 0; idx < fields->size(); ++idx) {
+      TRIB_ASSIGN_OR_RETURN(Column column,
+                            internal::ColumnFromConnectField(
+                                (*fields)[idx], fmt::format("key.schema.fields[{}]", idx)));
+      key_schema->columns.push_back(std::move(column));
+    }
+  } else {
+    TRIB_ASSIGN_OR_RETURN(key_schema->columns, InferColumns({payload}, {prefix}));
+  }
+  for (size_t idx = 0; idx < key_schema->columns.size(); ++idx) {
+    key_schema->primary_key.push_back(idx);
+  }
+  key_schema->SyncKeyPositions();
+  TRIB_ASSIGN_OR_RETURN(std::optional<Row> row,
+                        DecodeRow(payload, *key_schema, schema != nullptr, prefix));
+  return std::pair{std::move(key_schema), std::move(*row)};
+}
+
+}  // namespace
+
+Result<std::string> EncodeDebeziumValue(const ChangeEvent& event,
+                                        const DebeziumEncodeOptions& options) {
+  try {
+    TRIB_ASSIGN_OR_RETURN(OrderedJson json, EncodeValueJson(event, options));
+    return json.dump();
+  } catch (const nlohmann::json::exception& e) {
+    // dump() throws on invalid UTF-8 in strings.
+    return MakeError(ErrorCode::kInvalidArgument, "cannot encode the {} event for {} as JSON: {}",
+                     OpName(event.op), event.table.ToString(), e.what());
+  }
+}
+
+Result<std::optional<std::string>> EncodeDebeziumKey(const ChangeEvent& event,
+                                                     const DebeziumEncodeOptions& options) {
+  if (event.op == Op::kTruncate || event.op == Op::kMessage || !event.schema ||
+      event.schema->primary_key.empty()) {
+    return std::optional<std::string>();
+  }
+  TRIB_ASSIGN_OR_RETURN(Row key, event.KeyValues());
+  try {
+    const TableSchema& schema = *event.schema;
+    std::vector<Column> key_columns;
+    OrderedJson payload = OrderedJson::object();
+    for (size_t key_idx = 0; key_idx < schema.primary_key.size(); ++key_idx) {
+      const Column& column = schema.columns[schema.primary_key[key_idx]];
+      key_columns.push_back(column);
+      TRIB_ASSIGN_OR_RETURN(payload[column.name],
+                            internal::EncodeConnectValue(key[key_idx], column.type, options,
+                                                         "key." + column.name));
+    }
+    if (!options.schemas_enable) {
+      return std::optional<std::string>(payload.dump());
+    }
+    TRIB_ASSIGN_OR_RETURN(OrderedJson key_schema,
+                          RowStructSchema(schema, event.Topic() + ".Key", key_columns, false,
+                                          "", options));
+    OrderedJson wrapped{{"schema", std::move(key_schema)}, {"payload", std::move(payload)}};
+    return std::optional<std::string>(wrapped.dump());
+  } catch (const nlohmann::json::exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument, "cannot encode the key for {} as JSON: {}",
+                     event.table.ToString(), e.what());
+  }
+}
+
+bool NeedsTombstone(const ChangeEvent& event) { return event.op == Op::kDelete; }
+
+Result<ChangeEvent> DecodeDebeziumValue(std::string_view json,
+                                        const DebeziumDecodeOptions& options) {
+  if (json.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the value is empty (a tombstone); use DecodeDebeziumRecord");
+  }
+  TRIB_ASSIGN_OR_RETURN(OrderedJson root, ParseJson(json, "Debezium value"));
+  try {
+    return DecodeValueJson(root, options);
+  } catch (const nlohmann::json::exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument, "malformed Debezium value: {}", e.what());
+  }
+}
+
+Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
+                                            std::optional<std::string_view> value,
+                                            const DebeziumDecodeOptions& options) {
+  DebeziumRecord record;
+  std::shared_ptr<TableSchema> key_schema;
+  try {
+    if (key && !key->empty()) {
+      TRIB_ASSIGN_OR_RETURN(OrderedJson key_json, ParseJson(*key, "Debezium key"));
+      if (!key_json.is_null() && !(IsSchemaWrapped(key_json) && key_json["payload"].is_null())) {
+        TRIB_ASSIGN_OR_RETURN(auto decoded, DecodeKeyJson(key_json));
+        key_schema = std::move(decoded.first);
+        record.key = std::move(decoded.second);
+      }
+    }
+    if (value && !value->empty()) {
+      TRIB_ASSIGN_OR_RETURN(OrderedJson value_json, ParseJson(*value, "Debezium value"));
+      bool tombstone = value_json.is_null() ||
+                       (IsSchemaWrapped(value_json) && value_json["payload"].is_null());
+      if (!tombstone) {
+        TRIB_ASSIGN_OR_RETURN(ChangeEvent event, DecodeValueJson(value_json, options));
+        record.event = std::move(event);
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument, "malformed Debezium record: {}", e.what());
+  }
+  if (record.event && key_schema) {
+    key_schema->id = record.event->table;
+    if (record.event->schema) {
+      auto schema = std::make_shared<TableSchema>(*record.event->schema);
+      schema->primary_key.clear();
+      for (const Column& key_column : key_schema->columns) {
+        std::optional<size_t> idx = schema->FindIndex(key_column.name);
+        if (!idx) {
+          return FieldError("key." + key_column.name,
+                            fmt::format("key column is not a column of table {}",
+                                        record.event->table.ToString()));
+        }
+        schema->primary_key.push_back(*idx);
+      }
+      schema->SyncKeyPositions();
+      record.event->schema = std::move(schema);
+    }
+  }
+  record.key_schema = std::move(key_schema);
+  return record;
+}
+
+}  // namespace tributary::core
