@@ -775,6 +775,7 @@ Result<Interval> ParseIsoInterval(std::string_view text) {
   int64_t micros = 0;
   bool in_time = false;
   bool any = false;
+  bool any_time = false;
   while (idx < text.size()) {
     if (text[idx] == 'T' || text[idx] == 't') {
       if (in_time) {
@@ -855,10 +856,11 @@ Result<Interval> ParseIsoInterval(std::string_view text) {
         default:
           return invalid();
       }
+      any_time = true;
     }
     any = true;
   }
-  if (!any || months > std::numeric_limits<int32_t>::max() ||
+  if (!any || (in_time && !any_time) || months > std::numeric_limits<int32_t>::max() ||
       months < std::numeric_limits<int32_t>::min() ||
       days > std::numeric_limits<int32_t>::max() ||
       days < std::numeric_limits<int32_t>::min()) {
