@@ -1,0 +1,207 @@
+#include "lake/delta/checkpoint_writer.h"
+
+#include <cctype>
+#include <fstream>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lake/delta/commit.h"
+#include "lake/delta/internal/write_util.h"
+
+namespace tributary::lake::delta {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The classic checkpoint schema (PROTOCOL.md "Checkpoint Schema"), as DuckDB types for
+// read_json: each row has exactly one non-null action column.
+constexpr std::string_view kPartitionMap = "MAP(VARCHAR, VARCHAR)";
+
+std::string CheckpointColumns() {
+  std::string dv =
+      "STRUCT(storageType VARCHAR, pathOrInlineDv VARCHAR, \"offset\" INTEGER, "
+      "sizeInBytes INTEGER, cardinality BIGINT)";
+  return fmt::format(
+      "{{'txn': 'STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)', "
+      "'add': 'STRUCT(path VARCHAR, partitionValues {0}, size BIGINT, modificationTime "
+      "BIGINT, dataChange BOOLEAN, stats VARCHAR, tags {0}, deletionVector {1}, baseRowId "
+      "BIGINT, defaultRowCommitVersion BIGINT)', "
+      "'remove': 'STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN, "
+      "extendedFileMetadata BOOLEAN, partitionValues {0}, size BIGINT, tags {0}, "
+      "deletionVector {1}, baseRowId BIGINT, defaultRowCommitVersion BIGINT)', "
+      "'metaData': 'STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, format "
+      "STRUCT(provider VARCHAR, options {0}), schemaString VARCHAR, partitionColumns "
+      "VARCHAR[], configuration {0}, createdTime BIGINT)', "
+      "'protocol': 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, "
+      "readerFeatures VARCHAR[], writerFeatures VARCHAR[])', "
+      "'domainMetadata': 'STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)'}}",
+      kPartitionMap, dv);
+}
+
+}  // namespace
+
+int64_t CheckpointInterval(const Metadata& metadata) {
+  auto value = metadata.Config("delta.checkpointInterval");
+  if (value) {
+    try {
+      int64_t interval = std::stoll(*value);
+      if (interval > 0) {
+        return interval;
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  return 10;
+}
+
+Result<int64_t> ParseIntervalMillis(std::string_view value) {
+  std::string text(value);
+  for (auto& c : text) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  std::string_view rest = text;
+  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) {
+    rest.remove_prefix(1);
+  }
+  if (rest.rfind("interval", 0) == 0) {
+    rest.remove_prefix(8);
+  }
+  int64_t number = 0;
+  char unit[32] = {0};
+  std::string body(rest);
+  long long parsed = 0;
+  if (std::sscanf(body.c_str(), " %lld %31s", &parsed, unit) != 2 || parsed < 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot parse interval '{}' (expected e.g. 'interval 7 days')", value);
+  }
+  number = static_cast<int64_t>(parsed);
+  std::string_view u = unit;
+  if (!u.empty() && u.back() == 's') {
+    u.remove_suffix(1);
+  }
+  int64_t factor = 0;
+  if (u == "week") {
+    factor = 7LL * 24 * 3600 * 1000;
+  } else if (u == "day") {
+    factor = 24LL * 3600 * 1000;
+  } else if (u == "hour") {
+    factor = 3600LL * 1000;
+  } else if (u == "minute") {
+    factor = 60LL * 1000;
+  } else if (u == "second") {
+    factor = 1000;
+  } else if (u == "millisecond") {
+    factor = 1;
+  } else {
+    return MakeError(ErrorCode::kInvalidArgument, "unknown unit '{}' in interval '{}'", unit,
+                     value);
+  }
+  return number * factor;
+}
+
+Result<int64_t> DeletedFileRetentionMillis(const Metadata& metadata) {
+  auto value = metadata.Config("delta.deletedFileRetentionDuration");
+  if (!value) {
+    return int64_t{7LL * 24 * 3600 * 1000};
+  }
+  return std::move(ParseIntervalMillis(*value))
+      .WithContext("reading table property delta.deletedFileRetentionDuration");
+}
+
+Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& snapshot) {
+  const fs::path log_dir = DeltaLogDir(snapshot.table_root());
+  const int64_t version = snapshot.version();
+  TRIB_ASSIGN_OR_RETURN(int64_t retention, DeletedFileRetentionMillis(snapshot.metadata()));
+  const int64_t tombstone_cutoff = NowMillis() - retention;
+
+  // The actions go to a temp NDJSON file that DuckDB converts to Parquet with the
+  // checkpoint schema: no per-row work in C++ beyond serializing the actions.
+  const std::string uuid = internal::RandomUuid();
+  const fs::path json_path = log_dir / fmt::format(".checkpoint-{}.json.tmp", uuid);
+  const fs::path parquet_tmp = log_dir / fmt::format(".checkpoint-{}.parquet.tmp", uuid);
+  CheckpointInfo info;
+  info.version = version;
+  {
+    std::ofstream out(json_path, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      return MakeError(ErrorCode::kIo, "cannot create '{}'", json_path.string());
+    }
+    auto write = [&](const Action& action) {
+      out << SerializeAction(action) << '\n';
+      ++info.num_actions;
+    };
+    write(snapshot.protocol());
+    write(snapshot.metadata());
+    for (const auto& [app_id, txn] : snapshot.app_transactions()) {
+      write(txn);
+    }
+    for (const auto& [domain, metadata] : snapshot.domain_metadata()) {
+      write(metadata);
+    }
+    for (const auto& add : snapshot.files()) {
+      AddFile copy = add;
+      copy.data_change = false;
+      write(copy);
+      ++info.num_add_files;
+    }
+    for (const auto& remove : snapshot.tombstones()) {
+      if (remove.deletion_timestamp.value_or(0) <= tombstone_cutoff) {
+        continue;
+      }
+      RemoveFile copy = remove;
+      copy.data_change = false;
+      copy.stats.reset();
+      write(copy);
+    }
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(json_path, ec);
+      return MakeError(ErrorCode::kIo, "cannot write '{}'", json_path.string());
+    }
+  }
+  Status copied = conn.Execute(fmt::format(
+      "COPY (SELECT txn, add, remove, metaData, protocol, domainMetadata FROM read_json({}, "
+      "format = 'newline_delimited', columns = {}, maximum_object_size = 1073741824)) TO {} "
+      "(FORMAT parquet, COMPRESSION 'snappy')",
+      sql::QuoteLiteral(json_path.string()), CheckpointColumns(),
+      sql::QuoteLiteral(parquet_tmp.string())));
+  std::error_code ec;
+  fs::remove(json_path, ec);
+  if (!copied.ok()) {
+    fs::remove(parquet_tmp, ec);
+    return std::move(copied).status().AddContext(
+        fmt::format("writing checkpoint of version {} of '{}'", version,
+                    snapshot.table_root().string()));
+  }
+  const fs::path target = log_dir / fmt::format("{:020d}.checkpoint.parquet", version);
+  fs::rename(parquet_tmp, target, ec);
+  if (ec) {
+    fs::remove(parquet_tmp, ec);
+    return MakeError(ErrorCode::kIo, "cannot rename checkpoint to '{}': {}", target.string(),
+                     ec.message());
+  }
+  info.size_in_bytes = static_cast<int64_t>(fs::file_size(target, ec));
+  json last = {{"version", version},
+               {"size", info.num_actions},
+               {"sizeInBytes", info.size_in_bytes},
+               {"numOfAddFiles", info.num_add_files}};
+  TRIB_RETURN_IF_ERROR(WriteFileReplace(log_dir / "_last_checkpoint", last.dump()));
+  return info;
+}
+
+Result<CheckpointInfo> WriteCheckpointAt(sql::Connection& conn, const fs::path& table_root,
+                                         int64_t version) {
+  SnapshotOptions options;
+  options.version = version;
+  options.connection = &conn;
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::Load(table_root, options));
+  return WriteCheckpoint(conn, *snapshot);
+}
+
+}  // namespace tributary::lake::delta

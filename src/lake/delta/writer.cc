@@ -1,0 +1,1400 @@
+#include "lake/delta/writer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/check.h"
+#include "lake/delta/checkpoint_writer.h"
+#include "lake/delta/internal/data_files.h"
+#include "lake/delta/internal/write_util.h"
+
+namespace tributary::lake::delta {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using sql::QuoteIdentifier;
+using sql::QuoteLiteral;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool ConfigTrue(const std::map<std::string, std::string>& config, const std::string& key) {
+  auto it = config.find(key);
+  return it != config.end() && EqualsIgnoreCase(it->second, "true");
+}
+
+bool HasTypeKind(const DataType& type, TypeKind kind) {
+  if (type.kind == kind) {
+    return true;
+  }
+  for (const auto& field : type.fields) {
+    if (HasTypeKind(field.type, kind)) {
+      return true;
+    }
+  }
+  for (const auto& child : type.children) {
+    if (HasTypeKind(child, kind)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool SchemaHasKind(const StructType& schema, TypeKind kind) {
+  for (const auto& field : schema.fields) {
+    if (HasTypeKind(field.type, kind)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool FieldHasMetadata(const StructField& field, std::string_view prefix) {
+  for (const auto& [key, value] : field.metadata) {
+    if (key.rfind(prefix, 0) == 0) {
+      return true;
+    }
+  }
+  for (const auto& child : field.type.fields) {
+    if (FieldHasMetadata(child, prefix)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool SchemaHasMetadata(const StructType& schema, std::string_view prefix) {
+  for (const auto& field : schema.fields) {
+    if (FieldHasMetadata(field, prefix)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string CodecSuffix(const std::string& compression) {
+  if (EqualsIgnoreCase(compression, "snappy")) {
+    return ".snappy.parquet";
+  }
+  if (EqualsIgnoreCase(compression, "zstd")) {
+    return ".zstd.parquet";
+  }
+  if (EqualsIgnoreCase(compression, "gzip")) {
+    return ".gz.parquet";
+  }
+  return ".parquet";
+}
+
+// Drops the temp tables a write created, whatever happens.
+class TempTables {
+ public:
+  explicit TempTables(sql::Connection& conn) : conn_(conn) {}
+  ~TempTables() {
+    for (const auto& name : names_) {
+      (void)conn_.Execute("DROP TABLE IF EXISTS " + QuoteIdentifier(name));
+    }
+  }
+  TempTables(const TempTables&) = delete;
+  TempTables& operator=(const TempTables&) = delete;
+
+  std::string NewName(std::string_view purpose) {
+    std::string uuid = internal::RandomUuid();
+    uuid.erase(std::remove(uuid.begin(), uuid.end(), '-'), uuid.end());
+    names_.push_back(fmt::format("__trib_{}_{}", purpose, uuid));
+    return names_.back();
+  }
+
+ private:
+  sql::Connection& conn_;
+  std::vector<std::string> names_;
+};
+
+// Formats microseconds since the epoch as "YYYY-MM-DDTHH:MM:SS.mmm" (UTC).
+std::string FormatTimestampMillis(int64_t micros) {
+  int64_t millis = micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000);
+  int64_t seconds = millis >= 0 ? millis / 1000 : -((-millis + 999) / 1000);
+  int64_t ms = millis - seconds * 1000;
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+// Truncates UTF-8 text to at most `max_chars` code points.
+std::string TruncateUtf8(const std::string& text, size_t max_chars, bool* truncated) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte & 0xC0) != 0x80) {
+      if (chars == max_chars) {
+        *truncated = true;
+        return text.substr(0, i);
+      }
+      ++chars;
+    }
+  }
+  *truncated = false;
+  return text;
+}
+
+// A Delta stats value from a footer statistic, or null json when it cannot be expressed.
+json StatValue(const DataType& type, const std::string& text, bool is_max) {
+  try {
+    switch (type.kind) {
+      case TypeKind::kLong:
+      case TypeKind::kInteger:
+      case TypeKind::kShort:
+      case TypeKind::kByte:
+        return json(std::stoll(text));
+      case TypeKind::kFloat:
+      case TypeKind::kDouble: {
+        double value = std::stod(text);
+        return std::isfinite(value) ? json(value) : json();
+      }
+      case TypeKind::kDecimal: {
+        json value = json::parse(text);
+        return value.is_number() ? value : json();
+      }
+      case TypeKind::kString: {
+        bool truncated = false;
+        std::string prefix = TruncateUtf8(text, 32, &truncated);
+        // A truncated prefix is still a valid lower bound, never an upper bound.
+        if (truncated && is_max) {
+          return json();
+        }
+        return json(prefix);
+      }
+      case TypeKind::kDate:
+        return json(text);
+      case TypeKind::kTimestamp:
+        return json(FormatTimestampMillis(std::stoll(text)) + "Z");
+      case TypeKind::kTimestampNtz:
+        return json(FormatTimestampMillis(std::stoll(text)));
+      default:
+        return json();
+    }
+  } catch (const std::exception&) {
+    return json();
+  }
+}
+
+// SQL text of a partition value (PROTOCOL.md "Partition Value Serialization") of a typed
+// expression.
+std::string PartitionTextExpr(const DataType& type, const std::string& expr) {
+  switch (type.kind) {
+    case TypeKind::kTimestamp:
+      return fmt::format("strftime(make_timestamp(epoch_us({})), '%Y-%m-%d %H:%M:%S.%f')",
+                         expr);
+    case TypeKind::kTimestampNtz:
+      return fmt::format("strftime({}, '%Y-%m-%d %H:%M:%S.%f')", expr);
+    case TypeKind::kDate:
+      return fmt::format("strftime({}, '%Y-%m-%d')", expr);
+    case TypeKind::kBoolean:
+      return fmt::format("CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END", expr);
+    default:
+      return fmt::format("CAST({} AS VARCHAR)", expr);
+  }
+}
+
+// A typed SQL literal of a serialized partition value.
+std::string PartitionLiteral(const DataType& type, const std::optional<std::string>& value) {
+  std::string duck = DuckDbTypeOf(type);
+  if (!value) {
+    return fmt::format("CAST(NULL AS {})", duck);
+  }
+  if (type.kind == TypeKind::kTimestamp) {
+    std::string text = *value;
+    if (text.find('Z') == std::string::npos && text.find('+') == std::string::npos) {
+      text += "+00";
+    }
+    return fmt::format("CAST({} AS TIMESTAMPTZ)", QuoteLiteral(text));
+  }
+  if (type.kind == TypeKind::kString) {
+    return QuoteLiteral(*value);
+  }
+  return fmt::format("CAST({} AS {})", QuoteLiteral(*value), duck);
+}
+
+struct InputColumn {
+  std::string name;
+  std::string type;
+};
+
+Result<std::vector<InputColumn>> DescribeQuery(sql::Connection& conn, std::string_view query) {
+  TRIB_ASSIGN_OR_RETURN(
+      auto described,
+      conn.Query(fmt::format("DESCRIBE SELECT * FROM ({}) AS __trib_q", query)));
+  std::vector<InputColumn> columns;
+  for (size_t row = 0; row < described.row_count(); ++row) {
+    columns.push_back({described.GetString(0, row), described.GetString(1, row)});
+  }
+  return columns;
+}
+
+bool IsIntegerType(std::string_view t, int* rank) {
+  static const std::pair<std::string_view, int> kRanks[] = {
+      {"TINYINT", 1},  {"UTINYINT", 2},  {"SMALLINT", 2}, {"USMALLINT", 3},
+      {"INTEGER", 3},  {"UINTEGER", 4},  {"BIGINT", 4}};
+  for (const auto& [name, r] : kRanks) {
+    if (t == name) {
+      *rank = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+int IntegerRank(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kByte:
+      return 1;
+    case TypeKind::kShort:
+      return 2;
+    case TypeKind::kInteger:
+      return 3;
+    case TypeKind::kLong:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+// Whether an input column of DuckDB type `input` may be written to a column of `type`
+// without losing information.
+bool Compatible(const std::string& input, const DataType& type) {
+  std::string target = DuckDbTypeOf(type);
+  if (input == target || input == "\"NULL\"" || input == "NULL") {
+    return true;
+  }
+  int rank = 0;
+  if (IsIntegerType(input, &rank) && IntegerRank(type.kind) >= rank) {
+    return true;
+  }
+  if (input == "FLOAT" && type.kind == TypeKind::kDouble) {
+    return true;
+  }
+  if (type.kind == TypeKind::kDecimal && input.rfind("DECIMAL(", 0) == 0) {
+    int precision = 0;
+    int scale = 0;
+    if (std::sscanf(input.c_str(), "DECIMAL(%d,%d)", &precision, &scale) == 2) {
+      return scale == type.scale && precision - scale <= type.precision - type.scale;
+    }
+  }
+  if (type.kind == TypeKind::kTimestamp && (input == "TIMESTAMP WITH TIME ZONE" ||
+                                            input == "TIMESTAMP")) {
+    return true;
+  }
+  if (type.kind == TypeKind::kString && input == "VARCHAR") {
+    return true;
+  }
+  if (type.kind == TypeKind::kBinary && input == "BLOB") {
+    return true;
+  }
+  // Nested types: DuckDB spells field names unquoted in DESCRIBE; compare loosely.
+  if (!type.is_primitive()) {
+    std::string loose = target;
+    loose.erase(std::remove(loose.begin(), loose.end(), '"'), loose.end());
+    std::string loose_input = input;
+    loose_input.erase(std::remove(loose_input.begin(), loose_input.end(), '"'),
+                      loose_input.end());
+    return loose == loose_input;
+  }
+  return false;
+}
+
+// The input of a write, checked against the table schema: `select_list` projects the
+// input (alias q) to every table column with the table's types, in schema order.
+struct Projection {
+  std::string select_list;
+  std::vector<std::string> extra_columns;  ///< allowed extra input columns, passed through
+};
+
+Result<Projection> ProjectInput(sql::Connection& conn, const fs::path& table_root,
+                                const StructType& schema, std::string_view query,
+                                const std::vector<std::string>& allowed_extra) {
+  TRIB_ASSIGN_OR_RETURN(auto input, DescribeQuery(conn, query));
+  Projection projection;
+  std::vector<bool> used(input.size(), false);
+  for (const auto& field : schema.fields) {
+    int found = -1;
+    for (size_t i = 0; i < input.size(); ++i) {
+      if (input[i].name == field.name) {
+        found = static_cast<int>(i);
+        break;
+      }
+    }
+    if (found < 0) {
+      for (size_t i = 0; i < input.size(); ++i) {
+        if (EqualsIgnoreCase(input[i].name, field.name)) {
+          found = static_cast<int>(i);
+          break;
+        }
+      }
+    }
+    if (!projection.select_list.empty()) {
+      projection.select_list += ", ";
+    }
+    std::string target = DuckDbTypeOf(field.type);
+    if (found < 0) {
+      if (!field.nullable) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "schema mismatch writing to Delta table '{}': non-nullable column "
+                         "'{}' ({}) is missing from the input",
+                         table_root.string(), field.name, field.type.ToString());
+      }
+      projection.select_list +=
+          fmt::format("CAST(NULL AS {}) AS {}", target, QuoteIdentifier(field.name));
+      continue;
+    }
+    const auto& column = input[static_cast<size_t>(found)];
+    used[static_cast<size_t>(found)] = true;
+    if (!Compatible(column.type, field.type)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "schema mismatch writing to Delta table '{}': column '{}' is {} in "
+                       "the input but {} ({}) in the table",
+                       table_root.string(), field.name, column.type, field.type.ToString(),
+                       target);
+    }
+    projection.select_list +=
+        fmt::format("CAST(__trib_q.{} AS {}) AS {}", QuoteIdentifier(column.name), target,
+                    QuoteIdentifier(field.name));
+  }
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (used[i]) {
+      continue;
+    }
+    bool allowed = std::any_of(allowed_extra.begin(), allowed_extra.end(),
+                               [&](const std::string& name) {
+                                 return EqualsIgnoreCase(name, input[i].name);
+                               });
+    if (!allowed) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "schema mismatch writing to Delta table '{}': input column '{}' ({}) "
+                       "is not a column of the table",
+                       table_root.string(), input[i].name, input[i].type);
+    }
+    projection.select_list += fmt::format(", __trib_q.{}", QuoteIdentifier(input[i].name));
+    projection.extra_columns.push_back(input[i].name);
+  }
+  return projection;
+}
+
+const StructField* FindField(const StructType& schema, std::string_view name) {
+  return schema.Find(name);
+}
+
+// Writes the rows of `source` (a relation with every table column, typed) as new data
+// files and returns their add actions (dataChange as given).
+class FileWriter {
+ public:
+  FileWriter(sql::Connection& conn, fs::path table_root, const StructType& schema,
+             std::vector<std::string> partition_columns, const WriteOptions& options,
+             bool data_change)
+      : conn_(conn),
+        table_root_(std::move(table_root)),
+        schema_(schema),
+        partition_columns_(std::move(partition_columns)),
+        options_(options),
+        data_change_(data_change) {}
+
+  Status Write(std::string_view source, std::vector<AddFile>* adds) {
+    std::string data_columns;
+    for (const auto& field : schema_.fields) {
+      if (IsPartitionColumn(field.name)) {
+        continue;
+      }
+      if (!data_columns.empty()) {
+        data_columns += ", ";
+      }
+      data_columns += QuoteIdentifier(field.name);
+    }
+    if (partition_columns_.empty()) {
+      return WriteGroup(fmt::format("SELECT {} FROM ({}) AS __trib_src", data_columns, source),
+                        PartitionValues{}, adds);
+    }
+    TempTables temps(conn_);
+    std::string stage = temps.NewName("part");
+    std::string pv_select;
+    for (size_t i = 0; i < partition_columns_.size(); ++i) {
+      const StructField* field = FindField(schema_, partition_columns_[i]);
+      TRIB_CHECK(field != nullptr, "partition column '{}' vanished from the schema",
+                 partition_columns_[i]);
+      pv_select += fmt::format(", {} AS __trib_pv_{}",
+                               PartitionTextExpr(field->type, QuoteIdentifier(field->name)),
+                               i);
+    }
+    TRIB_RETURN_IF_ERROR(conn_.Execute(
+        fmt::format("CREATE TEMP TABLE {} AS SELECT *{} FROM ({}) AS __trib_src",
+                    QuoteIdentifier(stage), pv_select, source)));
+    std::string pv_columns;
+    for (size_t i = 0; i < partition_columns_.size(); ++i) {
+      pv_columns += fmt::format("{}__trib_pv_{}", i == 0 ? "" : ", ", i);
+    }
+    TRIB_ASSIGN_OR_RETURN(auto groups,
+                          conn_.Query(fmt::format("SELECT DISTINCT {} FROM {}", pv_columns,
+                                                  QuoteIdentifier(stage))));
+    for (size_t row = 0; row < groups.row_count(); ++row) {
+      PartitionValues values;
+      std::string where;
+      for (size_t i = 0; i < partition_columns_.size(); ++i) {
+        auto value = groups.GetOptionalString(i, row);
+        values[partition_columns_[i]] = value;
+        where += fmt::format("{}__trib_pv_{} IS NOT DISTINCT FROM {}", i == 0 ? "" : " AND ",
+                             i, value ? QuoteLiteral(*value) : std::string("NULL"));
+      }
+      TRIB_RETURN_IF_ERROR(WriteGroup(fmt::format("SELECT {} FROM {} WHERE {}", data_columns,
+                                                  QuoteIdentifier(stage), where),
+                                      values, adds));
+    }
+    return OkStatus();
+  }
+
+ private:
+  bool IsPartitionColumn(const std::string& name) const {
+    return std::any_of(partition_columns_.begin(), partition_columns_.end(),
+                       [&](const std::string& p) { return EqualsIgnoreCase(p, name); });
+  }
+
+  std::string NewFileName() {
+    return fmt::format("part-{:05d}-{}-c000{}", file_index_++, internal::RandomUuid(),
+                       CodecSuffix(options_.parquet.compression));
+  }
+
+  Status AddWritten(const parquet::ParquetFileInfo& info, const std::string& relative,
+                    const PartitionValues& values, std::vector<AddFile>* adds) {
+    if (info.num_rows == 0) {
+      std::error_code ec;
+      fs::remove(info.path, ec);
+      return OkStatus();
+    }
+    AddFile add;
+    add.path = internal::PercentEncodePath(relative);
+    add.partition_values = values;
+    add.size = info.size_bytes;
+    std::error_code ec;
+    auto mtime = fs::last_write_time(info.path, ec);
+    add.modification_time =
+        ec ? NowMillis()
+           : std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::file_clock::to_sys(mtime).time_since_epoch())
+                 .count();
+    add.data_change = data_change_;
+    add.stats = StatsJson(info, schema_);
+    adds->push_back(std::move(add));
+    return OkStatus();
+  }
+
+  Status WriteGroup(const std::string& select, const PartitionValues& values,
+                    std::vector<AddFile>* adds) {
+    std::string dir = internal::PartitionDirectory(partition_columns_, values);
+    fs::path directory = table_root_ / dir;
+    std::error_code ec;
+    fs::create_directories(directory, ec);
+    if (ec) {
+      return MakeError(ErrorCode::kIo, "cannot create '{}': {}", directory.string(),
+                       ec.message());
+    }
+    if (options_.max_rows_per_file <= 0) {
+      std::string name = NewFileName();
+      TRIB_ASSIGN_OR_RETURN(auto info,
+                            parquet::WriteParquetFile(conn_, select,
+                                                      (directory / name).string(),
+                                                      options_.parquet));
+      return AddWritten(info, dir + name, values, adds);
+    }
+    // Split by rows: DuckDB writes a directory of files, which are then renamed.
+    fs::path tmp = directory / fmt::format(".trib-tmp-{}", internal::RandomUuid());
+    int64_t row_group = options_.parquet.row_group_size > 0 ? options_.parquet.row_group_size
+                                                            : 122880;
+    row_group = std::min(row_group, options_.max_rows_per_file);
+    int64_t groups_per_file = std::max<int64_t>(1, options_.max_rows_per_file / row_group);
+    Status copied = conn_.Execute(fmt::format(
+        "COPY ({}) TO {} (FORMAT parquet, COMPRESSION {}, ROW_GROUP_SIZE {}, "
+        "ROW_GROUPS_PER_FILE {}, FILENAME_PATTERN 'f{{i}}')",
+        select, QuoteLiteral(tmp.string()), QuoteLiteral(options_.parquet.compression),
+        row_group, groups_per_file));
+    if (!copied.ok()) {
+      fs::remove_all(tmp, ec);
+      return std::move(copied).status().AddContext(
+          fmt::format("writing data files under '{}'", directory.string()));
+    }
+    std::vector<fs::path> written;
+    for (const auto& entry : fs::directory_iterator(tmp, ec)) {
+      written.push_back(entry.path());
+    }
+    std::sort(written.begin(), written.end());
+    Status status = OkStatus();
+    for (const auto& file : written) {
+      std::string name = NewFileName();
+      fs::rename(file, directory / name, ec);
+      if (ec) {
+        status = MakeError(ErrorCode::kIo, "cannot rename '{}': {}", file.string(),
+                           ec.message());
+        break;
+      }
+      auto info = parquet::ReadParquetFileInfo(conn_, (directory / name).string());
+      if (!info.ok()) {
+        status = std::move(info).status();
+        break;
+      }
+      status = AddWritten(*info, dir + name, values, adds);
+      if (!status.ok()) {
+        break;
+      }
+    }
+    fs::remove_all(tmp, ec);
+    return status;
+  }
+
+  sql::Connection& conn_;
+  fs::path table_root_;
+  const StructType& schema_;
+  std::vector<std::string> partition_columns_;
+  const WriteOptions& options_;
+  bool data_change_;
+  int file_index_ = 0;
+};
+
+RemoveFile MakeRemove(const AddFile& add, int64_t now, bool data_change) {
+  RemoveFile remove;
+  remove.path = add.path;
+  remove.deletion_timestamp = now;
+  remove.data_change = data_change;
+  remove.extended_file_metadata = true;
+  remove.partition_values = add.partition_values;
+  remove.size = add.size;
+  if (!add.stats.empty()) {
+    remove.stats = add.stats;
+  }
+  if (!add.tags.empty()) {
+    remove.tags = add.tags;
+  }
+  remove.deletion_vector = add.deletion_vector;
+  return remove;
+}
+
+Result<std::shared_ptr<const Snapshot>> LoadForWrite(sql::Connection& conn,
+                                                     const fs::path& table_root,
+                                                     bool removes_data) {
+  SnapshotOptions options;
+  options.connection = &conn;
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::Load(table_root, options));
+  TRIB_RETURN_IF_ERROR(CheckWriteSupport(*snapshot, removes_data));
+  return snapshot;
+}
+
+void AddMetric(CommitInfo* info, const std::string& key, int64_t value) {
+  info->operation_metrics[key] = std::to_string(value);
+}
+
+// Commits `actions` (plus the txn of `options`) and checkpoints when due.
+Result<WriteResult> FinishWrite(sql::Connection& conn, const Snapshot& snapshot,
+                                std::vector<Action> actions, CommitInfo info,
+                                ReadSet read_set, const WriteOptions& options,
+                                WriteResult result) {
+  if (options.txn) {
+    SetTransaction txn = *options.txn;
+    if (!txn.last_updated) {
+      txn.last_updated = NowMillis();
+    }
+    actions.emplace_back(std::move(txn));
+  }
+  if (actions.empty()) {
+    return result;
+  }
+  for (const auto& [key, value] : options.operation_parameters) {
+    info.operation_parameters[key] = value;
+  }
+  CommitRequest request;
+  request.actions = std::move(actions);
+  request.commit_info = std::move(info);
+  request.read_set = std::move(read_set);
+  request.in_commit_timestamps =
+      ConfigTrue(snapshot.metadata().configuration, "delta.enableInCommitTimestamps");
+  TRIB_ASSIGN_OR_RETURN(auto committed,
+                        Commit(snapshot.table_root(), std::move(request), options.commit));
+  result.version = committed.version;
+  result.commit_attempts = committed.attempts;
+  if (options.auto_checkpoint && committed.version > 0 &&
+      committed.version % CheckpointInterval(snapshot.metadata()) == 0) {
+    // The commit is durable; a failed checkpoint only costs read time, so it is not an
+    // error of the write.
+    auto checkpoint = WriteCheckpointAt(conn, snapshot.table_root(), committed.version);
+    result.checkpoint_written = checkpoint.ok();
+  }
+  return result;
+}
+
+WriteResult CountAdds(const std::vector<AddFile>& adds) {
+  WriteResult result;
+  for (const auto& add : adds) {
+    ++result.files_added;
+    result.bytes_written += add.size;
+    result.rows_written += add.NumRecords().value_or(0);
+  }
+  return result;
+}
+
+// A relation with every table column of one live file (partition values as constants).
+Result<std::string> FileRelationWith(const Snapshot& snapshot, const AddFile& add,
+                                     std::string_view extra_select = {}) {
+  if (add.deletion_vector) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "Delta table '{}': rewriting file '{}' that has a deletion vector is "
+                     "not supported by this writer",
+                     snapshot.table_root().string(), add.path);
+  }
+  TRIB_ASSIGN_OR_RETURN(auto path, snapshot.ResolvePath(add.path));
+  std::string select;
+  for (const auto& field : snapshot.schema().fields) {
+    if (!select.empty()) {
+      select += ", ";
+    }
+    bool is_partition = std::any_of(
+        snapshot.partition_columns().begin(), snapshot.partition_columns().end(),
+        [&](const std::string& p) { return EqualsIgnoreCase(p, field.name); });
+    if (is_partition) {
+      select += fmt::format("{} AS {}",
+                            PartitionLiteral(field.type, snapshot.PartitionValue(add, field.name)),
+                            QuoteIdentifier(field.name));
+    } else {
+      select += QuoteIdentifier(field.name);
+    }
+  }
+  return fmt::format("SELECT {}{} FROM read_parquet({})", select, extra_select,
+                     QuoteLiteral(path.string()));
+}
+
+std::string TableProjection(const StructType& schema, std::string_view alias) {
+  std::string select;
+  for (const auto& field : schema.fields) {
+    if (!select.empty()) {
+      select += ", ";
+    }
+    select += fmt::format("{}.{}", alias, QuoteIdentifier(field.name));
+  }
+  return select;
+}
+
+// Rewrites `files` (indexes into snapshot.files()) keeping the rows of each that satisfy
+// `keep_condition` (SQL over alias f), plus `extra_rows` (a relation with every table
+// column, may be empty); commits removes + adds.
+Result<WriteResult> RewriteFiles(sql::Connection& conn, const Snapshot& snapshot,
+                                 const std::vector<size_t>& files,
+                                 const std::string& keep_condition,
+                                 const std::string& extra_rows, CommitInfo info,
+                                 ReadSet read_set, const WriteOptions& options,
+                                 WriteResult result) {
+  std::string source;
+  for (size_t index : files) {
+    TRIB_ASSIGN_OR_RETURN(auto relation, FileRelationWith(snapshot, snapshot.files()[index]));
+    if (!source.empty()) {
+      source += " UNION ALL ";
+    }
+    source += fmt::format("SELECT {} FROM ({}) AS f WHERE {}",
+                          TableProjection(snapshot.schema(), "f"), relation, keep_condition);
+  }
+  if (!extra_rows.empty()) {
+    if (!source.empty()) {
+      source += " UNION ALL ";
+    }
+    source += extra_rows;
+  }
+  std::vector<AddFile> adds;
+  if (!source.empty()) {
+    FileWriter writer(conn, snapshot.table_root(), snapshot.schema(),
+                      snapshot.partition_columns(), options, /*data_change=*/true);
+    TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
+  }
+  WriteResult counts = CountAdds(adds);
+  result.files_added = counts.files_added;
+  result.bytes_written = counts.bytes_written;
+  result.rows_written = counts.rows_written;
+  std::vector<Action> actions;
+  int64_t now = NowMillis();
+  for (size_t index : files) {
+    const AddFile& add = snapshot.files()[index];
+    actions.emplace_back(MakeRemove(add, now, /*data_change=*/true));
+    ++result.files_removed;
+    result.bytes_removed += add.size;
+  }
+  for (auto& add : adds) {
+    actions.emplace_back(std::move(add));
+  }
+  AddMetric(&info, "numAddedFiles", result.files_added);
+  AddMetric(&info, "numRemovedFiles", result.files_removed);
+  AddMetric(&info, "numOutputRows", result.rows_written);
+  AddMetric(&info, "numOutputBytes", result.bytes_written);
+  AddMetric(&info, "numRemovedBytes", result.bytes_removed);
+  AddMetric(&info, "numCopiedRows", result.rows_copied);
+  AddMetric(&info, "numDeletedRows", result.rows_deleted);
+  info.is_blind_append = false;
+  if (result.files_removed == 0 && result.files_added == 0 && !options.txn) {
+    return result;
+  }
+  return FinishWrite(conn, snapshot, std::move(actions), std::move(info),
+                     std::move(read_set), options, result);
+}
+
+}  // namespace
+
+std::string DuckDbTypeOf(const DataType& type) {
+  switch (type.kind) {
+    case TypeKind::kString:
+      return "VARCHAR";
+    case TypeKind::kLong:
+      return "BIGINT";
+    case TypeKind::kInteger:
+      return "INTEGER";
+    case TypeKind::kShort:
+      return "SMALLINT";
+    case TypeKind::kByte:
+      return "TINYINT";
+    case TypeKind::kFloat:
+      return "FLOAT";
+    case TypeKind::kDouble:
+      return "DOUBLE";
+    case TypeKind::kDecimal:
+      return fmt::format("DECIMAL({},{})", type.precision, type.scale);
+    case TypeKind::kBoolean:
+      return "BOOLEAN";
+    case TypeKind::kBinary:
+      return "BLOB";
+    case TypeKind::kDate:
+      return "DATE";
+    case TypeKind::kTimestamp:
+      return "TIMESTAMP WITH TIME ZONE";
+    case TypeKind::kTimestampNtz:
+      return "TIMESTAMP";
+    case TypeKind::kVariant:
+      return "VARCHAR";
+    case TypeKind::kStruct: {
+      std::string out = "STRUCT(";
+      for (size_t i = 0; i < type.fields.size(); ++i) {
+        out += fmt::format("{}{} {}", i == 0 ? "" : ", ", QuoteIdentifier(type.fields[i].name),
+                           DuckDbTypeOf(type.fields[i].type));
+      }
+      return out + ")";
+    }
+    case TypeKind::kArray:
+      return DuckDbTypeOf(type.element()) + "[]";
+    case TypeKind::kMap:
+      return fmt::format("MAP({}, {})", DuckDbTypeOf(type.key()), DuckDbTypeOf(type.value()));
+  }
+  return "VARCHAR";
+}
+
+std::string StatsJson(const parquet::ParquetFileInfo& file, const StructType& schema) {
+  json stats = json::object();
+  stats["numRecords"] = file.num_rows;
+  json min_values = json::object();
+  json max_values = json::object();
+  json null_count = json::object();
+  for (const auto& column : file.columns) {
+    const StructField* field = schema.Find(column.name);
+    if (field == nullptr || !field->type.is_primitive()) {
+      continue;
+    }
+    if (column.null_count) {
+      null_count[field->name] = *column.null_count;
+    }
+    if (column.min) {
+      json value = StatValue(field->type, *column.min, /*is_max=*/false);
+      if (!value.is_null()) {
+        min_values[field->name] = std::move(value);
+      }
+    }
+    if (column.max) {
+      json value = StatValue(field->type, *column.max, /*is_max=*/true);
+      if (!value.is_null()) {
+        max_values[field->name] = std::move(value);
+      }
+    }
+  }
+  stats["minValues"] = std::move(min_values);
+  stats["maxValues"] = std::move(max_values);
+  stats["nullCount"] = std::move(null_count);
+  return stats.dump();
+}
+
+Result<Protocol> MinimalProtocol(const StructType& schema,
+                                 const std::map<std::string, std::string>& properties) {
+  if (ConfigTrue(properties, "delta.enableChangeDataFeed")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "table property delta.enableChangeDataFeed=true is not supported by this "
+                     "writer (it does not write change data files)");
+  }
+  if (ConfigTrue(properties, "delta.enableDeletionVectors")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "table property delta.enableDeletionVectors=true is not supported by "
+                     "this writer");
+  }
+  auto mapping = properties.find("delta.columnMapping.mode");
+  if (mapping != properties.end() && !EqualsIgnoreCase(mapping->second, "none")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "table property delta.columnMapping.mode={} is not supported by this "
+                     "writer",
+                     mapping->second);
+  }
+  for (const auto& [key, value] : properties) {
+    if (key.rfind("delta.constraints.", 0) == 0) {
+      return MakeError(ErrorCode::kUnsupported,
+                       "CHECK constraint '{}' is not supported by this writer", key);
+    }
+  }
+  Protocol protocol;
+  protocol.min_reader_version = 1;
+  protocol.min_writer_version = 2;
+  std::vector<std::string> reader_features;
+  std::vector<std::string> writer_features;
+  if (SchemaHasKind(schema, TypeKind::kTimestampNtz)) {
+    reader_features.emplace_back("timestampNtz");
+    writer_features.emplace_back("timestampNtz");
+  }
+  if (ConfigTrue(properties, "delta.enableInCommitTimestamps")) {
+    writer_features.emplace_back("inCommitTimestamp");
+  }
+  if (!writer_features.empty()) {
+    // Table features (writer version 7) list every supported feature explicitly.
+    if (ConfigTrue(properties, "delta.appendOnly")) {
+      writer_features.emplace_back("appendOnly");
+    }
+    protocol.min_writer_version = 7;
+    protocol.writer_features = writer_features;
+    if (!reader_features.empty()) {
+      protocol.min_reader_version = 3;
+      protocol.reader_features = reader_features;
+    }
+  }
+  return protocol;
+}
+
+Status CheckWriteSupport(const Snapshot& snapshot, bool removes_data) {
+  const Protocol& protocol = snapshot.protocol();
+  const std::string table = snapshot.table_root().string();
+  if (protocol.min_writer_version > 7) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "Delta table '{}' needs writer version {}; this writer supports up to 7",
+                     table, protocol.min_writer_version);
+  }
+  static const std::set<std::string> kSupported = {
+      "appendOnly", "invariants", "timestampNtz", "inCommitTimestamp", "checkConstraints",
+      "generatedColumns", "identityColumns", "changeDataFeed", "columnMapping",
+      "domainMetadata", "vacuumProtocolCheck"};
+  if (protocol.min_writer_version == 7 && protocol.writer_features) {
+    for (const auto& feature : *protocol.writer_features) {
+      if (kSupported.count(feature) == 0) {
+        return MakeError(ErrorCode::kUnsupported,
+                         "Delta table '{}' uses writer feature '{}', which this writer does "
+                         "not support",
+                         table, feature);
+      }
+    }
+  }
+  // Features this writer accepts only while they are not in use.
+  const auto& config = snapshot.metadata().configuration;
+  if (snapshot.column_mapping_mode() != ColumnMappingMode::kNone) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "Delta table '{}' uses column mapping, which this writer does not "
+                     "support",
+                     table);
+  }
+  if (SchemaHasMetadata(snapshot.schema(), "delta.invariants")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "Delta table '{}' has column invariants, which this writer does not "
+                     "enforce",
+                     table);
+  }
+  if (SchemaHasMetadata(snapshot.schema(), "delta.generationExpression")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "Delta table '{}' has generated columns, which this writer does not "
+                     "compute",
+                     table);
+  }
+  if (SchemaHasMetadata(snapshot.schema(), "delta.identity")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "Delta table '{}' has identity columns, which this writer does not "
+                     "assign",
+                     table);
+  }
+  for (const auto& [key, value] : config) {
+    if (key.rfind("delta.constraints.", 0) == 0) {
+      return MakeError(ErrorCode::kUnsupported,
+                       "Delta table '{}' has CHECK constraint '{}', which this writer does "
+                       "not enforce",
+                       table, key);
+    }
+  }
+  if (removes_data && ConfigTrue(config, "delta.enableChangeDataFeed")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "Delta table '{}' has change data feed enabled; this writer can only "
+                     "append to it",
+                     table);
+  }
+  if (removes_data && ConfigTrue(config, "delta.appendOnly")) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "Delta table '{}' is append-only (delta.appendOnly=true): rows cannot be "
+                     "deleted or updated",
+                     table);
+  }
+  return OkStatus();
+}
+
+Result<int64_t> CreateTable(const fs::path& table_root, const CreateTableOptions& options) {
+  if (options.schema.fields.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot create Delta table '{}': the schema has no columns",
+                     table_root.string());
+  }
+  std::set<std::string> seen;
+  for (const auto& field : options.schema.fields) {
+    std::string lower = field.name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!seen.insert(lower).second) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot create Delta table '{}': duplicate column '{}'",
+                       table_root.string(), field.name);
+    }
+  }
+  for (const auto& column : options.partition_columns) {
+    const StructField* field = options.schema.Find(column);
+    if (field == nullptr || field->name != column) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot create Delta table '{}': partition column '{}' is not a "
+                       "column of the schema",
+                       table_root.string(), column);
+    }
+    if (!field->type.is_primitive() || field->type.kind == TypeKind::kBinary) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot create Delta table '{}': partition column '{}' has type {}, "
+                       "which cannot be a partition column",
+                       table_root.string(), column, field->type.ToString());
+    }
+  }
+  if (options.partition_columns.size() == options.schema.fields.size()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot create Delta table '{}': every column is a partition column",
+                     table_root.string());
+  }
+  TRIB_ASSIGN_OR_RETURN(auto protocol,
+                        MinimalProtocol(options.schema, options.properties)
+                            .WithContext(fmt::format("creating Delta table '{}'",
+                                                     table_root.string())));
+  Metadata metadata;
+  metadata.id = internal::RandomUuid();
+  metadata.name = options.name;
+  metadata.description = options.description;
+  metadata.schema_string = SerializeSchema(options.schema);
+  metadata.partition_columns = options.partition_columns;
+  metadata.created_time = NowMillis();
+  metadata.configuration = options.properties;
+
+  CommitInfo info;
+  info.operation = "CREATE TABLE";
+  info.operation_parameters["partitionBy"] = json(options.partition_columns).dump();
+  info.operation_parameters["properties"] = json(options.properties).dump();
+  info.is_blind_append = true;
+  CommitRequest request;
+  request.actions.emplace_back(protocol);
+  request.actions.emplace_back(std::move(metadata));
+  request.commit_info = std::move(info);
+  request.read_set.read_version = -1;
+  request.in_commit_timestamps =
+      ConfigTrue(options.properties, "delta.enableInCommitTimestamps");
+  TRIB_ASSIGN_OR_RETURN(auto committed, Commit(table_root, std::move(request)));
+  return committed.version;
+}
+
+Result<WriteResult> Append(sql::Connection& conn, const fs::path& table_root,
+                           std::string_view query, const WriteOptions& options) {
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, false));
+  TRIB_ASSIGN_OR_RETURN(auto projection,
+                        ProjectInput(conn, table_root, snapshot->schema(), query, {}));
+  std::string source =
+      fmt::format("SELECT {} FROM ({}) AS __trib_q", projection.select_list, query);
+  std::vector<AddFile> adds;
+  FileWriter writer(conn, table_root, snapshot->schema(), snapshot->partition_columns(),
+                    options, /*data_change=*/true);
+  TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
+  WriteResult result = CountAdds(adds);
+  CommitInfo info;
+  info.operation = "WRITE";
+  info.operation_parameters["mode"] = "Append";
+  info.operation_parameters["partitionBy"] = json(snapshot->partition_columns()).dump();
+  info.is_blind_append = true;
+  AddMetric(&info, "numFiles", result.files_added);
+  AddMetric(&info, "numOutputRows", result.rows_written);
+  AddMetric(&info, "numOutputBytes", result.bytes_written);
+  std::vector<Action> actions;
+  for (auto& add : adds) {
+    actions.emplace_back(std::move(add));
+  }
+  ReadSet read_set;
+  read_set.read_version = snapshot->version();
+  return FinishWrite(conn, *snapshot, std::move(actions), std::move(info),
+                     std::move(read_set), options, result);
+}
+
+Result<WriteResult> Overwrite(sql::Connection& conn, const fs::path& table_root,
+                              std::string_view query, const WriteOptions& options) {
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));
+  TRIB_ASSIGN_OR_RETURN(auto projection,
+                        ProjectInput(conn, table_root, snapshot->schema(), query, {}));
+  std::string source =
+      fmt::format("SELECT {} FROM ({}) AS __trib_q", projection.select_list, query);
+  std::vector<AddFile> adds;
+  FileWriter writer(conn, table_root, snapshot->schema(), snapshot->partition_columns(),
+                    options, /*data_change=*/true);
+  TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
+  WriteResult result = CountAdds(adds);
+  std::vector<Action> actions;
+  int64_t now = NowMillis();
+  ReadSet read_set;
+  read_set.read_version = snapshot->version();
+  read_set.scope = ReadSet::Scope::kAll;
+  for (const auto& add : snapshot->files()) {
+    actions.emplace_back(MakeRemove(add, now, true));
+    read_set.read_files.insert(add.path);
+    ++result.files_removed;
+    result.bytes_removed += add.size;
+  }
+  for (auto& add : adds) {
+    actions.emplace_back(std::move(add));
+  }
+  CommitInfo info;
+  info.operation = "WRITE";
+  info.operation_parameters["mode"] = "Overwrite";
+  info.operation_parameters["partitionBy"] = json(snapshot->partition_columns()).dump();
+  info.is_blind_append = false;
+  AddMetric(&info, "numFiles", result.files_added);
+  AddMetric(&info, "numRemovedFiles", result.files_removed);
+  AddMetric(&info, "numOutputRows", result.rows_written);
+  AddMetric(&info, "numOutputBytes", result.bytes_written);
+  return FinishWrite(conn, *snapshot, std::move(actions), std::move(info),
+                     std::move(read_set), options, result);
+}
+
+Result<WriteResult> DeleteWhere(sql::Connection& conn, const fs::path& table_root,
+                                std::string_view predicate, const WriteOptions& options) {
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));
+  const auto& files = snapshot->files();
+  std::vector<size_t> matched;
+  WriteResult result;
+  ReadSet read_set;
+  read_set.read_version = snapshot->version();
+  read_set.scope = ReadSet::Scope::kAll;
+  // Count matches per file in one scan.
+  if (!files.empty()) {
+    std::string scan;
+    for (size_t index = 0; index < files.size(); ++index) {
+      TRIB_ASSIGN_OR_RETURN(
+          auto relation,
+          FileRelationWith(*snapshot, files[index], fmt::format(", {} AS __trib_file", index)));
+      scan += fmt::format("{}SELECT * FROM ({}) AS f WHERE ({})",
+                          index == 0 ? "" : " UNION ALL ", relation, predicate);
+      read_set.read_files.insert(files[index].path);
+    }
+    TRIB_ASSIGN_OR_RETURN(
+        auto counts,
+        conn.Query(fmt::format("SELECT __trib_file, count(*) FROM ({}) GROUP BY __trib_file "
+                               "ORDER BY __trib_file",
+                               scan)));
+    for (size_t row = 0; row < counts.row_count(); ++row) {
+      matched.push_back(static_cast<size_t>(counts.GetInt64(0, row)));
+      result.rows_deleted += counts.GetInt64(1, row);
+    }
+  }
+  CommitInfo info;
+  info.operation = "DELETE";
+  info.operation_parameters["predicate"] = json::array({std::string(predicate)}).dump();
+  if (matched.empty()) {
+    return FinishWrite(conn, *snapshot, {}, std::move(info), std::move(read_set), options,
+                       result);
+  }
+  return RewriteFiles(conn, *snapshot, matched,
+                      fmt::format("NOT coalesce(({}), false)", predicate), "",
+                      std::move(info), std::move(read_set), options, result);
+}
+
+Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
+                          std::string_view staging_query, const MergeOptions& options) {
+  if (options.key_columns.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "merge into Delta table '{}': no key columns given",
+                     table_root.string());
+  }
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));
+  const StructType& schema = snapshot->schema();
+  std::vector<std::string> keys;
+  for (const auto& key : options.key_columns) {
+    const StructField* field = schema.Find(key);
+    if (field == nullptr || !field->type.is_primitive()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "merge into Delta table '{}': key column '{}' is not a primitive "
+                       "column of the table",
+                       table_root.string(), key);
+    }
+    keys.push_back(field->name);
+  }
+  std::vector<std::string> extra;
+  if (options.delete_flag_column) {
+    extra.push_back(*options.delete_flag_column);
+  }
+  TRIB_ASSIGN_OR_RETURN(auto projection,
+                        ProjectInput(conn, table_root, schema, staging_query, extra));
+  if (options.delete_flag_column && projection.extra_columns.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "merge into Delta table '{}': delete flag column '{}' is missing from "
+                     "the staging input",
+                     table_root.string(), *options.delete_flag_column);
+  }
+  TempTables temps(conn);
+  const std::string stage = temps.NewName("stage");
+  std::string flag_expr = "false";
+  {
+    std::string flag_select;
+    if (options.delete_flag_column) {
+      flag_select = fmt::format(", coalesce(CAST(__trib_q.{} AS BOOLEAN), false) AS __trib_del",
+                                QuoteIdentifier(projection.extra_columns[0]));
+    } else {
+      flag_select = ", false AS __trib_del";
+    }
+    // The projection passes the flag column through; select table columns explicitly.
+    std::string table_columns;
+    for (const auto& field : schema.fields) {
+      table_columns += fmt::format("{}, ", QuoteIdentifier(field.name));
+    }
+    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
+        "CREATE TEMP TABLE {} AS SELECT {} __trib_del FROM (SELECT {}{} FROM ({}) AS "
+        "__trib_q) AS __trib_p",
+        QuoteIdentifier(stage), table_columns, projection.select_list, flag_select,
+        staging_query)));
+    flag_expr = "__trib_del";
+  }
+  std::string key_list;
+  std::string key_equal;  // s vs f
+  for (size_t i = 0; i < keys.size(); ++i) {
+    key_list += fmt::format("{}{}", i == 0 ? "" : ", ", QuoteIdentifier(keys[i]));
+    key_equal += fmt::format("{}s.{} = f.{}", i == 0 ? "" : " AND ", QuoteIdentifier(keys[i]),
+                             QuoteIdentifier(keys[i]));
+  }
+  {
+    TRIB_ASSIGN_OR_RETURN(
+        auto duplicates,
+        conn.Query(fmt::format("SELECT {0}, count(*) FROM {1} GROUP BY {0} HAVING count(*) > "
+                               "1 LIMIT 1",
+                               key_list, QuoteIdentifier(stage))));
+    if (duplicates.row_count() > 0) {
+      std::string key_text;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        key_text += fmt::format("{}{}={}", i == 0 ? "" : ", ", keys[i],
+                                duplicates.GetString(i, 0));
+      }
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "merge into Delta table '{}': the staging input has {} rows for key "
+                       "({}); collapse to one row per key first",
+                       table_root.string(), duplicates.GetInt64(keys.size(), 0), key_text);
+    }
+  }
+  // 1. Prune files with partition values and key min/max statistics.
+  const auto& files = snapshot->files();
+  std::vector<size_t> candidates;
+  if (!files.empty()) {
+    const std::string ranges = temps.NewName("ranges");
+    std::string values;
+    std::string columns = "__trib_file";
+    std::string join;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      columns += fmt::format(", lo{0}, hi{0}", k);
+      join += fmt::format(" AND (r.lo{0} IS NULL OR s.{1} >= r.lo{0}) AND (r.hi{0} IS NULL "
+                          "OR s.{1} <= r.hi{0})",
+                          k, QuoteIdentifier(keys[k]));
+    }
+    for (size_t index = 0; index < files.size(); ++index) {
+      const AddFile& add = files[index];
+      json stats;
+      if (!add.stats.empty()) {
+        try {
+          stats = json::parse(add.stats);
+        } catch (const json::exception&) {
+          stats = json();
+        }
+      }
+      std::string row = fmt::format("({}", index);
+      for (size_t k = 0; k < keys.size(); ++k) {
+        const StructField* field = schema.Find(keys[k]);
+        std::string duck = DuckDbTypeOf(field->type);
+        bool is_partition = std::any_of(
+            snapshot->partition_columns().begin(), snapshot->partition_columns().end(),
+            [&](const std::string& p) { return EqualsIgnoreCase(p, keys[k]); });
+        std::string lo = fmt::format("CAST(NULL AS {})", duck);
+        std::string hi = lo;
+        if (is_partition) {
+          auto value = snapshot->PartitionValue(add, keys[k]);
+          if (value) {
+            lo = hi = PartitionLiteral(field->type, value);
+          }
+        } else if (stats.is_object()) {
+          auto bound = [&](const char* which) -> std::optional<std::string> {
+            auto it = stats.find(which);
+            if (it == stats.end() || !it->is_object()) {
+              return std::nullopt;
+            }
+            auto v = it->find(keys[k]);
+            if (v == it->end() || v->is_null() || v->is_object()) {
+              return std::nullopt;
+            }
+            std::string text = v->is_string() ? v->get<std::string>() : v->dump();
+            return fmt::format("TRY_CAST({} AS {})", QuoteLiteral(text), duck);
+          };
+          // Timestamp maxima are truncated to milliseconds: widen by 1 ms.
+          if (auto v = bound("minValues")) {
+            lo = *v;
+          }
+          if (auto v = bound("maxValues")) {
+            hi = field->type.kind == TypeKind::kTimestamp ||
+                         field->type.kind == TypeKind::kTimestampNtz
+                     ? fmt::format("({} + INTERVAL 1 MILLISECOND)", *v)
+                     : *v;
+          }
+        }
+        row += fmt::format(", {}, {}", lo, hi);
+      }
+      row += ")";
+      values += (index == 0 ? "" : ", ") + row;
+    }
+    TRIB_RETURN_IF_ERROR(conn.Execute(
+        fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM (VALUES {}) AS v({})",
+                    QuoteIdentifier(ranges), values, columns)));
+    TRIB_ASSIGN_OR_RETURN(
+        auto hit,
+        conn.Query(fmt::format("SELECT DISTINCT r.__trib_file FROM {} AS r JOIN {} AS s ON "
+                               "true{} ORDER BY 1",
+                               QuoteIdentifier(ranges), QuoteIdentifier(stage), join)));
+    for (size_t row = 0; row < hit.row_count(); ++row) {
+      candidates.push_back(static_cast<size_t>(hit.GetInt64(0, row)));
+    }
+  }
+  ReadSet read_set;
+  read_set.read_version = snapshot->version();
+  read_set.scope = ReadSet::Scope::kAll;
+  WriteResult result;
+  // 2. Scan the candidates for matched keys.
+  const std::string matches = temps.NewName("matches");
+  std::vector<size_t> matched_files;
+  if (!candidates.empty()) {
+    std::string scan;
+    for (size_t n = 0; n < candidates.size(); ++n) {
+      size_t index = candidates[n];
+      read_set.read_files.insert(files[index].path);
+      TRIB_ASSIGN_OR_RETURN(auto relation, FileRelationWith(*snapshot, files[index]));
+      scan += fmt::format("{}SELECT {} AS __trib_file, {} FROM ({}) AS f", n == 0 ? "" : " UNION ALL ",
+                          index, key_list, relation);
+    }
+    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
+        "CREATE TEMP TABLE {} AS SELECT f.* FROM ({}) AS f WHERE EXISTS (SELECT 1 FROM {} "
+        "AS s WHERE {})",
+        QuoteIdentifier(matches), scan, QuoteIdentifier(stage), key_equal)));
+    TRIB_ASSIGN_OR_RETURN(auto hit,
+                          conn.Query(fmt::format("SELECT DISTINCT __trib_file FROM {} ORDER "
+                                                 "BY 1",
+                                                 QuoteIdentifier(matches))));
+    for (size_t row = 0; row < hit.row_count(); ++row) {
+      matched_files.push_back(static_cast<size_t>(hit.GetInt64(0, row)));
+    }
+  } else {
+    TRIB_RETURN_IF_ERROR(conn.Execute(
+        fmt::format("CREATE TEMP TABLE {} AS SELECT 0 AS __trib_file, {} FROM {} WHERE false",
+                    QuoteIdentifier(matches), key_list, QuoteIdentifier(stage))));
+  }
+  // 3. Counts: matched keys split by the delete flag, inserts, copied rows.
+  {
+    TRIB_ASSIGN_OR_RETURN(
+        auto counts,
+        conn.Query(fmt::format(
+            "SELECT count(*) FILTER (WHERE m AND {0}), count(*) FILTER (WHERE m AND NOT {0}), "
+            "count(*) FILTER (WHERE NOT m AND NOT {0}) FROM (SELECT s.*, EXISTS (SELECT 1 "
+            "FROM {1} AS f WHERE {2}) AS m FROM {3} AS s)",
+            flag_expr, QuoteIdentifier(matches), key_equal, QuoteIdentifier(stage))));
+    result.rows_deleted = counts.GetInt64(0, 0);
+    result.rows_updated = counts.GetInt64(1, 0);
+    result.rows_inserted = counts.GetInt64(2, 0);
+  }
+  std::string upserts = fmt::format("SELECT {} FROM {} AS s WHERE NOT __trib_del",
+                                    TableProjection(schema, "s"), QuoteIdentifier(stage));
+  if (result.rows_updated + result.rows_inserted == 0) {
+    upserts.clear();
+  }
+  std::string keep =
+      fmt::format("NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})", QuoteIdentifier(stage),
+                  key_equal);
+  CommitInfo info;
+  info.operation = "MERGE";
+  info.operation_parameters["predicate"] =
+      json::array({fmt::format("key ({})", key_list)}).dump();
+  AddMetric(&info, "numTargetRowsInserted", result.rows_inserted);
+  AddMetric(&info, "numTargetRowsUpdated", result.rows_updated);
+  AddMetric(&info, "numTargetRowsDeleted", result.rows_deleted);
+  AddMetric(&info, "numTargetFilesScanned", static_cast<int64_t>(candidates.size()));
+  AddMetric(&info, "numTargetFilesSkipped",
+            static_cast<int64_t>(files.size() - candidates.size()));
+  int64_t matched_rows_total = 0;
+  for (size_t index : matched_files) {
+    matched_rows_total += files[index].NumRecords().value_or(0);
+  }
+  result.rows_copied =
+      std::max<int64_t>(0, matched_rows_total - result.rows_updated - result.rows_deleted);
+  AddMetric(&info, "numTargetRowsCopied", result.rows_copied);
+  return RewriteFiles(conn, *snapshot, matched_files, keep, upserts, std::move(info),
+                      std::move(read_set), options.write, result);
+}
+
+Result<std::optional<int64_t>> ReadAppTransactionVersion(const fs::path& table_root,
+                                                         std::string_view app_id) {
+  TRIB_ASSIGN_OR_RETURN(auto latest, LatestCommitVersion(table_root));
+  if (!latest) {
+    return std::optional<int64_t>();
+  }
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::LoadLatest(table_root));
+  return snapshot->GetAppTransactionVersion(app_id);
+}
+
+namespace internal {
+
+Status WriteDataFiles(sql::Connection& conn, const fs::path& table_root,
+                      const StructType& schema,
+                      const std::vector<std::string>& partition_columns,
+                      const WriteOptions& options, bool data_change, std::string_view source,
+                      std::vector<AddFile>* adds) {
+  FileWriter writer(conn, table_root, schema, partition_columns, options, data_change);
+  return writer.Write(source, adds);
+}
+
+Result<std::string> FileRelation(const Snapshot& snapshot, const AddFile& add) {
+  return FileRelationWith(snapshot, add);
+}
+
+RemoveFile RemoveFor(const AddFile& add, int64_t deletion_timestamp, bool data_change) {
+  return MakeRemove(add, deletion_timestamp, data_change);
+}
+
+}  // namespace internal
+
+}  // namespace tributary::lake::delta

@@ -1,0 +1,157 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "lake/delta/actions.h"
+#include "lake/delta/commit.h"
+#include "lake/delta/schema.h"
+#include "lake/delta/snapshot.h"
+#include "lake/parquet/parquet_writer.h"
+#include "sql/database.h"
+
+namespace tributary::lake::delta {
+
+/// Writing Delta tables (PROTOCOL.md "Writer Requirements"): data comes in as a DuckDB
+/// query on a sql::Connection, is written to Parquet by DuckDB (rows never pass through
+/// C++), and is committed with put-if-absent and optimistic conflict checks (commit.h).
+///
+/// Every data-changing call:
+///   1. loads the latest snapshot and checks that this writer supports the table's
+///      writer protocol (unsupported writer features are kUnsupported, naming them);
+///   2. checks the input's columns against the table schema (kInvalidArgument naming the
+///      table, the column and both types);
+///   3. writes new files `[<partition dir>/]part-NNNNN-<uuid>-c000.<codec>.parquet` with
+///      per-file statistics ("Per-file Statistics") in every add;
+///   4. commits remove + add (+ txn) in one commit; a failure before the commit leaves
+///      only orphan data files (vacuum removes them), never a partial commit;
+///   5. writes a checkpoint when the new version is a multiple of delta.checkpointInterval
+///      (default 10).
+///
+/// Thread safety: functions are thread-safe for different connections; a connection is
+/// used by one thread at a time (DuckDB's rule). Concurrent writers (threads or processes)
+/// on one table are safe: a lost race is retried or fails with kConflict.
+
+/// Table creation.
+struct CreateTableOptions {
+  /// Columns of the table. Required, non-empty.
+  StructType schema;
+  /// Partition columns (top-level, primitive, not binary), in directory order. Default: none.
+  std::vector<std::string> partition_columns;
+  /// metaData.configuration, e.g. {"delta.checkpointInterval", "10"},
+  /// {"delta.enableInCommitTimestamps", "true"}, {"delta.appendOnly", "true"}.
+  std::map<std::string, std::string> properties;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+};
+
+/// Options shared by writes.
+struct WriteOptions {
+  /// Parquet codec ("snappy" or "zstd") and row group size. Default: snappy.
+  parquet::ParquetWriteOptions parquet;
+  /// Split output into files of at most about this many rows (0: one file per partition
+  /// per write). Default: 0.
+  int64_t max_rows_per_file = 0;
+  /// A `txn` action written in the same commit (PROTOCOL.md "Transaction Identifiers"):
+  /// the caller's input position. lastUpdated is filled in when absent. Default: none.
+  std::optional<SetTransaction> txn;
+  /// Extra commitInfo.operationParameters. Default: none.
+  std::map<std::string, std::string> operation_parameters;
+  /// Retry budget of the commit (commit.h). Default: CommitOptions{}.
+  CommitOptions commit;
+  /// Write a checkpoint when the committed version is a multiple of the table's
+  /// delta.checkpointInterval. Default: true.
+  bool auto_checkpoint = true;
+};
+
+/// What a write did.
+struct WriteResult {
+  int64_t version = -1;  ///< committed version; -1 when nothing needed committing
+  int64_t files_added = 0;
+  int64_t files_removed = 0;
+  int64_t rows_written = 0;   ///< rows in added files
+  int64_t bytes_written = 0;  ///< bytes of added files
+  int64_t bytes_removed = 0;  ///< bytes of removed files (the rewritten part of the table)
+  int64_t rows_inserted = 0;  ///< merge: staging rows with no match
+  int64_t rows_updated = 0;   ///< merge: matched staging rows not flagged deleted
+  int64_t rows_deleted = 0;   ///< merge/delete: rows removed
+  int64_t rows_copied = 0;    ///< rows rewritten unchanged
+  int commit_attempts = 0;
+  bool checkpoint_written = false;
+};
+
+/// Creates a new table at version 0 (protocol, metaData, commitInfo "CREATE TABLE") with
+/// the lowest protocol its features need ((1,2) normally; timestamp_ntz columns and
+/// in-commit timestamps need table features). Errors: kAlreadyExists if the table has a
+/// commit; kInvalidArgument for a bad schema or partition column; kUnsupported for table
+/// properties this writer cannot honour (change data feed, column mapping).
+Result<int64_t> CreateTable(const std::filesystem::path& table_root,
+                            const CreateTableOptions& options);
+
+/// Appends the rows of `query` (a DuckDB SELECT on `conn`). A blind append: it never
+/// conflicts with concurrent appends. Input columns are matched to table columns by name
+/// (case-insensitive); missing nullable columns are written as null.
+Result<WriteResult> Append(sql::Connection& conn, const std::filesystem::path& table_root,
+                           std::string_view query, const WriteOptions& options = {});
+
+/// Replaces all rows of the table with the rows of `query` (remove every live file, add the
+/// new ones, one commit).
+Result<WriteResult> Overwrite(sql::Connection& conn, const std::filesystem::path& table_root,
+                              std::string_view query, const WriteOptions& options = {});
+
+/// Deletes the rows matching `predicate` (a DuckDB SQL boolean expression over the table's
+/// columns, e.g. `"id" IN (1, 2)`), rewriting only the files that contain such rows.
+Result<WriteResult> DeleteWhere(sql::Connection& conn,
+                                const std::filesystem::path& table_root,
+                                std::string_view predicate, const WriteOptions& options = {});
+
+/// Merge by key (upsert/delete) as copy-on-write.
+struct MergeOptions {
+  /// Key columns: at most one staging row per key (duplicates are kInvalidArgument).
+  std::vector<std::string> key_columns;
+  /// A BOOLEAN staging column: true deletes the key, false/null upserts the row. Not
+  /// written to the table. Default: none (every staging row is an upsert).
+  std::optional<std::string> delete_flag_column;
+  WriteOptions write;
+};
+
+/// Applies the rows of `staging_query` by key: matched rows are replaced (or deleted when
+/// flagged), unmatched non-deleted rows are inserted. Files are pruned with add stats
+/// (min/max of the keys) and partition values, then scanned; only files containing a
+/// matched key are rewritten (remove + add in one commit). Conflicts with concurrent
+/// commits that touch the files it read or add data while it runs (not blind appends).
+Result<WriteResult> Merge(sql::Connection& conn, const std::filesystem::path& table_root,
+                          std::string_view staging_query, const MergeOptions& options);
+
+/// The latest `txn.version` of `app_id` in the table's latest snapshot, or std::nullopt
+/// when the app never committed (or the table does not exist yet).
+Result<std::optional<int64_t>> ReadAppTransactionVersion(
+    const std::filesystem::path& table_root, std::string_view app_id);
+
+/// The minimal protocol for a table with `schema` and `properties`
+/// (PROTOCOL.md "Protocol Evolution", "Table Features"). Errors: kUnsupported for
+/// properties this writer does not implement.
+Result<Protocol> MinimalProtocol(const StructType& schema,
+                                 const std::map<std::string, std::string>& properties);
+
+/// Checks that this writer can write to a table with this snapshot's protocol and
+/// metadata. `removes_data`: whether the write removes rows (refused on append-only
+/// tables). Errors: kUnsupported naming the feature; kInvalidArgument for append-only.
+Status CheckWriteSupport(const Snapshot& snapshot, bool removes_data);
+
+/// The DuckDB SQL type of a Delta type ("BIGINT", "DECIMAL(10,2)", "TIMESTAMPTZ",
+/// "STRUCT(\"a\" INTEGER)", "VARCHAR[]", "MAP(VARCHAR, BIGINT)").
+std::string DuckDbTypeOf(const DataType& type);
+
+/// The `stats` JSON of an add for a written file (PROTOCOL.md "Per-file Statistics"):
+/// numRecords, minValues/maxValues for primitive columns with footer statistics
+/// (strings truncated to 32 characters, timestamps to milliseconds), nullCount.
+std::string StatsJson(const parquet::ParquetFileInfo& file, const StructType& schema);
+
+}  // namespace tributary::lake::delta
