@@ -67,18 +67,22 @@ bool IsRetryableSqlState(std::string_view sqlstate) {
 }  // namespace
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
-    const std::string& dsn, bool replication, const std::string& application_name) {
+    const std::string& dsn, bool replication, const std::string& application_name,
+    const std::string& options) {
   // expand_dbname=1: "dbname" holds the whole DSN; the later keys override what it says.
-  const char* keywords[] = {"dbname", "replication", "application_name", nullptr};
-  const char* values[] = {dsn.c_str(), replication ? "database" : nullptr,
-                          application_name.c_str(), nullptr};
-  if (!replication) {
-    keywords[1] = "application_name";
-    values[1] = application_name.c_str();
-    keywords[2] = nullptr;
-    values[2] = nullptr;
+  std::vector<const char*> keywords = {"dbname", "application_name"};
+  std::vector<const char*> values = {dsn.c_str(), application_name.c_str()};
+  if (replication) {
+    keywords.push_back("replication");
+    values.push_back("database");
   }
-  PGconn* conn = PQconnectdbParams(keywords, values, 1);
+  if (!options.empty()) {
+    keywords.push_back("options");
+    values.push_back(options.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
   if (conn == nullptr) {
     return MakeError(ErrorCode::kInternal, "libpq could not allocate a connection");
   }

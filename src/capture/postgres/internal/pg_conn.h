@@ -39,10 +39,12 @@ class PgConnection {
  public:
   /// Connects with `dsn` (a key=value string or a postgresql:// URI). With `replication`,
   /// the session is a logical walsender (`replication=database`). `application_name` is
-  /// shown in pg_stat_activity / pg_stat_replication.
+  /// shown in pg_stat_activity / pg_stat_replication. `options` is libpq's `options`
+  /// keyword (session settings such as "-c TimeZone=UTC"); empty keeps the DSN's.
   static Result<std::unique_ptr<PgConnection>> Connect(const std::string& dsn,
                                                        bool replication,
-                                                       const std::string& application_name);
+                                                       const std::string& application_name,
+                                                       const std::string& options = "");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
