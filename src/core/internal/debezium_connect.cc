@@ -700,16 +700,11 @@ Result<Column> ColumnFromConnectField(const OrderedJson& field, const std::strin
 }
 
 Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
-                                 const std::string& path) {
+                                 const std::string& path, DecimalHandling decimal_handling) {
   if (json.is_null()) {
     return Value::Null();
   }
-  ConnectMapping mapping = MappingFor(type, DecimalHandling::kPrecise);
-  if (type.kind == TypeKind::kDecimal && json.is_string() && !type.variable_scale &&
-      type.connect_name.empty()) {
-    // A string for a decimal column: decimal.handling.mode=string.
-    mapping.repr = ConnectRepr::kDecimalString;
-  }
+  ConnectMapping mapping = MappingFor(type, decimal_handling);
   if (IsStringRepr(mapping.repr) && json.is_string() &&
       json.get_ref<const std::string&>() == kDebeziumUnavailablePlaceholder) {
     return Value::Unavailable();
@@ -894,8 +889,10 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       std::vector<Value> elements;
       elements.reserve(json.size());
       for (size_t idx = 0; idx < json.size(); ++idx) {
-        TRIB_ASSIGN_OR_RETURN(Value item, DecodeConnectValue(json[idx], element,
-                                                             fmt::format("{}[{}]", path, idx)));
+        TRIB_ASSIGN_OR_RETURN(Value item,
+                              DecodeConnectValue(json[idx], element,
+                                                 fmt::format("{}[{}]", path, idx),
+                                                 decimal_handling));
         elements.push_back(std::move(item));
       }
       return Value::Array(std::move(elements));

@@ -140,10 +140,14 @@ Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema, const std:
 /// Reads a struct field schema into a Column (name, type, nullable, default).
 Result<Column> ColumnFromConnectField(const OrderedJson& field, const std::string& path);
 
-/// Reads one value written with the Connect representation of `type`.
-/// kInvalidArgument naming `path` when the JSON does not fit.
-Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
-                                 const std::string& path);
+/// Reads one value written with the Connect representation of `type` (with
+/// `decimal_handling` as it was encoded; a schema read by DataTypeFromConnectSchema already
+/// types string-mode decimals as strings). kInvalidArgument naming `path` when the JSON
+/// does not fit.
+Result<Value> DecodeConnectValue(
+    const OrderedJson& json, const DataType& type, const std::string& path,
+    DebeziumEncodeOptions::DecimalHandling decimal_handling =
+        DebeziumEncodeOptions::DecimalHandling::kPrecise);
 
 /// Schemaless typing: the type a JSON value suggests (integer -> int64, or uint64 above
 /// INT64_MAX; other numbers -> double; string; boolean; array of the first non-null
