@@ -655,10 +655,12 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
   auto table_schema = std::make_shared<TableSchema>();
   table_schema->id = event.table;
   bool have_columns = false;
+  bool needs_row = event.op != Op::kTruncate;
   if (schema != nullptr) {
     TRIB_ASSIGN_OR_RETURN(std::optional<std::vector<Column>> columns,
                           ColumnsFromEnvelopeSchema(*schema, "schema"));
-    if (columns) {
+    // A truncate of a table without known columns carries empty row structs.
+    if (columns && (!columns->empty() || needs_row)) {
       table_schema->columns = std::move(*columns);
       have_columns = true;
     }
