@@ -846,6 +846,14 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       return Value::TimestampTz(*micros);
     }
     case ConnectRepr::kMicroDuration: {
+      if (json.is_number_float()) {
+        // Debezium before 1.0 wrote MicroDuration as a float64.
+        double micros = json.get<double>();
+        if (!std::isfinite(micros) || std::fabs(micros) > 9.2e18) {
+          return FieldError(path, fmt::format("{} us is out of range", micros));
+        }
+        return Value::FromInterval(Interval{0, 0, static_cast<int64_t>(std::llround(micros))});
+      }
       TRIB_ASSIGN_OR_RETURN(int64_t micros, ReadIntegerOf<int64_t>(json, "int64 micros", path));
       return Value::FromInterval(Interval{0, 0, micros});
     }

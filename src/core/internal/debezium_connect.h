@@ -13,10 +13,15 @@
 /// Kafka Connect schemas and values for single columns, as the Debezium connectors write
 /// them through the JsonConverter. Private to core (debezium_json.cc and its tests).
 ///
-/// Type mapping implemented (Debezium PostgreSQL / MySQL connector docs, "Data type
-/// mappings": "Basic types", "Temporal types", "Decimal types", "Network address types"
-/// are strings; plus the semantic types of debezium-core io.debezium.time.* and
-/// io.debezium.data.*). Default mapping by kind when DataType::connect_name is empty:
+/// Type mapping implemented: Debezium reference documentation, "Debezium connector for
+/// PostgreSQL" > "Data type mappings" ("Basic types", "Temporal types", "TIMESTAMP type",
+/// "Decimal types", "HSTORE"/"Network address" types are strings) and "Debezium connector
+/// for MySQL" > "Data type mappings"; the semantic types are debezium-core's
+/// io.debezium.time.* (Date, Time, MicroTime, NanoTime, Timestamp, MicroTimestamp,
+/// NanoTimestamp, ZonedTime, ZonedTimestamp, MicroDuration, Interval) and io.debezium.data.*
+/// (VariableScaleDecimal, Json, Uuid, Enum, EnumSet, Bits), and Kafka Connect's
+/// org.apache.kafka.connect.data.Decimal. Default mapping by kind when
+/// DataType::connect_name is empty:
 ///   bool -> boolean; int8/int16/uint8 -> int16 (Debezium maps TINYINT to INT16);
 ///   int32/uint16 -> int32; int64/uint32 -> int64;
 ///   uint64 -> org.apache.kafka.connect.data.Decimal scale 0 (bigint.unsigned.handling.mode
