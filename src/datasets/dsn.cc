@@ -5,51 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "core/redact.h"
+
 namespace tributary::datasets {
 namespace {
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
-}
-
-/// Masks the password of a URI (scheme://user:password@...) and the value of any
-/// password=... keyword or query parameter. Used until core's RedactDsn is available to
-/// this module; it only has to cover the DSN forms ParseTargetDsn accepts.
-std::string MaskDsn(std::string_view dsn) {
-  std::string out(dsn);
-  const size_t scheme_end = out.find("://");
-  if (scheme_end != std::string::npos) {
-    const size_t authority = scheme_end + 3;
-    const size_t authority_end = out.find_first_of("/?", authority);
-    const size_t at = out.rfind('@', authority_end == std::string::npos ? out.size()
-                                                                        : authority_end);
-    if (at != std::string::npos && at >= authority) {
-      const size_t colon = out.find(':', authority);
-      if (colon != std::string::npos && colon < at) {
-        out.replace(colon + 1, at - colon - 1, "***");
-      }
-    }
-  }
-  // password=value in keyword/value strings and query parameters.
-  size_t pos = 0;
-  while ((pos = out.find("password=", pos)) != std::string::npos) {
-    const size_t value_start = pos + 9;
-    size_t value_end = value_start;
-    if (value_end < out.size() && out[value_end] == '\'') {
-      ++value_end;
-      while (value_end < out.size() && out[value_end] != '\'') {
-        value_end += out[value_end] == '\\' ? 2 : 1;
-      }
-      value_end = std::min(out.size(), value_end + 1);
-    } else {
-      while (value_end < out.size() && out[value_end] != ' ' && out[value_end] != '&') {
-        ++value_end;
-      }
-    }
-    out.replace(value_start, value_end - value_start, "***");
-    pos = value_start + 3;
-  }
-  return out;
 }
 
 Result<std::string> PercentDecode(std::string_view text, std::string_view what,
@@ -154,7 +116,7 @@ Result<MySqlConnectParams> ParseMySqlUri(std::string_view uri, const std::string
 
 Result<TargetDsn> ParseTargetDsn(std::string_view dsn) {
   TargetDsn target;
-  target.redacted = MaskDsn(dsn);
+  target.redacted = RedactDsn(dsn);
   if (dsn.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "empty DSN: give a PostgreSQL connection string (postgres://... or "

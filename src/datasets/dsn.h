@@ -26,7 +26,7 @@ struct TargetDsn {
   std::string postgres_conninfo;
   /// MySQL/MariaDB: the parsed URI.
   MySqlConnectParams mysql;
-  /// The DSN with its password masked, for messages.
+  /// The DSN with its secrets masked (core RedactDsn), for messages.
   std::string redacted;
 };
 

@@ -14,8 +14,9 @@ namespace tributary::datasets {
 /// rows on every machine (the generators use their own PRNG and integer arithmetic only).
 inline constexpr uint64_t kDefaultSeed = 0x7472696275746172;  // "tributar"
 
-/// The largest accepted scale (scale 10000 is about 16 million retail rows).
-inline constexpr int kMaxScale = 10000;
+/// The largest accepted scale. Generated tables are held in memory before loading: scale
+/// 1000 is about 1.6 million retail rows (~200 MB) or 4.5 million store rows (~1 GB).
+inline constexpr int kMaxScale = 1000;
 
 /// Names of the datasets GenerateDataset() knows, in a stable order: "retail", "store".
 std::vector<std::string> DatasetNames();

@@ -42,7 +42,8 @@ Result<LoadReport> LoadTables(const std::vector<TableData>& tables, std::string_
       TRIB_ASSIGN_OR_RETURN(bool exists, loader->TableExists(table.spec.name));
       if (exists) {
         return MakeError(ErrorCode::kAlreadyExists,
-                         "table '{}' already exists in {}: drop it or load with --replace",
+                         "table '{}' already exists in {}: drop it first, or load into another "
+                         "database (nothing was loaded)",
                          table.spec.name, target.redacted);
       }
     }
