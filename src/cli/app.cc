@@ -24,14 +24,17 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   // Subcommands inherit these: global options may follow the subcommand name.
   app.fallthrough();
   app.require_subcommand(0, 1);
-  app.footer("Run 'tributary <command> --help' for a command's options. Configuration: "
-             "docs/CONFIG.md.");
+  app.footer(
+      "Run 'tributary <command> --help' for a command's options. Configuration: "
+      "docs/CONFIG.md.");
 
   GlobalOptions& global = context.global();
   app.add_flag("-v,--verbose", global.verbosity,
                "More log output: -v debug, -vv trace (--log-level wins)");
-  app.add_option("--log-level", global.log_level, "Log level (default: [log] level or info)")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--log-level", global.log_level,
+                 "Log level (default: [log] level or info)")
+      ->check(
+          CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--log-format", global.log_format,
                  "Log line format on stderr (default: [log] format or text)")
       ->check(CLI::IsMember({"text", "json"}));

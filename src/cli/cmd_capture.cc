@@ -32,11 +32,13 @@ void RegisterCaptureCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<CaptureOptions>();
   CLI::App* command = app.add_subcommand(
       "capture", "Capture changes as Debezium JSON to stdout or Kafka (no lake)");
-  command->add_option("-c,--config", options->config_path, "Pipeline configuration (TOML)")
+  command
+      ->add_option("-c,--config", options->config_path, "Pipeline configuration (TOML)")
       ->required();
-  command->add_option("--sink", options->sink,
-                      "stdout: one {topic, key, value} JSON object per line; kafka: the "
-                      "[kafka] topics")
+  command
+      ->add_option("--sink", options->sink,
+                   "stdout: one {topic, key, value} JSON object per line; kafka: the "
+                   "[kafka] topics")
       ->check(CLI::IsMember({"stdout", "kafka"}))
       ->capture_default_str();
   command->add_flag("--once", options->once,

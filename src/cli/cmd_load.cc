@@ -34,17 +34,21 @@ int RunLoad(const LoadOptions& options, CommandContext& context) {
 void RegisterLoadCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<LoadOptions>();
   CLI::App* command = app.add_subcommand(
-      "load", "Load a generated sample dataset or a directory of CSV files into a database");
-  auto* dataset = command->add_option("--dataset", options->dataset, "Sample dataset to generate")
-                      ->check(CLI::IsMember({"retail", "store"}));
+      "load",
+      "Load a generated sample dataset or a directory of CSV files into a database");
+  auto* dataset =
+      command->add_option("--dataset", options->dataset, "Sample dataset to generate")
+          ->check(CLI::IsMember({"retail", "store"}));
   command->add_option("--scale", options->scale, "Dataset size multiplier")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
       ->capture_default_str();
-  auto* csv = command->add_option("--csv", options->csv_dir,
-                                  "Directory of CSV files (header row), one table per file");
+  auto* csv =
+      command->add_option("--csv", options->csv_dir,
+                          "Directory of CSV files (header row), one table per file");
   dataset->excludes(csv);
-  command->add_option("--into", options->into,
-                      "Target database: libpq string, postgres:// or mysql:// URI")
+  command
+      ->add_option("--into", options->into,
+                   "Target database: libpq string, postgres:// or mysql:// URI")
       ->required();
   OnRun(command, context, [options, &context] { return RunLoad(*options, context); });
 }

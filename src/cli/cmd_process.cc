@@ -5,7 +5,8 @@
 
 #include "cli/commands.h"
 
-// `tributary process -c CONFIG`: Kafka -> bronze -> silver -> gold (the Spark job's role).
+// `tributary process -c CONFIG`: Kafka -> bronze -> silver -> gold (the Spark job's
+// role).
 // TODO(issue 5 and the Kafka issue): implement.
 namespace tributary::cli {
 namespace {
@@ -30,7 +31,8 @@ void RegisterProcessCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<ProcessOptions>();
   CLI::App* command = app.add_subcommand(
       "process", "Consume Debezium JSON from Kafka into bronze, silver and gold tables");
-  command->add_option("-c,--config", options->config_path, "Pipeline configuration (TOML)")
+  command
+      ->add_option("-c,--config", options->config_path, "Pipeline configuration (TOML)")
       ->required();
   command->add_flag("--once", options->once,
                     "Consume up to the topics' end offsets at start, then exit");

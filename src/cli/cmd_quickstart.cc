@@ -5,7 +5,8 @@
 
 #include "cli/commands.h"
 
-// `tributary quickstart`: local PostgreSQL/MariaDB, sample data, the pipeline, live changes.
+// `tributary quickstart`: local PostgreSQL/MariaDB, sample data, the pipeline, live
+// changes.
 // TODO(issue 5): implement.
 namespace tributary::cli {
 namespace {
@@ -30,12 +31,15 @@ void RegisterQuickstartCommand(CLI::App& app, CommandContext& context) {
       "quickstart",
       "Start local PostgreSQL and MariaDB, load sample data and show changes flowing to "
       "silver and gold");
-  command->add_flag("--exit", options->exit,
-                    "Exit after showing the results (default when stdin is not a terminal)");
-  command->add_option("--work-dir", options->work_dir,
-                      "Directory for the servers, the generated config and the lake")
+  command->add_flag(
+      "--exit", options->exit,
+      "Exit after showing the results (default when stdin is not a terminal)");
+  command
+      ->add_option("--work-dir", options->work_dir,
+                   "Directory for the servers, the generated config and the lake")
       ->capture_default_str();
-  OnRun(command, context, [options, &context] { return RunQuickstart(*options, context); });
+  OnRun(command, context,
+        [options, &context] { return RunQuickstart(*options, context); });
 }
 
 }  // namespace tributary::cli

@@ -35,17 +35,20 @@ int RunScan(const ScanOptions& options, CommandContext& context) {
 
 void RegisterScanCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<ScanOptions>();
-  CLI::App* command =
-      app.add_subcommand("scan", "Print the rows of a Delta table, at any version or time");
+  CLI::App* command = app.add_subcommand(
+      "scan", "Print the rows of a Delta table, at any version or time");
   command->add_option("PATH", options->path, "Delta table directory")->required();
-  auto* version = command->add_option("--version", options->version,
-                                      "Read this table version (default: latest)")
+  auto* version = command
+                      ->add_option("--version", options->version,
+                                   "Read this table version (default: latest)")
                       ->check(CLI::NonNegativeNumber);
   auto* timestamp = command->add_option(
       "--timestamp", options->timestamp,
       "Read the version current at this time, e.g. 2024-01-31T12:00:00Z");
   version->excludes(timestamp);
-  command->add_option("--format", options->format, "Output format (parquet keeps every type)")
+  command
+      ->add_option("--format", options->format,
+                   "Output format (parquet keeps every type)")
       ->check(CLI::IsMember({"table", "csv", "jsonl", "parquet"}))
       ->capture_default_str();
   command->add_option("--output", options->output, "Write to FILE instead of stdout");

@@ -48,7 +48,8 @@ void RegisterServeCommand(CLI::App& app, CommandContext& context) {
       "serve", "Serve the web dashboard, health, JSON status and Prometheus metrics");
   auto* config = command->add_option("-c,--config", options->config_path,
                                      "Pipeline configuration (TOML)");
-  auto* lake = command->add_option("--lake", options->lake, "Lake root directory (no config)");
+  auto* lake =
+      command->add_option("--lake", options->lake, "Lake root directory (no config)");
   config->excludes(lake);
   command->add_option("--port", options->port, "TCP port (default: [http] port or 8080)")
       ->check(CLI::Range(0, 65535));

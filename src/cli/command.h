@@ -13,17 +13,19 @@ namespace CLI {
 class App;
 }  // namespace CLI
 
-/// The subcommand framework. Each subcommand lives in its own file, src/cli/cmd_<name>.cc,
-/// which defines `void Register<Name>Command(CLI::App& app, CommandContext& context)`
-/// (declared in cli/commands.h). Registration adds the CLI11 subcommand with its options
-/// bound to an options struct the file owns, and hands a runner to OnRun(); the runner
-/// returns the process exit code. Implementing a command means editing only its file.
+/// The subcommand framework. Each subcommand lives in its own file,
+/// src/cli/cmd_<name>.cc, which defines `void Register<Name>Command(CLI::App& app,
+/// CommandContext& context)` (declared in cli/commands.h). Registration adds the CLI11
+/// subcommand with its options bound to an options struct the file owns, and hands a
+/// runner to OnRun(); the runner returns the process exit code. Implementing a command
+/// means editing only its file.
 namespace tributary::cli {
 
 /// Process exit codes.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  ///< a runtime failure (bad config, server down)
-inline constexpr int kExitUsage = 2;    ///< bad command line, or a command not implemented yet
+inline constexpr int kExitUsage =
+    2;  ///< bad command line, or a command not implemented yet
 
 /// Options that apply to every subcommand (given before or after the subcommand name).
 struct GlobalOptions {
@@ -53,8 +55,8 @@ class CommandContext {
   /// (`config_log` may be null), which wins over the defaults.
   LoggingOptions ResolveLogging(const LogConfig* config_log) const;
 
-  /// Loads and validates the pipeline config at `path`, then reconfigures logging from its
-  /// [log] table (flags still win) and logs a redacted summary at debug level.
+  /// Loads and validates the pipeline config at `path`, then reconfigures logging from
+  /// its [log] table (flags still win) and logs a redacted summary at debug level.
   /// Errors: as LoadConfig().
   Result<PipelineConfig> LoadPipelineConfig(const std::string& path);
 
@@ -76,8 +78,9 @@ class CommandContext {
   std::function<int()> runner_;
 };
 
-/// Makes `run` the action of subcommand `command`: when the command line selects it, `run`
-/// is called after parsing (and logging setup) and its return value is the exit code.
+/// Makes `run` the action of subcommand `command`: when the command line selects it,
+/// `run` is called after parsing (and logging setup) and its return value is the exit
+/// code.
 void OnRun(CLI::App* command, CommandContext& context, std::function<int()> run);
 
 }  // namespace tributary::cli

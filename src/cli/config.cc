@@ -41,7 +41,9 @@ std::string JoinKey(std::string_view path, std::string_view key) {
   return path.empty() ? quoted : fmt::format("{}.{}", path, quoted);
 }
 
-uint32_t LineOf(const toml::node& node) { return node.source().begin.line; }
+uint32_t LineOf(const toml::node& node) {
+  return node.source().begin.line;
+}
 
 std::string_view TypeName(const toml::node& node) {
   switch (node.type()) {
@@ -85,6 +87,16 @@ size_t EditDistance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
+}
+
+bool IsSubsequence(std::string_view needle, std::string_view haystack) {
+  size_t pos = 0;
+  for (char c : haystack) {
+    if (pos < needle.size() && needle[pos] == c) {
+      ++pos;
+    }
+  }
+  return pos == needle.size();
 }
 
 std::string JoinNames(KeyList names, std::string_view last_separator = " or ") {
@@ -173,7 +185,8 @@ class Parser {
     if (line == 0) {
       return MakeError(ErrorCode::kInvalidArgument, "{}: {}: {}", name_, key, message);
     }
-    return MakeError(ErrorCode::kInvalidArgument, "{}:{}: {}: {}", name_, line, key, message);
+    return MakeError(ErrorCode::kInvalidArgument, "{}:{}: {}: {}", name_, line, key,
+                     message);
   }
 
   Status CheckKeys(const Scope& scope, KeyList allowed) const;
@@ -181,36 +194,55 @@ class Parser {
     return scope.table.get(key);
   }
   Status Require(const Scope& scope, std::string_view key) const;
-  Result<std::string> ExpandEnv(std::string_view text, uint32_t line,
+  Result<std::string> ExpandEnv(std::string_view text,
+                                uint32_t line,
                                 std::string_view key) const;
 
-  Status GetString(const Scope& scope, std::string_view key, std::string* out,
+  Status GetString(const Scope& scope,
+                   std::string_view key,
+                   std::string* out,
                    bool expand_env = false) const;
-  Status GetPath(const Scope& scope, std::string_view key, fs::path* out,
+  Status GetPath(const Scope& scope,
+                 std::string_view key,
+                 fs::path* out,
                  bool expand_env = false) const;
-  Status GetInt(const Scope& scope, std::string_view key, int64_t min, int64_t max,
+  Status GetInt(const Scope& scope,
+                std::string_view key,
+                int64_t min,
+                int64_t max,
                 int64_t* out) const;
   Status GetBool(const Scope& scope, std::string_view key, bool* out) const;
-  // An array of non-empty strings; with `allow_single`, a lone string is a one-element array.
-  Status GetStringList(const Scope& scope, std::string_view key, std::vector<std::string>* out,
+  // An array of non-empty strings; with `allow_single`, a lone string is a one-element
+  // array.
+  Status GetStringList(const Scope& scope,
+                       std::string_view key,
+                       std::vector<std::string>* out,
                        bool allow_single = false) const;
   template <typename E>
-  Status GetEnum(const Scope& scope, std::string_view key,
-                 std::initializer_list<std::pair<std::string_view, E>> values, E* out) const;
+  Status GetEnum(const Scope& scope,
+                 std::string_view key,
+                 std::initializer_list<std::pair<std::string_view, E>> values,
+                 E* out) const;
   // The table at `key`, or nullptr when absent.
   Result<const toml::table*> GetTable(const Scope& scope, std::string_view key) const;
-  Status GetPropertyMap(const Scope& scope, std::string_view key,
+  Status GetPropertyMap(const Scope& scope,
+                        std::string_view key,
                         std::map<std::string, std::string>* out) const;
 
   Status ParseLake(const Scope& root, LakeConfig* lake) const;
-  Status ParseSources(const Scope& root, const KafkaConfig& kafka,
+  Status ParseSources(const Scope& root,
+                      const KafkaConfig& kafka,
                       std::vector<SourceConfig>* sources) const;
-  Status ParseSource(const Scope& scope, const KafkaConfig& kafka, SourceConfig* source) const;
+  Status ParseSource(const Scope& scope,
+                     const KafkaConfig& kafka,
+                     SourceConfig* source) const;
   Status ParseKafka(const Scope& root, KafkaConfig* kafka) const;
   Status ParsePipeline(const Scope& root, PipelineSettings* pipeline) const;
-  Status ParseSilver(const Scope& root, const std::vector<SourceConfig>& sources,
+  Status ParseSilver(const Scope& root,
+                     const std::vector<SourceConfig>& sources,
                      SilverConfig* silver) const;
-  Status ParseSilverTable(const Scope& scope, const std::vector<SourceConfig>& sources,
+  Status ParseSilverTable(const Scope& scope,
+                          const std::vector<SourceConfig>& sources,
                           SilverTableConfig* table) const;
   Status ParseGold(const Scope& root, GoldConfig* gold) const;
   Status ParseGoldModel(const Scope& scope, GoldModelConfig* model) const;
@@ -235,11 +267,15 @@ Status Parser::CheckKeys(const Scope& scope, KeyList allowed) const {
       continue;
     }
     std::string message = "unknown key";
+    // Suggest the closest allowed key: a typo (edit distance <= 2) or an abbreviation
+    // (the key's letters appear in order in the candidate: "slot" -> "slot_name").
     std::string_view best;
-    size_t best_distance = 3;
+    size_t best_distance = SIZE_MAX;
     for (std::string_view candidate : allowed) {
       const size_t distance = EditDistance(key_name, candidate);
-      if (distance < best_distance) {
+      const bool close =
+          distance <= 2 || (key_name.size() >= 3 && IsSubsequence(key_name, candidate));
+      if (close && distance < best_distance) {
         best = candidate;
         best_distance = distance;
       }
@@ -264,7 +300,8 @@ Status Parser::Require(const Scope& scope, std::string_view key) const {
   return OkStatus();
 }
 
-Result<std::string> Parser::ExpandEnv(std::string_view text, uint32_t line,
+Result<std::string> Parser::ExpandEnv(std::string_view text,
+                                      uint32_t line,
                                       std::string_view key) const {
   std::string out;
   size_t pos = 0;
@@ -316,7 +353,9 @@ Result<std::string> Parser::ExpandEnv(std::string_view text, uint32_t line,
   return out;
 }
 
-Status Parser::GetString(const Scope& scope, std::string_view key, std::string* out,
+Status Parser::GetString(const Scope& scope,
+                         std::string_view key,
+                         std::string* out,
                          bool expand_env) const {
   const toml::node* node = Find(scope, key);
   if (node == nullptr) {
@@ -325,7 +364,8 @@ Status Parser::GetString(const Scope& scope, std::string_view key, std::string* 
   const std::string full_key = JoinKey(scope.path, key);
   const auto* value = node->as_string();
   if (value == nullptr) {
-    return Fail(LineOf(*node), full_key, fmt::format("expected a string, got {}", TypeName(*node)));
+    return Fail(LineOf(*node), full_key,
+                fmt::format("expected a string, got {}", TypeName(*node)));
   }
   if (expand_env) {
     TRIB_ASSIGN_OR_RETURN(*out, ExpandEnv(value->get(), LineOf(*node), full_key));
@@ -335,7 +375,9 @@ Status Parser::GetString(const Scope& scope, std::string_view key, std::string* 
   return OkStatus();
 }
 
-Status Parser::GetPath(const Scope& scope, std::string_view key, fs::path* out,
+Status Parser::GetPath(const Scope& scope,
+                       std::string_view key,
+                       fs::path* out,
                        bool expand_env) const {
   std::string text;
   TRIB_RETURN_IF_ERROR(GetString(scope, key, &text, expand_env));
@@ -350,7 +392,10 @@ Status Parser::GetPath(const Scope& scope, std::string_view key, fs::path* out,
   return OkStatus();
 }
 
-Status Parser::GetInt(const Scope& scope, std::string_view key, int64_t min, int64_t max,
+Status Parser::GetInt(const Scope& scope,
+                      std::string_view key,
+                      int64_t min,
+                      int64_t max,
                       int64_t* out) const {
   const toml::node* node = Find(scope, key);
   if (node == nullptr) {
@@ -364,8 +409,9 @@ Status Parser::GetInt(const Scope& scope, std::string_view key, int64_t min, int
   }
   const int64_t number = value->get();
   if (number < min || number > max) {
-    return Fail(LineOf(*node), full_key,
-                fmt::format("expected an integer from {} to {}, got {}", min, max, number));
+    return Fail(
+        LineOf(*node), full_key,
+        fmt::format("expected an integer from {} to {}, got {}", min, max, number));
   }
   *out = number;
   return OkStatus();
@@ -378,15 +424,18 @@ Status Parser::GetBool(const Scope& scope, std::string_view key, bool* out) cons
   }
   const auto* value = node->as_boolean();
   if (value == nullptr) {
-    return Fail(LineOf(*node), JoinKey(scope.path, key),
-                fmt::format("expected a boolean (true or false), got {}", TypeName(*node)));
+    return Fail(
+        LineOf(*node), JoinKey(scope.path, key),
+        fmt::format("expected a boolean (true or false), got {}", TypeName(*node)));
   }
   *out = value->get();
   return OkStatus();
 }
 
-Status Parser::GetStringList(const Scope& scope, std::string_view key,
-                             std::vector<std::string>* out, bool allow_single) const {
+Status Parser::GetStringList(const Scope& scope,
+                             std::string_view key,
+                             std::vector<std::string>* out,
+                             bool allow_single) const {
   const toml::node* node = Find(scope, key);
   if (node == nullptr) {
     return OkStatus();
@@ -411,7 +460,8 @@ Status Parser::GetStringList(const Scope& scope, std::string_view key,
     const auto* text = element.as_string();
     uint32_t line = LineOf(element) != 0 ? LineOf(element) : LineOf(*node);
     if (text == nullptr) {
-      return Fail(line, element_key, fmt::format("expected a string, got {}", TypeName(element)));
+      return Fail(line, element_key,
+                  fmt::format("expected a string, got {}", TypeName(element)));
     }
     if (text->get().empty()) {
       return Fail(line, element_key, "must not be empty");
@@ -425,7 +475,8 @@ Status Parser::GetStringList(const Scope& scope, std::string_view key,
 }
 
 template <typename E>
-Status Parser::GetEnum(const Scope& scope, std::string_view key,
+Status Parser::GetEnum(const Scope& scope,
+                       std::string_view key,
                        std::initializer_list<std::pair<std::string_view, E>> values,
                        E* out) const {
   const toml::node* node = Find(scope, key);
@@ -453,7 +504,8 @@ Status Parser::GetEnum(const Scope& scope, std::string_view key,
               fmt::format("expected one of {}, got \"{}\"", names, text->get()));
 }
 
-Result<const toml::table*> Parser::GetTable(const Scope& scope, std::string_view key) const {
+Result<const toml::table*> Parser::GetTable(const Scope& scope,
+                                            std::string_view key) const {
   const toml::node* node = Find(scope, key);
   if (node == nullptr) {
     return static_cast<const toml::table*>(nullptr);
@@ -466,7 +518,8 @@ Result<const toml::table*> Parser::GetTable(const Scope& scope, std::string_view
   return table;
 }
 
-Status Parser::GetPropertyMap(const Scope& scope, std::string_view key,
+Status Parser::GetPropertyMap(const Scope& scope,
+                              std::string_view key,
                               std::map<std::string, std::string>* out) const {
   TRIB_ASSIGN_OR_RETURN(const toml::table* table, GetTable(scope, key));
   if (table == nullptr) {
@@ -482,8 +535,9 @@ Status Parser::GetPropertyMap(const Scope& scope, std::string_view key,
     } else if (node.is_integer() || node.is_floating_point() || node.is_boolean()) {
       (*out)[std::string(property.str())] = *ScalarText(node);
     } else {
-      return Fail(LineOf(node), full_key,
-                  fmt::format("expected a string, number or boolean, got {}", TypeName(node)));
+      return Fail(
+          LineOf(node), full_key,
+          fmt::format("expected a string, number or boolean, got {}", TypeName(node)));
     }
   }
   return OkStatus();
@@ -509,14 +563,16 @@ Status Parser::ParseKafka(const Scope& root, KafkaConfig* kafka) const {
   const Scope scope{*table, "kafka", LineOf(*table)};
   TRIB_RETURN_IF_ERROR(
       CheckKeys(scope, {"bootstrap_servers", "topic_prefix", "producer", "consumer"}));
-  TRIB_RETURN_IF_ERROR(GetString(scope, "bootstrap_servers", &kafka->bootstrap_servers, true));
+  TRIB_RETURN_IF_ERROR(
+      GetString(scope, "bootstrap_servers", &kafka->bootstrap_servers, true));
   TRIB_RETURN_IF_ERROR(GetString(scope, "topic_prefix", &kafka->topic_prefix));
   TRIB_RETURN_IF_ERROR(GetPropertyMap(scope, "producer", &kafka->producer));
   TRIB_RETURN_IF_ERROR(GetPropertyMap(scope, "consumer", &kafka->consumer));
   return OkStatus();
 }
 
-Status Parser::ParseSources(const Scope& root, const KafkaConfig& kafka,
+Status Parser::ParseSources(const Scope& root,
+                            const KafkaConfig& kafka,
                             std::vector<SourceConfig>* sources) const {
   const toml::node* node = Find(root, "sources");
   if (node == nullptr) {
@@ -550,14 +606,15 @@ Status Parser::ParseSources(const Scope& root, const KafkaConfig& kafka,
   return OkStatus();
 }
 
-Status Parser::ParseSource(const Scope& scope, const KafkaConfig& kafka,
+Status Parser::ParseSource(const Scope& scope,
+                           const KafkaConfig& kafka,
                            SourceConfig* source) const {
   source->line = scope.line;
   TRIB_RETURN_IF_ERROR(CheckKeys(
       scope, {"name", "type", "dsn", "tables", "snapshot_mode", "snapshot_chunk_rows",
               "heartbeat_interval_ms", "slot_name", "publication_name", "heartbeat_table",
-              "status_interval_ms", "streaming", "server_id", "bootstrap_servers", "topics",
-              "group_id", "auto_offset_reset"}));
+              "status_interval_ms", "streaming", "server_id", "bootstrap_servers",
+              "topics", "group_id", "auto_offset_reset"}));
   TRIB_RETURN_IF_ERROR(Require(scope, "name"));
   TRIB_RETURN_IF_ERROR(Require(scope, "type"));
   TRIB_RETURN_IF_ERROR(GetString(scope, "name", &source->name));
@@ -568,10 +625,11 @@ Status Parser::ParseSource(const Scope& scope, const KafkaConfig& kafka,
                                 c == '_' || c == '-' || c == '.';
                        });
     if (!valid) {
-      return Fail(LineOf(*Find(scope, "name")), JoinKey(scope.path, "name"),
-                  fmt::format("\"{}\" is not a valid source name (letters, digits, '_', '-', "
-                              "'.'; it prefixes topic names)",
-                              source->name));
+      return Fail(
+          LineOf(*Find(scope, "name")), JoinKey(scope.path, "name"),
+          fmt::format("\"{}\" is not a valid source name (letters, digits, '_', '-', "
+                      "'.'; it prefixes topic names)",
+                      source->name));
     }
   }
   TRIB_RETURN_IF_ERROR(GetEnum<SourceType>(scope, "type",
@@ -593,7 +651,8 @@ Status Parser::ParseSource(const Scope& scope, const KafkaConfig& kafka,
   static constexpr Applicability kApplicability[] = {
       {"dsn", true, true, false, "kafka sources read from bootstrap_servers, not a dsn"},
       {"snapshot_mode", true, true, false, "applies only to postgres and mysql sources"},
-      {"snapshot_chunk_rows", true, true, false, "applies only to postgres and mysql sources"},
+      {"snapshot_chunk_rows", true, true, false,
+       "applies only to postgres and mysql sources"},
       {"heartbeat_interval_ms", true, true, false,
        "applies only to postgres and mysql sources"},
       {"slot_name", true, false, false, "applies only to postgres sources"},
@@ -624,7 +683,8 @@ Status Parser::ParseSource(const Scope& scope, const KafkaConfig& kafka,
     const size_t dot = table.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == table.size()) {
       const toml::node& element = *Find(scope, "tables")->as_array()->get(idx);
-      return Fail(LineOf(element), fmt::format("{}[{}]", JoinKey(scope.path, "tables"), idx),
+      return Fail(LineOf(element),
+                  fmt::format("{}[{}]", JoinKey(scope.path, "tables"), idx),
                   fmt::format("expected \"{}.table\", got \"{}\"",
                               type == SourceType::kMysql ? "database" : "schema", table));
     }
@@ -634,16 +694,18 @@ Status Parser::ParseSource(const Scope& scope, const KafkaConfig& kafka,
     TRIB_RETURN_IF_ERROR(Require(scope, "dsn"));
     TRIB_RETURN_IF_ERROR(GetString(scope, "dsn", &source->dsn, /*expand_env=*/true));
     if (source->dsn.empty()) {
-      return Fail(LineOf(*Find(scope, "dsn")), JoinKey(scope.path, "dsn"), "must not be empty");
+      return Fail(LineOf(*Find(scope, "dsn")), JoinKey(scope.path, "dsn"),
+                  "must not be empty");
     }
-    TRIB_RETURN_IF_ERROR(GetEnum<SnapshotMode>(scope, "snapshot_mode",
-                                               {{"initial", SnapshotMode::kInitial},
-                                                {"never", SnapshotMode::kNever},
-                                                {"initial_only", SnapshotMode::kInitialOnly},
-                                                {"always", SnapshotMode::kAlways}},
-                                               &source->snapshot_mode));
-    TRIB_RETURN_IF_ERROR(GetInt(scope, "snapshot_chunk_rows", 1, INT32_MAX,
-                                &source->snapshot_chunk_rows));
+    TRIB_RETURN_IF_ERROR(
+        GetEnum<SnapshotMode>(scope, "snapshot_mode",
+                              {{"initial", SnapshotMode::kInitial},
+                               {"never", SnapshotMode::kNever},
+                               {"initial_only", SnapshotMode::kInitialOnly},
+                               {"always", SnapshotMode::kAlways}},
+                              &source->snapshot_mode));
+    TRIB_RETURN_IF_ERROR(
+        GetInt(scope, "snapshot_chunk_rows", 1, INT32_MAX, &source->snapshot_chunk_rows));
     TRIB_RETURN_IF_ERROR(GetInt(scope, "heartbeat_interval_ms", 0, INT32_MAX,
                                 &source->heartbeat_interval_ms));
   }
@@ -654,10 +716,11 @@ Status Parser::ParseSource(const Scope& scope, const KafkaConfig& kafka,
     TRIB_RETURN_IF_ERROR(GetString(scope, "slot_name", &source->slot_name));
     if (const toml::node* node = Find(scope, "slot_name")) {
       const std::string& slot = source->slot_name;
-      const bool valid = !slot.empty() && slot.size() <= 63 &&
-                         std::all_of(slot.begin(), slot.end(), [](char c) {
-                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-                         });
+      const bool valid =
+          !slot.empty() && slot.size() <= 63 &&
+          std::all_of(slot.begin(), slot.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+          });
       if (!valid) {
         return Fail(LineOf(*node), JoinKey(scope.path, "slot_name"),
                     fmt::format("\"{}\" is not a valid replication slot name (lower-case "
@@ -675,7 +738,8 @@ Status Parser::ParseSource(const Scope& scope, const KafkaConfig& kafka,
     TRIB_RETURN_IF_ERROR(GetString(scope, "heartbeat_table", &source->heartbeat_table));
     if (const toml::node* node = Find(scope, "heartbeat_table")) {
       const size_t dot = source->heartbeat_table.find('.');
-      if (dot == std::string::npos || dot == 0 || dot + 1 == source->heartbeat_table.size()) {
+      if (dot == std::string::npos || dot == 0 ||
+          dot + 1 == source->heartbeat_table.size()) {
         return Fail(LineOf(*node), JoinKey(scope.path, "heartbeat_table"),
                     fmt::format("expected \"schema.table\", got \"{}\"",
                                 source->heartbeat_table));
@@ -725,12 +789,13 @@ Status Parser::ParsePipeline(const Scope& root, PipelineSettings* pipeline) cons
   }
   const Scope scope{*table, "pipeline", LineOf(*table)};
   TRIB_RETURN_IF_ERROR(CheckKeys(
-      scope, {"batch_max_rows", "batch_max_bytes", "batch_interval_ms", "checkpoint_interval",
-              "compact_min_files", "compact_small_file_bytes", "compact_target_file_bytes",
-              "gold_min_refresh_interval_ms", "reconnect_backoff_min_ms",
-              "reconnect_backoff_max_ms"}));
+      scope, {"batch_max_rows", "batch_max_bytes", "batch_interval_ms",
+              "checkpoint_interval", "compact_min_files", "compact_small_file_bytes",
+              "compact_target_file_bytes", "gold_min_refresh_interval_ms",
+              "reconnect_backoff_min_ms", "reconnect_backoff_max_ms"}));
   constexpr int64_t kMax = INT64_MAX;
-  TRIB_RETURN_IF_ERROR(GetInt(scope, "batch_max_rows", 1, kMax, &pipeline->batch_max_rows));
+  TRIB_RETURN_IF_ERROR(
+      GetInt(scope, "batch_max_rows", 1, kMax, &pipeline->batch_max_rows));
   TRIB_RETURN_IF_ERROR(
       GetInt(scope, "batch_max_bytes", 1024, kMax, &pipeline->batch_max_bytes));
   TRIB_RETURN_IF_ERROR(
@@ -751,7 +816,8 @@ Status Parser::ParsePipeline(const Scope& root, PipelineSettings* pipeline) cons
                               &pipeline->reconnect_backoff_max_ms));
   if (pipeline->reconnect_backoff_max_ms < pipeline->reconnect_backoff_min_ms) {
     const toml::node* node = Find(scope, "reconnect_backoff_max_ms");
-    return Fail(node != nullptr ? LineOf(*node) : scope.line, "pipeline.reconnect_backoff_max_ms",
+    return Fail(node != nullptr ? LineOf(*node) : scope.line,
+                "pipeline.reconnect_backoff_max_ms",
                 fmt::format("must be at least reconnect_backoff_min_ms ({})",
                             pipeline->reconnect_backoff_min_ms));
   }
@@ -765,7 +831,8 @@ Status Parser::ParsePipeline(const Scope& root, PipelineSettings* pipeline) cons
   return OkStatus();
 }
 
-Status Parser::ParseSilver(const Scope& root, const std::vector<SourceConfig>& sources,
+Status Parser::ParseSilver(const Scope& root,
+                           const std::vector<SourceConfig>& sources,
                            SilverConfig* silver) const {
   TRIB_ASSIGN_OR_RETURN(const toml::table* table, GetTable(root, "silver"));
   if (table == nullptr) {
@@ -801,7 +868,8 @@ Status Parser::ParseSilver(const Scope& root, const std::vector<SourceConfig>& s
   return OkStatus();
 }
 
-Status Parser::ParseSilverTable(const Scope& scope, const std::vector<SourceConfig>& sources,
+Status Parser::ParseSilverTable(const Scope& scope,
+                                const std::vector<SourceConfig>& sources,
                                 SilverTableConfig* config) const {
   config->line = scope.line;
   TRIB_RETURN_IF_ERROR(CheckKeys(scope, {"table", "source", "target", "key", "not_null",
@@ -817,9 +885,9 @@ Status Parser::ParseSilverTable(const Scope& scope, const std::vector<SourceConf
   }
   TRIB_RETURN_IF_ERROR(GetString(scope, "source", &config->source));
   if (const toml::node* node = Find(scope, "source")) {
-    const bool known = std::any_of(sources.begin(), sources.end(), [&](const SourceConfig& s) {
-      return s.name == config->source;
-    });
+    const bool known =
+        std::any_of(sources.begin(), sources.end(),
+                    [&](const SourceConfig& s) { return s.name == config->source; });
     if (!known) {
       return Fail(LineOf(*node), JoinKey(scope.path, "source"),
                   fmt::format("no [[sources]] entry is named \"{}\"", config->source));
@@ -828,10 +896,11 @@ Status Parser::ParseSilverTable(const Scope& scope, const std::vector<SourceConf
   TRIB_RETURN_IF_ERROR(GetString(scope, "target", &config->target));
   if (const toml::node* node = Find(scope, "target")) {
     if (!IsIdentifier(config->target)) {
-      return Fail(LineOf(*node), JoinKey(scope.path, "target"),
-                  fmt::format("\"{}\" is not a valid table name (letters, digits and '_', "
-                              "not starting with a digit)",
-                              config->target));
+      return Fail(
+          LineOf(*node), JoinKey(scope.path, "target"),
+          fmt::format("\"{}\" is not a valid table name (letters, digits and '_', "
+                      "not starting with a digit)",
+                      config->target));
     }
   }
   TRIB_RETURN_IF_ERROR(GetStringList(scope, "key", &config->key, /*allow_single=*/true));
@@ -917,10 +986,12 @@ Status Parser::ParseSilverTable(const Scope& scope, const std::vector<SourceConf
         const auto low = as_double(*rule.min);
         const auto high = as_double(*rule.max);
         const bool numeric_inverted = low && high && *low > *high;
-        const bool text_inverted = !low && !high && std::get<std::string>(*rule.min) >
-                                                        std::get<std::string>(*rule.max);
+        const bool text_inverted =
+            !low && !high &&
+            std::get<std::string>(*rule.min) > std::get<std::string>(*rule.max);
         if (low.has_value() != high.has_value()) {
-          return Fail(LineOf(node), full_key, "min and max must both be numbers or both not");
+          return Fail(LineOf(node), full_key,
+                      "min and max must both be numbers or both not");
         }
         if (numeric_inverted || text_inverted) {
           return Fail(LineOf(node), full_key, "min is greater than max");
@@ -937,8 +1008,9 @@ Status Parser::ParseSilverTable(const Scope& scope, const std::vector<SourceConf
       const std::string full_key = JoinKey(path, column.str());
       const auto* pattern = node.as_string();
       if (pattern == nullptr) {
-        return Fail(LineOf(node), full_key,
-                    fmt::format("expected a regular expression string, got {}", TypeName(node)));
+        return Fail(
+            LineOf(node), full_key,
+            fmt::format("expected a regular expression string, got {}", TypeName(node)));
       }
       try {
         std::regex compiled(pattern->get(), std::regex::ECMAScript);
@@ -991,14 +1063,16 @@ Status Parser::ParseGold(const Scope& root, GoldConfig* gold) const {
 
 Status Parser::ParseGoldModel(const Scope& scope, GoldModelConfig* model) const {
   model->line = scope.line;
-  TRIB_RETURN_IF_ERROR(CheckKeys(scope, {"name", "sql", "query", "key", "materialization"}));
+  TRIB_RETURN_IF_ERROR(
+      CheckKeys(scope, {"name", "sql", "query", "key", "materialization"}));
   TRIB_RETURN_IF_ERROR(Require(scope, "name"));
   TRIB_RETURN_IF_ERROR(GetString(scope, "name", &model->name));
   if (!IsIdentifier(model->name)) {
-    return Fail(LineOf(*Find(scope, "name")), JoinKey(scope.path, "name"),
-                fmt::format("\"{}\" is not a valid model name (letters, digits and '_', not "
-                            "starting with a digit)",
-                            model->name));
+    return Fail(
+        LineOf(*Find(scope, "name")), JoinKey(scope.path, "name"),
+        fmt::format("\"{}\" is not a valid model name (letters, digits and '_', not "
+                    "starting with a digit)",
+                    model->name));
   }
   const toml::node* sql = Find(scope, "sql");
   const toml::node* query = Find(scope, "query");
@@ -1020,11 +1094,12 @@ Status Parser::ParseGoldModel(const Scope& scope, GoldModelConfig* model) const 
     }
   }
   TRIB_RETURN_IF_ERROR(GetStringList(scope, "key", &model->key, /*allow_single=*/true));
-  TRIB_RETURN_IF_ERROR(GetEnum<Materialization>(scope, "materialization",
-                                                {{"table", Materialization::kTable},
-                                                 {"incremental", Materialization::kIncremental},
-                                                 {"scd2", Materialization::kScd2}},
-                                                &model->materialization));
+  TRIB_RETURN_IF_ERROR(
+      GetEnum<Materialization>(scope, "materialization",
+                               {{"table", Materialization::kTable},
+                                {"incremental", Materialization::kIncremental},
+                                {"scd2", Materialization::kScd2}},
+                               &model->materialization));
   if (model->materialization != Materialization::kTable && model->key.empty()) {
     return Fail(LineOf(*Find(scope, "materialization")), JoinKey(scope.path, "key"),
                 fmt::format("required when materialization is \"{}\"",
@@ -1042,7 +1117,8 @@ Status Parser::ParseHttp(const Scope& root, HttpConfig* http) const {
   TRIB_RETURN_IF_ERROR(CheckKeys(scope, {"enabled", "bind", "port"}));
   TRIB_RETURN_IF_ERROR(GetBool(scope, "enabled", &http->enabled));
   TRIB_RETURN_IF_ERROR(GetString(scope, "bind", &http->bind));
-  if (const toml::node* node = Find(scope, "bind"); node != nullptr && http->bind.empty()) {
+  if (const toml::node* node = Find(scope, "bind");
+      node != nullptr && http->bind.empty()) {
     return Fail(LineOf(*node), "http.bind", "must not be empty");
   }
   int64_t port = http->port;
@@ -1166,7 +1242,8 @@ Result<PipelineConfig> ParseConfig(std::string_view text, std::string_view name)
 Result<PipelineConfig> LoadConfig(const fs::path& path) {
   std::error_code error;
   if (!fs::exists(path, error)) {
-    return MakeError(ErrorCode::kNotFound, "config file {} does not exist", path.string());
+    return MakeError(ErrorCode::kNotFound, "config file {} does not exist",
+                     path.string());
   }
   if (fs::is_directory(path, error)) {
     return MakeError(ErrorCode::kInvalidArgument, "config file {} is a directory",
@@ -1196,20 +1273,23 @@ std::string DescribeConfig(const PipelineConfig& config) {
       out += fmt::format(" bootstrap: {}", RedactDsn(source.bootstrap_servers));
     }
     if (source.type == SourceType::kPostgres) {
-      out += fmt::format(" slot: {} publication: {}", source.slot_name, source.publication_name);
+      out += fmt::format(" slot: {} publication: {}", source.slot_name,
+                         source.publication_name);
     }
     if (source.type != SourceType::kKafka) {
       out += fmt::format(" snapshot: {}", SnapshotModeName(source.snapshot_mode));
     }
     out += fmt::format(" tables: {}\n",
-                       source.tables.empty() ? std::string("all")
-                                             : fmt::format("{}", fmt::join(source.tables, ", ")));
+                       source.tables.empty()
+                           ? std::string("all")
+                           : fmt::format("{}", fmt::join(source.tables, ", ")));
   }
   for (const SilverTableConfig& table : config.silver.tables) {
-    out += fmt::format("  silver table {}: {} not-null, {} accepted-values, {} range, {} regex "
-                       "rules\n",
-                       table.table, table.not_null.size(), table.accepted_values.size(),
-                       table.ranges.size(), table.regex.size());
+    out += fmt::format(
+        "  silver table {}: {} not-null, {} accepted-values, {} range, {} regex "
+        "rules\n",
+        table.table, table.not_null.size(), table.accepted_values.size(),
+        table.ranges.size(), table.regex.size());
   }
   for (const GoldModelConfig& model : config.gold.models) {
     out += fmt::format("  gold model {} ({})\n", model.name,

@@ -13,13 +13,13 @@
 #include "core/result.h"
 
 /// The TOML pipeline configuration (docs/CONFIG.md documents every key), loaded and
-/// validated up front into plain structs. Only cli/ reads this file; commands translate the
-/// parts they need into each module's own options struct.
+/// validated up front into plain structs. Only cli/ reads this file; commands translate
+/// the parts they need into each module's own options struct.
 ///
 /// Conventions: durations are integers in milliseconds (`*_ms`) or hours (`*_hours`),
-/// sizes in bytes (`*_bytes`); relative paths written in the file are resolved against the
-/// file's directory; `${VAR}` / `${VAR:-default}` expand environment variables in the keys
-/// docs/CONFIG.md marks (DSNs, Kafka settings, lake.root), `$$` is a literal `$`.
+/// sizes in bytes (`*_bytes`); relative paths written in the file are resolved against
+/// the file's directory; `${VAR}` / `${VAR:-default}` expand environment variables in the
+/// keys docs/CONFIG.md marks (DSNs, Kafka settings, lake.root), `$$` is a literal `$`.
 namespace tributary::cli {
 
 enum class SourceType { kPostgres, kMysql, kKafka };
@@ -56,8 +56,8 @@ struct SourceConfig {
   /// Required.
   SourceType type = SourceType::kPostgres;
   /// postgres: libpq keyword/value string or postgres:// URI. mysql: mysql:// URI.
-  /// Required for postgres and mysql, not allowed for kafka. May carry a password: print it
-  /// only through RedactDsn().
+  /// Required for postgres and mysql, not allowed for kafka. May carry a password: print
+  /// it only through RedactDsn().
   std::string dsn;
   /// Tables to capture ("schema.table"; "database.table" for mysql). Empty: all tables.
   std::vector<std::string> tables;
@@ -95,8 +95,9 @@ struct SourceConfig {
   // kafka only
   /// Default: kafka.bootstrap_servers; required from one of the two.
   std::string bootstrap_servers;
-  /// Topics to consume. Default: the topics of `tables` (`<kafka.topic_prefix><name>.<table>`),
-  /// or every topic matching `^<kafka.topic_prefix><name>\.` when tables is empty.
+  /// Topics to consume. Default: the topics of `tables`
+  /// (`<kafka.topic_prefix><name>.<table>`), or every topic matching
+  /// `^<kafka.topic_prefix><name>\.` when tables is empty.
   std::vector<std::string> topics;
   /// Consumer group. Default: "tributary-<name>".
   std::string group_id;
@@ -111,8 +112,8 @@ struct SourceConfig {
 struct KafkaConfig {
   /// librdkafka bootstrap.servers, "host:port,...". Default: empty.
   std::string bootstrap_servers;
-  /// Prepended to every topic name tributary produces or derives. Default: empty (Debezium's
-  /// naming, `<source>.<schema>.<table>`).
+  /// Prepended to every topic name tributary produces or derives. Default: empty
+  /// (Debezium's naming, `<source>.<schema>.<table>`).
   std::string topic_prefix;
   /// librdkafka properties passed as-is to producers / consumers; they override
   /// tributary's own settings. Values may be strings, integers, floats or booleans.
@@ -130,8 +131,8 @@ struct PipelineSettings {
   /// A Delta checkpoint is written every this many commits of a table. Default: 10.
   int64_t checkpoint_interval = 10;
   /// A table (partition) is compacted when it holds at least compact_min_files files
-  /// smaller than compact_small_file_bytes, into files of about compact_target_file_bytes.
-  /// Defaults: 32 files, 16 MiB, 128 MiB.
+  /// smaller than compact_small_file_bytes, into files of about
+  /// compact_target_file_bytes. Defaults: 32 files, 16 MiB, 128 MiB.
   int64_t compact_min_files = 32;
   int64_t compact_small_file_bytes = 16 * 1024 * 1024;
   int64_t compact_target_file_bytes = 128 * 1024 * 1024;
@@ -143,8 +144,8 @@ struct PipelineSettings {
   int64_t reconnect_backoff_max_ms = 30000;
 };
 
-/// A bound of a range rule: an integer, a float, or text (TOML dates and times are kept in
-/// their ISO 8601 form, strings as written).
+/// A bound of a range rule: an integer, a float, or text (TOML dates and times are kept
+/// in their ISO 8601 form, strings as written).
 using RuleValue = std::variant<int64_t, double, std::string>;
 
 struct RangeRule {
@@ -156,7 +157,8 @@ struct RangeRule {
 struct SilverTableConfig {
   /// Required: the source table, "schema.table" ("database.table" for mysql).
   std::string table;
-  /// Only this source's table; empty: the table of that name in any source. Default: empty.
+  /// Only this source's table; empty: the table of that name in any source. Default:
+  /// empty.
   std::string source;
   /// Silver table name. Default: the table name (schema-qualified with "__" when two
   /// schemas have a table of that name).
@@ -182,8 +184,8 @@ struct SilverConfig {
 struct GoldModelConfig {
   /// Required: the gold table name, gold/<name>. [A-Za-z_][A-Za-z0-9_]*, unique.
   std::string name;
-  /// The model's SQL file (DuckDB SQL over silver.<table>), resolved and checked to exist;
-  /// exactly one of sql_file and query is set.
+  /// The model's SQL file (DuckDB SQL over silver.<table>), resolved and checked to
+  /// exist; exactly one of sql_file and query is set.
   std::filesystem::path sql_file;
   /// Inline SQL (the `query` key).
   std::string query;
@@ -237,7 +239,8 @@ struct PipelineConfig {
 /// Parses and validates TOML text. `name` is the file name used in error messages and the
 /// base for relative paths (its parent directory; the current one when it has none).
 /// Errors: kInvalidArgument, one line of the form
-///   `pipeline.toml:7: sources[0].type: expected one of postgres, mysql, kafka, got "oracle"`
+///   `pipeline.toml:7: sources[0].type: expected one of postgres, mysql, kafka, got
+///   "oracle"`
 /// for syntax errors, unknown keys, wrong types, missing required keys, bad values,
 /// duplicate names, unset environment variables and missing SQL files.
 Result<PipelineConfig> ParseConfig(std::string_view text, std::string_view name);

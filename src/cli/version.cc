@@ -2,6 +2,8 @@
 
 namespace tributary::cli {
 
-std::string_view Version() { return TRIB_VERSION; }
+std::string_view Version() {
+  return TRIB_VERSION;
+}
 
 }  // namespace tributary::cli

@@ -91,7 +91,8 @@ void AppendTimestamp(spdlog::log_clock::time_point time, spdlog::memory_buf_t& d
   const auto since_epoch = time.time_since_epoch();
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
   const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds)
+          .count();
   const std::time_t time_t_value = static_cast<std::time_t>(seconds.count());
   std::tm utc{};
   gmtime_r(&time_t_value, &utc);
@@ -110,7 +111,8 @@ class JsonFormatter final : public spdlog::formatter {
     dest.append(std::string_view("\",\"level\":\""));
     dest.append(SpdlogLevelName(msg.level));
     dest.append(std::string_view("\",\"logger\":\""));
-    AppendJsonEscaped(std::string_view(msg.logger_name.data(), msg.logger_name.size()), dest);
+    AppendJsonEscaped(std::string_view(msg.logger_name.data(), msg.logger_name.size()),
+                      dest);
     dest.append(std::string_view("\",\"thread\":"));
     fmt::format_to(std::back_inserter(dest), "{}", msg.thread_id);
     dest.append(std::string_view(",\"msg\":\""));
@@ -176,7 +178,9 @@ Result<LogLevel> ParseLogLevel(std::string_view text) {
                    text);
 }
 
-std::string_view LogLevelName(LogLevel level) { return SpdlogLevelName(ToSpdlog(level)); }
+std::string_view LogLevelName(LogLevel level) {
+  return SpdlogLevelName(ToSpdlog(level));
+}
 
 Result<LogFormat> ParseLogFormat(std::string_view text) {
   if (text == "text") {
@@ -204,7 +208,8 @@ Status SetupLogging(const LoggingOptions& options) {
       sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     }
   } catch (const spdlog::spdlog_ex& e) {
-    return MakeError(ErrorCode::kIo, "cannot open log file '{}': {}", options.file, e.what());
+    return MakeError(ErrorCode::kIo, "cannot open log file '{}': {}", options.file,
+                     e.what());
   }
   if (options.format == LogFormat::kJson) {
     sink->set_formatter(std::make_unique<JsonFormatter>());

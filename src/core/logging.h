@@ -30,17 +30,17 @@ struct LoggingOptions {
   LogLevel level = LogLevel::kInfo;
   /// Default: text.
   LogFormat format = LogFormat::kText;
-  /// Where lines go: empty for standard error (stdout is for data), else a file appended to.
-  /// Default: empty.
+  /// Where lines go: empty for standard error (stdout is for data), else a file appended
+  /// to. Default: empty.
   std::string file;
 };
 
 /// Installs the process-wide default spdlog logger ("tributary") from `options`; modules
 /// log through spdlog's free functions (spdlog::info(...)). Every message passes through
-/// RedactSecrets() before it is written, so a DSN or librdkafka property logged by mistake
-/// does not leak its password. May be called again to reconfigure (e.g. after the config
-/// file's [log] table is read); not thread-safe against concurrent logging during the call.
-/// Errors: kIo when the log file cannot be opened.
+/// RedactSecrets() before it is written, so a DSN or librdkafka property logged by
+/// mistake does not leak its password. May be called again to reconfigure (e.g. after the
+/// config file's [log] table is read); not thread-safe against concurrent logging during
+/// the call. Errors: kIo when the log file cannot be opened.
 Status SetupLogging(const LoggingOptions& options);
 
 }  // namespace tributary

@@ -6,16 +6,22 @@
 namespace tributary {
 namespace {
 
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char Lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
-bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool IsSpace(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
 
 bool IsKeyChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' ||
+         c == '-';
 }
 
 bool IsSchemeChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '.' || c == '-';
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '.' ||
+         c == '-';
 }
 
 std::string ToLower(std::string_view text) {
@@ -40,9 +46,9 @@ size_t QuotedLength(std::string_view text) {
   return text.size();
 }
 
-// Appends `uri` (one URI, no surrounding text) with the password of its userinfo replaced.
-// The userinfo ends at the last '@' before the query, so a raw '@' or '/' in a password
-// that should have been percent-encoded is still covered.
+// Appends `uri` (one URI, no surrounding text) with the password of its userinfo
+// replaced. The userinfo ends at the last '@' before the query, so a raw '@' or '/' in a
+// password that should have been percent-encoded is still covered.
 void AppendRedactedUriAuthority(std::string_view uri, std::string& out) {
   const size_t scheme_end = uri.find("://");
   const size_t authority_begin = scheme_end + 3;
@@ -185,8 +191,8 @@ std::string RedactSemicolonPairs(std::string_view dsn) {
 }
 
 bool IsValueTerminator(char c) {
-  return IsSpace(c) || c == '&' || c == ';' || c == ',' || c == ')' || c == ']' || c == '}' ||
-         c == '"' || c == '\'';
+  return IsSpace(c) || c == '&' || c == ';' || c == ',' || c == ')' || c == ']' ||
+         c == '}' || c == '"' || c == '\'';
 }
 
 }  // namespace
@@ -194,7 +200,8 @@ bool IsValueTerminator(char c) {
 bool IsSensitiveKey(std::string_view key) {
   std::string lower = ToLower(key);
   // Trim quotes and spaces a caller may have left around the key.
-  while (!lower.empty() && (lower.back() == '"' || lower.back() == '\'' || IsSpace(lower.back()))) {
+  while (!lower.empty() &&
+         (lower.back() == '"' || lower.back() == '\'' || IsSpace(lower.back()))) {
     lower.pop_back();
   }
   size_t first = 0;
@@ -248,7 +255,8 @@ std::string RedactSecrets(std::string_view text) {
                text[end] != '\'' && text[end] != '>' && text[end] != '<') {
           ++end;
         }
-        const std::string uri = out.substr(scheme_begin) + std::string(text.substr(pos, end - pos));
+        const std::string uri =
+            out.substr(scheme_begin) + std::string(text.substr(pos, end - pos));
         out.resize(scheme_begin);
         out.append(RedactUri(uri));
         pos = end;
@@ -269,7 +277,8 @@ std::string RedactSecrets(std::string_view text) {
       while (key_begin > 0 && IsKeyChar(out[key_begin - 1])) {
         --key_begin;
       }
-      if (key_begin < key_end && IsSensitiveKey(std::string_view(out).substr(key_begin, key_end - key_begin))) {
+      if (key_begin < key_end &&
+          IsSensitiveKey(std::string_view(out).substr(key_begin, key_end - key_begin))) {
         out.push_back(c);
         ++pos;
         while (pos < text.size() && text[pos] == ' ') {

@@ -25,8 +25,8 @@ bool IsSensitiveKey(std::string_view key);
 std::string RedactDsn(std::string_view dsn);
 
 /// Redacts secrets anywhere in free text (log lines, error messages): URI passwords
-/// (`scheme://user:pass@`), `key=value`, `key: value` and JSON `"key": "value"` pairs whose
-/// key IsSensitiveKey(). Text without secrets is returned unchanged.
+/// (`scheme://user:pass@`), `key=value`, `key: value` and JSON `"key": "value"` pairs
+/// whose key IsSensitiveKey(). Text without secrets is returned unchanged.
 std::string RedactSecrets(std::string_view text);
 
 }  // namespace tributary

@@ -16,11 +16,13 @@ TEST(RedactDsnTest, LibpqKeywordValue) {
 TEST(RedactDsnTest, LibpqSpacesAroundEqualsAndQuotedValues) {
   EXPECT_EQ(RedactDsn("host = db password = 'a b\\' c' user=app"),
             "host = db password = *** user=app");
-  EXPECT_EQ(RedactDsn("PASSWORD=x sslpassword='y' host=h"), "PASSWORD=*** sslpassword=*** host=h");
+  EXPECT_EQ(RedactDsn("PASSWORD=x sslpassword='y' host=h"),
+            "PASSWORD=*** sslpassword=*** host=h");
 }
 
 TEST(RedactDsnTest, LibpqPasswordWithSeparatorCharacters) {
-  // libpq ends an unquoted value only at whitespace: ';', ',', '&' belong to the password.
+  // libpq ends an unquoted value only at whitespace: ';', ',', '&' belong to the
+  // password.
   EXPECT_EQ(RedactDsn("host=h password=a;b,c&d user=u"), "host=h password=*** user=u");
 }
 
@@ -39,9 +41,11 @@ TEST(RedactDsnTest, PostgresUri) {
 }
 
 TEST(RedactDsnTest, UriQueryParameters) {
-  EXPECT_EQ(RedactDsn("postgresql:///appdb?host=/tmp&user=app&password=s3cret&sslmode=disable"),
-            "postgresql:///appdb?host=/tmp&user=app&password=***&sslmode=disable");
-  EXPECT_EQ(RedactDsn("postgres://u@h/db?sslpassword=k#frag"), "postgres://u@h/db?sslpassword=***#frag");
+  EXPECT_EQ(
+      RedactDsn("postgresql:///appdb?host=/tmp&user=app&password=s3cret&sslmode=disable"),
+      "postgresql:///appdb?host=/tmp&user=app&password=***&sslmode=disable");
+  EXPECT_EQ(RedactDsn("postgres://u@h/db?sslpassword=k#frag"),
+            "postgres://u@h/db?sslpassword=***#frag");
 }
 
 TEST(RedactDsnTest, UriWithRawAtAndSlashInPassword) {
@@ -51,8 +55,10 @@ TEST(RedactDsnTest, UriWithRawAtAndSlashInPassword) {
 }
 
 TEST(RedactDsnTest, MysqlUris) {
-  EXPECT_EQ(RedactDsn("mysql://repl:hunter2@127.0.0.1:3306/"), "mysql://repl:***@127.0.0.1:3306/");
-  EXPECT_EQ(RedactDsn("mariadb://repl:hunter2@localhost"), "mariadb://repl:***@localhost");
+  EXPECT_EQ(RedactDsn("mysql://repl:hunter2@127.0.0.1:3306/"),
+            "mysql://repl:***@127.0.0.1:3306/");
+  EXPECT_EQ(RedactDsn("mariadb://repl:hunter2@localhost"),
+            "mariadb://repl:***@localhost");
   EXPECT_EQ(RedactDsn("mysql://repl@localhost:3306"), "mysql://repl@localhost:3306");
 }
 
@@ -62,10 +68,10 @@ TEST(RedactDsnTest, SemicolonPairs) {
 }
 
 TEST(IsSensitiveKeyTest, KnowsSecretKeys) {
-  for (const char* key : {"password", "PASSWORD", "sslpassword", "sasl.password",
-                          "ssl.key.password", "ssl.keystore.password", "passwd", "pwd",
-                          "sasl.oauthbearer.client.secret", "sasl.jaas.config", "ssl.key.pem",
-                          "api_key", "access_token", "\"password\""}) {
+  for (const char* key :
+       {"password", "PASSWORD", "sslpassword", "sasl.password", "ssl.key.password",
+        "ssl.keystore.password", "passwd", "pwd", "sasl.oauthbearer.client.secret",
+        "sasl.jaas.config", "ssl.key.pem", "api_key", "access_token", "\"password\""}) {
     EXPECT_TRUE(IsSensitiveKey(key)) << key;
   }
   for (const char* key : {"host", "user", "dbname", "bootstrap.servers", "sasl.username",
@@ -79,7 +85,8 @@ TEST(RedactSecretsTest, FreeTextWithUriAndPairs) {
             "connecting to postgres://app:***@db/appdb failed");
   EXPECT_EQ(RedactSecrets("kafka config sasl.password=hunter2, sasl.username=bob"),
             "kafka config sasl.password=***, sasl.username=bob");
-  EXPECT_EQ(RedactSecrets("dsn 'host=h password=x user=u'"), "dsn 'host=h password=*** user=u'");
+  EXPECT_EQ(RedactSecrets("dsn 'host=h password=x user=u'"),
+            "dsn 'host=h password=*** user=u'");
 }
 
 TEST(RedactSecretsTest, JsonAndYamlStylePairs) {
