@@ -53,8 +53,11 @@ class ChangeSource {
   /// Waits up to `timeout` for the next batch. Returns an empty batch (no events,
   /// ends_transaction true, empty resume_position) when nothing arrived in time; may return
   /// a batch with no events but a resume_position (e.g. a transaction touching no
-  /// captured table) so acknowledgements keep up. kCancelled after Close() from another
-  /// thread is not supported: use the stop_token of the thread calling Poll() to stop.
+  /// captured table) so acknowledgements keep up. To stop, the driving thread stops
+  /// calling Poll() (it checks its stop_token between calls) and calls Close(); keep
+  /// `timeout` short enough for shutdown to be prompt. Errors: kNetwork/kTimeout
+  /// (retryable: Close(), then Start() again from the last acknowledged position),
+  /// kCorruption for undecodable input, naming the position.
   virtual Result<ChangeBatch> Poll(std::chrono::milliseconds timeout) = 0;
 
   /// Confirms that every event at or before `position` is durable downstream.

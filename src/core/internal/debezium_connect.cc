@@ -1,5 +1,6 @@
 #include "core/internal/debezium_connect.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -385,6 +386,13 @@ OrderedJson ConnectSchemaFor(const DataType& type, bool optional,
   if (mapping.repr == ConnectRepr::kEnumString) {
     parameters["allowed"] = Join(type.enum_values, ',');
   }
+  // Debezium's column.propagate.source.type parameters carry what Connect types lose.
+  if (!type.source_type.empty()) {
+    parameters[std::string(kSourceColumnTypeParameter)] = type.source_type;
+  }
+  if (type.precision >= 0 && type.kind != TypeKind::kDecimal) {
+    parameters[std::string(kSourceColumnLengthParameter)] = std::to_string(type.precision);
+  }
   for (const auto& [key, value] : type.connect_parameters) {
     parameters[key] = value;
   }
@@ -452,7 +460,10 @@ Result<OrderedJson> EncodeConnectValue(const Value& value, const DataType& type,
       }
       // Jackson writes a Java float with its shortest float digits ("0.2", not
       // "0.20000000298023224"); go through the same digits.
-      return OrderedJson(std::stod(fmt::format("{}", v)));
+      std::string digits = fmt::format("{}", v);
+      double widened = 0;
+      std::from_chars(digits.data(), digits.data() + digits.size(), widened);
+      return OrderedJson(widened);
     }
     case ConnectRepr::kFloat64: {
       double v = value.AsDouble();
@@ -656,6 +667,17 @@ Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema, const std:
     parameters.clear();
   } else {
     return FieldError(path + ".type", fmt::format("unknown Connect type '{}'", connect_type));
+  }
+  if (std::optional<std::string> source_type = take_parameter(
+          std::string(kSourceColumnTypeParameter))) {
+    type.source_type = *source_type;
+  }
+  if (type.kind != TypeKind::kDecimal && type.kind != TypeKind::kJson) {
+    if (std::optional<std::string> length =
+            take_parameter(std::string(kSourceColumnLengthParameter))) {
+      std::string length_path = path + ".parameters." + std::string(kSourceColumnLengthParameter);
+      TRIB_ASSIGN_OR_RETURN(type.precision, parse_int(*length, length_path));
+    }
   }
   // Keep the semantic name unless it is the default for the kind (so a decoded schema
   // compares equal to one built by hand) - except where the name picks a representation.

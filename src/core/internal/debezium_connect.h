@@ -78,6 +78,12 @@ inline constexpr std::string_view kDebeziumUuid = "io.debezium.data.Uuid";
 inline constexpr std::string_view kDebeziumEnum = "io.debezium.data.Enum";
 inline constexpr std::string_view kDebeziumEnumSet = "io.debezium.data.EnumSet";
 inline constexpr std::string_view kDebeziumBits = "io.debezium.data.Bits";
+/// Schema parameters of Debezium's `column.propagate.source.type` option. Written from
+/// DataType::source_type and, for non-decimal kinds, DataType::precision when set, and read
+/// back into them, so a schema survives encode/decode.
+inline constexpr std::string_view kSourceColumnTypeParameter = "__debezium.source.column.type";
+inline constexpr std::string_view kSourceColumnLengthParameter =
+    "__debezium.source.column.length";
 
 /// How a column's values look in Connect JSON.
 enum class ConnectRepr : uint8_t {

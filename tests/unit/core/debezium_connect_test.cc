@@ -73,7 +73,8 @@ TEST(ConnectSchemaTest, EveryKindHasItsDebeziumSchema) {
       {DataType::Of(TypeKind::kTime),
        R"({"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1})"},
       {DataType::Temporal(TypeKind::kTime, 3),
-       R"({"type":"int32","optional":true,"name":"io.debezium.time.Time","version":1})"},
+       R"({"type":"int32","optional":true,"name":"io.debezium.time.Time","version":1,
+           "parameters":{"__debezium.source.column.length":"3"}})"},
       {Named(TypeKind::kTime, "io.debezium.time.NanoTime"),
        R"({"type":"int64","optional":true,"name":"io.debezium.time.NanoTime","version":1})"},
       {DataType::Of(TypeKind::kTimeTz),
@@ -82,7 +83,8 @@ TEST(ConnectSchemaTest, EveryKindHasItsDebeziumSchema) {
        R"({"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp",
            "version":1})"},
       {DataType::Temporal(TypeKind::kTimestamp, 3),
-       R"({"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1})"},
+       R"({"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1,
+           "parameters":{"__debezium.source.column.length":"3"}})"},
       {Named(TypeKind::kTimestamp, "io.debezium.time.NanoTimestamp"),
        R"({"type":"int64","optional":true,"name":"io.debezium.time.NanoTimestamp",
            "version":1})"},
@@ -115,6 +117,15 @@ TEST(ConnectSchemaTest, EveryKindHasItsDebeziumSchema) {
   }
   EXPECT_EQ(Plain(ConnectSchemaFor(DataType::Of(TypeKind::kInt32), false, options)),
             json::parse(R"({"type":"int32","optional":false})"));
+  // Source type names travel as Debezium's column.propagate.source.type parameters.
+  DataType varchar = DataType::Of(TypeKind::kString);
+  varchar.source_type = "varchar(20)";
+  varchar.precision = 20;
+  const json varchar_schema = json::parse(
+      R"json({"type":"string","optional":true,"parameters":{
+        "__debezium.source.column.type":"varchar(20)",
+        "__debezium.source.column.length":"20"}})json");
+  EXPECT_EQ(Plain(ConnectSchemaFor(varchar, true, options)), varchar_schema);
   DebeziumEncodeOptions string_mode;
   string_mode.decimal_handling = DebeziumEncodeOptions::DecimalHandling::kString;
   EXPECT_EQ(Plain(ConnectSchemaFor(DataType::Decimal(10, 2), true, string_mode)),
@@ -127,6 +138,13 @@ TEST(ConnectSchemaTest, SchemasReadBackToTheSameType) {
   DataType bits = Named(TypeKind::kBytes, "io.debezium.data.Bits");
   bits.connect_parameters["length"] = "3";
   DataType xml = Named(TypeKind::kString, "io.debezium.data.Xml");
+  DataType varchar = DataType::Of(TypeKind::kString);
+  varchar.source_type = "varchar(20)";
+  varchar.precision = 20;
+  DataType int4 = DataType::Of(TypeKind::kInt32);
+  int4.source_type = "int4";
+  DataType numeric = DataType::Decimal(10, 2);
+  numeric.source_type = "numeric(10,2)";
   const std::vector<DataType> exact = {
       DataType::Of(TypeKind::kBool),
       DataType::Of(TypeKind::kInt16),
@@ -156,6 +174,13 @@ TEST(ConnectSchemaTest, SchemasReadBackToTheSameType) {
       DataType::Of(TypeKind::kJson),
       DataType::EnumOf({"happy", "sad"}),
       DataType::ArrayOf(DataType::ArrayOf(DataType::Of(TypeKind::kString))),
+      DataType::Temporal(TypeKind::kTime, 3),
+      DataType::Temporal(TypeKind::kTime, 6),
+      DataType::Temporal(TypeKind::kTimestamp, 0),
+      DataType::Temporal(TypeKind::kTimestampTz, 6),
+      varchar,
+      int4,
+      numeric,
   };
   DebeziumEncodeOptions options;
   for (const DataType& type : exact) {

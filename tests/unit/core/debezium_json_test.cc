@@ -355,6 +355,12 @@ ChangeEvent AllTypesEvent() {
       Col("big_text", DataType::Of(TypeKind::kString)),
   };
   schema->columns[1].default_value = Value::Bool(true);
+  // What a capture knows about the source types survives the round trip too.
+  schema->columns[3].type.source_type = "int4";
+  schema->columns[8].type.source_type = "varchar(40)";
+  schema->columns[8].type.precision = 40;
+  schema->columns[13].type = DataType::Temporal(TypeKind::kTimestamp, 6);
+  schema->columns[13].type.source_type = "timestamp(6) without time zone";
   schema->primary_key = {0};
   schema->SyncKeyPositions();
 
