@@ -147,48 +147,91 @@ Result<fs::path> DeletionVectorFilePath(const fs::path& table_root,
                    dv.storage_type);
 }
 
-// PROTOCOL.md "Deletion Vector Format": magic (LE u32), then the portable 64-bit roaring
-// format: numBuckets (LE u64), then per bucket a LE u32 key and a 32-bit portable bitmap.
+namespace {
+
+// Appends the values of one 32-bit portable roaring bitmap at `data` (at most `remaining`
+// bytes) with high bits `key`; returns its serialized size, or 0 when it is invalid.
+size_t AppendBucket(const char* data, size_t remaining, uint64_t key,
+                    std::vector<uint64_t>& rows) {
+  size_t size = roaring_bitmap_portable_deserialize_size(data, remaining);
+  if (size == 0) {
+    return 0;
+  }
+  roaring_bitmap_t* bitmap = roaring_bitmap_portable_deserialize_safe(data, remaining);
+  if (bitmap == nullptr) {
+    return 0;
+  }
+  uint64_t count = roaring_bitmap_get_cardinality(bitmap);
+  std::vector<uint32_t> low(count);
+  roaring_bitmap_to_uint32_array(bitmap, low.data());
+  roaring_bitmap_free(bitmap);
+  for (uint32_t v : low) {
+    rows.push_back((key << 32) | v);
+  }
+  return size;
+}
+
+}  // namespace
+
+// PROTOCOL.md "Deletion Vector Format". Two layouts exist behind the magic number:
+// - 1681511377 (little-endian): the documented portable 64-bit format: numBuckets (LE
+//   u64), then per bucket a LE u32 key and a 32-bit portable roaring bitmap;
+// - 1681511376: Delta's "native" RoaringBitmapArray layout (written big-endian by the
+//   JVM, as in the protocol's inline example): bitmap count (BE i32), then per bitmap its
+//   size (BE i32) and a 32-bit portable bitmap whose key is its index.
 Result<std::vector<uint64_t>> DecodeRoaringBitmapArray(std::string_view data) {
+  constexpr uint32_t kNativeMagic = kDeletionVectorMagic - 1;
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  if (data.size() < 12) {
+  if (data.size() < 8) {
     return MakeError(ErrorCode::kCorruption, "deletion vector of {} bytes is truncated",
                      data.size());
   }
-  uint32_t magic = ReadLe32(p);
-  if (magic != kDeletionVectorMagic) {
-    return MakeError(ErrorCode::kCorruption,
-                     "deletion vector has magic number {}, expected {}", magic,
-                     kDeletionVectorMagic);
-  }
-  uint64_t buckets = static_cast<uint64_t>(ReadLe32(p + 4)) |
-                     (static_cast<uint64_t>(ReadLe32(p + 8)) << 32);
-  size_t pos = 12;
   std::vector<uint64_t> rows;
-  for (uint64_t b = 0; b < buckets; ++b) {
+  if (ReadLe32(p) == kDeletionVectorMagic) {
+    if (data.size() < 12) {
+      return MakeError(ErrorCode::kCorruption, "deletion vector of {} bytes is truncated",
+                       data.size());
+    }
+    uint64_t buckets = static_cast<uint64_t>(ReadLe32(p + 4)) |
+                       (static_cast<uint64_t>(ReadLe32(p + 8)) << 32);
+    size_t pos = 12;
+    for (uint64_t b = 0; b < buckets; ++b) {
+      if (pos + 4 > data.size()) {
+        return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bucket {}", b);
+      }
+      uint64_t key = ReadLe32(p + pos);
+      pos += 4;
+      size_t size = AppendBucket(data.data() + pos, data.size() - pos, key, rows);
+      if (size == 0) {
+        return MakeError(ErrorCode::kCorruption,
+                         "deletion vector bucket {} is not a valid roaring bitmap", b);
+      }
+      pos += size;
+    }
+    return rows;
+  }
+  bool big_endian = ReadBe32(p) == kNativeMagic;
+  if (!big_endian && ReadLe32(p) != kNativeMagic) {
+    return MakeError(ErrorCode::kCorruption,
+                     "deletion vector has magic number {}, expected {} or {}", ReadLe32(p),
+                     kDeletionVectorMagic, kNativeMagic);
+  }
+  auto read32 = [&](size_t at) { return big_endian ? ReadBe32(p + at) : ReadLe32(p + at); };
+  uint32_t count = read32(4);
+  size_t pos = 8;
+  for (uint32_t b = 0; b < count; ++b) {
     if (pos + 4 > data.size()) {
-      return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bucket {}", b);
+      return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bitmap {}", b);
     }
-    uint64_t key = ReadLe32(p + pos);
+    size_t declared = read32(pos);
     pos += 4;
-    const char* bitmap_data = data.data() + pos;
-    size_t remaining = data.size() - pos;
-    size_t size = roaring_bitmap_portable_deserialize_size(bitmap_data, remaining);
-    if (size == 0) {
-      return MakeError(ErrorCode::kCorruption,
-                       "deletion vector bucket {} is not a valid roaring bitmap", b);
+    if (pos + declared > data.size()) {
+      return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bitmap {}", b);
     }
-    roaring_bitmap_t* bitmap = roaring_bitmap_portable_deserialize_safe(bitmap_data, remaining);
-    if (bitmap == nullptr) {
+    size_t size = AppendBucket(data.data() + pos, declared, b, rows);
+    if (size == 0 || size != declared) {
       return MakeError(ErrorCode::kCorruption,
-                       "deletion vector bucket {} is not a valid roaring bitmap", b);
-    }
-    uint64_t count = roaring_bitmap_get_cardinality(bitmap);
-    std::vector<uint32_t> low(count);
-    roaring_bitmap_to_uint32_array(bitmap, low.data());
-    roaring_bitmap_free(bitmap);
-    for (uint32_t v : low) {
-      rows.push_back((key << 32) | v);
+                       "deletion vector bitmap {} is not a valid roaring bitmap", b);
     }
     pos += size;
   }

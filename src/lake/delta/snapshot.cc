@@ -168,7 +168,12 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
         const CompactionFile& compaction = segment.compactions[compaction_idx++];
         TRIB_ASSIGN_OR_RETURN(auto actions,
                               ReadCommitFile(compaction.file, compaction.end_version));
-        replay.ApplyAll(actions);
+        // PROTOCOL.md "Log Compaction Files": the file holds the range's actions as a
+        // reverse (newest first) reconciliation writes them, where the first action for a
+        // key wins. Applying the lines in reverse order with last-wins gives the same state.
+        for (auto it = actions.rbegin(); it != actions.rend(); ++it) {
+          replay.Apply(*it);
+        }
         continue;
       }
       const auto& [version, file] = segment.commits[commit_idx++];
