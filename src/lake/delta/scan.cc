@@ -1,5 +1,6 @@
 #include "lake/delta/scan.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <system_error>
@@ -418,6 +419,42 @@ Status RegisterSnapshotView(sql::Connection& connection, const Snapshot& snapsho
   }
   return connection.Execute(fmt::format("CREATE OR REPLACE {}VIEW {} AS {}",
                                         temporary ? "TEMP " : "", name, query));
+}
+
+Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& connection,
+                                                   const fs::path& lake_root,
+                                                   bool temporary) {
+  std::error_code ec;
+  if (!fs::is_directory(lake_root, ec)) {
+    return MakeError(ErrorCode::kNotFound, "lake directory '{}' does not exist",
+                     lake_root.string());
+  }
+  std::vector<std::string> names;
+  auto skip = [](const fs::path& p) {
+    std::string name = p.filename().string();
+    return name.empty() || name[0] == '_' || name[0] == '.';
+  };
+  for (const auto& layer : fs::directory_iterator(lake_root, ec)) {
+    if (!layer.is_directory(ec) || skip(layer.path())) {
+      continue;
+    }
+    for (const auto& table : fs::directory_iterator(layer.path(), ec)) {
+      if (!table.is_directory(ec) || skip(table.path()) ||
+          !fs::is_directory(table.path() / "_delta_log", ec)) {
+        continue;
+      }
+      SnapshotOptions options;
+      options.connection = &connection;
+      TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::Load(table.path(), options));
+      std::string schema = layer.path().filename().string();
+      std::string name = table.path().filename().string();
+      TRIB_RETURN_IF_ERROR(
+          RegisterSnapshotView(connection, *snapshot, schema, name, temporary));
+      names.push_back(schema + "." + name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Result<sql::QueryResult> ScanRows(const Snapshot& snapshot, sql::Connection& connection,

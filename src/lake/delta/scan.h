@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,15 @@ Result<std::string> BuildScanQuery(const Snapshot& snapshot, sql::Connection& co
 Status RegisterSnapshotView(sql::Connection& connection, const Snapshot& snapshot,
                             std::string_view schema, std::string_view view_name,
                             bool temporary = false, const ScanOptions& options = {});
+
+/// Registers a view `<layer>.<table>` for every Delta table found at
+/// `<lake_root>/<layer>/<table>/_delta_log` (latest versions), e.g. `silver.customer`.
+/// Directories starting with '_' or '.' are skipped. Returns the registered names
+/// ("silver.customer"), sorted. Errors: the first table that fails to load or scan,
+/// named; kNotFound when `lake_root` is not a directory.
+Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& connection,
+                                                   const std::filesystem::path& lake_root,
+                                                   bool temporary = false);
 
 /// Runs the scan and materializes the rows (at most `limit` when set).
 Result<sql::QueryResult> ScanRows(const Snapshot& snapshot, sql::Connection& connection,

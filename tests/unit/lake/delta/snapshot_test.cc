@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "lake/delta/deletion_vector.h"
 #include "lake/delta/log_segment.h"
 #include "lake/delta/scan.h"
 #include "lake/delta/time_travel.h"
@@ -256,6 +257,90 @@ TEST(TimeTravelTest, VersionAtTimestampRules) {
   auto early = VersionAtTimestamp(ts, 999);
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tributary::lake::delta
+
+namespace tributary::lake::delta {
+namespace {
+
+TEST_F(SnapshotTest, ColumnMappingIdModeMatchesByFieldId) {
+  // Data file column names differ from both logical and physical names: id mode must
+  // match by Parquet field id, also for nested fields.
+  std::string file = (root_ / "ids.parquet").string();
+  ASSERT_TRUE(conn_->Execute(fmt::format(
+                      "COPY (SELECT 1::BIGINT AS zz, {{'q': 2}}::STRUCT(q INTEGER) AS yy) TO {} "
+                      "(FORMAT parquet, FIELD_IDS {{zz: 1, yy: {{__duckdb_field_id: 2, q: 3}}}})",
+                      sql::QuoteLiteral(file)))
+                  .ok());
+  Protocol protocol{2, 5, std::nullopt, std::nullopt};
+  Metadata metadata = DefaultMetadata();
+  metadata.schema_string =
+      R"js({"type":"struct","fields":[)js"
+      R"js({"name":"id","type":"long","nullable":true,"metadata":{"delta.columnMapping.id":1,)js"
+      R"js("delta.columnMapping.physicalName":"col-a"}},)js"
+      R"js({"name":"info","type":{"type":"struct","fields":[{"name":"v","type":"integer",)js"
+      R"js("nullable":true,"metadata":{"delta.columnMapping.id":3,)js"
+      R"js("delta.columnMapping.physicalName":"col-c"}}]},"nullable":true,)js"
+      R"js("metadata":{"delta.columnMapping.id":2,"delta.columnMapping.physicalName":"col-b"}}]})js";
+  metadata.configuration = {{"delta.columnMapping.mode", "id"}};
+  AddFile add;
+  add.path = "ids.parquet";
+  add.size = static_cast<int64_t>(fs::file_size(file));
+  WriteCommit(0, {protocol, metadata, add});
+  auto snapshot = Snapshot::LoadLatest(root_);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  EXPECT_EQ((*snapshot)->column_mapping_mode(), ColumnMappingMode::kId);
+  auto rows = ScanRows(**snapshot, *conn_);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->row_count(), 1u);
+  EXPECT_EQ(rows->column_name(0), "id");
+  EXPECT_EQ(rows->GetString(0, 0), "1");
+  EXPECT_EQ(rows->GetString(1, 0), "{'v': 2}");
+}
+
+TEST_F(SnapshotTest, AbsolutePathDeletionVectorAndViews) {
+  Protocol protocol{3, 7, std::vector<std::string>{"deletionVectors"},
+                    std::vector<std::string>{"deletionVectors"}};
+  AddFile add = WriteData("a.parquet", 0, 10);
+  // A "p" DV: an absolute file URI holding version byte, BE size, data, BE CRC.
+  std::string data = EncodeRoaringBitmapArray({0, 9});
+  fs::path dv_file = dir_.path() / "dv.bin";
+  {
+    std::ofstream out(dv_file, std::ios::binary);
+    out.put(1);
+    auto put_be = [&](uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        out.put(static_cast<char>((v >> shift) & 0xFF));
+      }
+    };
+    put_be(static_cast<uint32_t>(data.size()));
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    put_be(Crc32(data));
+  }
+  add.deletion_vector = DeletionVectorDescriptor{"p", "file://" + dv_file.string(), 1,
+                                                 static_cast<int32_t>(data.size()), 2};
+  WriteCommit(0, {protocol, DefaultMetadata(), add});
+  auto snapshot = Snapshot::LoadLatest(root_);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  auto registered = RegisterSnapshotView(*conn_, **snapshot, "silver", "t");
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  auto result = conn_->Query("SELECT min(id), max(id), count(*) FROM silver.t");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->GetInt64(0, 0), 1);
+  EXPECT_EQ(result->GetInt64(1, 0), 8);
+  EXPECT_EQ(result->GetInt64(2, 0), 8);
+
+  // A lake directory: <layer>/<table>.
+  fs::create_directories(dir_.path() / "lake" / "gold");
+  fs::rename(root_, dir_.path() / "lake" / "gold" / "facts");
+  auto views = RegisterLakeViews(*conn_, dir_.path() / "lake");
+  ASSERT_TRUE(views.ok()) << views.status().ToString();
+  EXPECT_EQ(*views, (std::vector<std::string>{"gold.facts"}));
+  auto count = conn_->Query("SELECT count(*) FROM gold.facts");
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(count->GetInt64(0, 0), 8);
 }
 
 }  // namespace
