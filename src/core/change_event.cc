@@ -127,9 +127,9 @@ Result<Connector> ParseConnectorName(std::string_view name) {
   if (name == "mysql") {
     return Connector::kMysql;
   }
-  return MakeError(ErrorCode::kUnsupported,
-                   "Debezium connector '{}' is not supported (expected postgresql or mysql)",
-                   name);
+  return MakeError(
+      ErrorCode::kUnsupported,
+      "Debezium connector '{}' is not supported (expected postgresql or mysql)", name);
 }
 
 std::string ChangeEvent::Topic() const {
@@ -146,8 +146,9 @@ Result<Row> ChangeEvent::KeyValues() const {
   const std::optional<Row>& row = op == Op::kDelete ? before : after;
   if (!row) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "{} event for table {} has no {} row to take the key from", OpName(op),
-                     table.ToString(), op == Op::kDelete ? "before" : "after");
+                     "{} event for table {} has no {} row to take the key from",
+                     OpName(op), table.ToString(),
+                     op == Op::kDelete ? "before" : "after");
   }
   Row key;
   for (size_t idx : schema->primary_key) {
@@ -183,18 +184,19 @@ std::string Opt(const std::optional<T>& value) {
 }  // namespace
 
 std::string ChangeEvent::ToString() const {
-  std::string out = fmt::format("op={} table={} position={} commit_time_us={}\n",
-                                OpCode(op), table.FullName(), position.ToString(),
-                                commit_time_us);
+  std::string out =
+      fmt::format("op={} table={} position={} commit_time_us={}\n", OpCode(op),
+                  table.FullName(), position.ToString(), commit_time_us);
   out += fmt::format("  before={}\n  after={}\n", RowString(schema.get(), before),
                      RowString(schema.get(), after));
   out += fmt::format(
       "  source: connector={} version={} name={} snapshot={} sequence={} txId={} lsn={} "
       "xmin={} server_id={} gtid={} file={} pos={} row={} thread={} query={}\n",
       ConnectorName(source.connector), source.version, source.name,
-      SnapshotMarkerName(snapshot), Opt(source.sequence), Opt(source.txid), Opt(source.lsn),
-      Opt(source.xmin), Opt(source.server_id), Opt(source.gtid), Opt(source.file),
-      Opt(source.pos), Opt(source.row), Opt(source.thread), Opt(source.query));
+      SnapshotMarkerName(snapshot), Opt(source.sequence), Opt(source.txid),
+      Opt(source.lsn), Opt(source.xmin), Opt(source.server_id), Opt(source.gtid),
+      Opt(source.file), Opt(source.pos), Opt(source.row), Opt(source.thread),
+      Opt(source.query));
   if (transaction) {
     out += fmt::format("  transaction: id={} total_order={} data_collection_order={}\n",
                        transaction->id, transaction->total_order,
@@ -208,22 +210,23 @@ std::string ChangeEvent::ToString() const {
   if (schema) {
     out += "\n  schema:";
     for (const Column& column : schema->columns) {
-      out += fmt::format(" {}:{}{}{}", column.name, column.type.ToString(),
-                         column.nullable ? "" : " not null",
-                         column.is_key() ? fmt::format(" key#{}", column.key_position) : "");
+      out +=
+          fmt::format(" {}:{}{}{}", column.name, column.type.ToString(),
+                      column.nullable ? "" : " not null",
+                      column.is_key() ? fmt::format(" key#{}", column.key_position) : "");
     }
   }
   return out;
 }
 
 bool ChangeEvent::operator==(const ChangeEvent& other) const {
-  bool schemas_equal = (schema == other.schema) ||
-                       (schema && other.schema && *schema == *other.schema);
+  bool schemas_equal =
+      (schema == other.schema) || (schema && other.schema && *schema == *other.schema);
   return schemas_equal && op == other.op && table == other.table &&
          before == other.before && after == other.after && position == other.position &&
          commit_time_us == other.commit_time_us && transaction == other.transaction &&
-         snapshot == other.snapshot && message == other.message && source == other.source &&
-         processing_time_ns == other.processing_time_ns;
+         snapshot == other.snapshot && message == other.message &&
+         source == other.source && processing_time_ns == other.processing_time_ns;
 }
 
 std::ostream& operator<<(std::ostream& out, const ChangeEvent& event) {
@@ -233,7 +236,8 @@ std::ostream& operator<<(std::ostream& out, const ChangeEvent& event) {
 void FillSourceFromPosition(ChangeEvent& event) {
   if (const PostgresPosition* pg = event.position.postgres()) {
     event.source.connector = Connector::kPostgres;
-    event.source.lsn = static_cast<int64_t>(pg->event_lsn != 0 ? pg->event_lsn : pg->commit_lsn);
+    event.source.lsn =
+        static_cast<int64_t>(pg->event_lsn != 0 ? pg->event_lsn : pg->commit_lsn);
     if (pg->txid != 0) {
       event.source.txid = static_cast<int64_t>(pg->txid);
     }

@@ -75,9 +75,9 @@ struct LogicalMessage {
 /// The Debezium `source` block fields that are not already elsewhere in ChangeEvent
 /// (table names are in ChangeEvent::table, ts_* in commit_time_us, snapshot in
 /// ChangeEvent::snapshot). Optional fields are written as null when unset; `origin` and
-/// `origin_lsn` are left out when unset. The encoder writes exactly these fields: captures
-/// fill the positional ones (lsn, txId, file, pos, row, server_id, gtid) from their
-/// position with FillSourceFromPosition().
+/// `origin_lsn` are left out when unset. The encoder writes exactly these fields:
+/// captures fill the positional ones (lsn, txId, file, pos, row, server_id, gtid) from
+/// their position with FillSourceFromPosition().
 struct SourceInfo {
   Connector connector = Connector::kPostgres;
   /// Connector version, e.g. "3.0.1.Final" (Debezium) or tributary's own version.
@@ -89,9 +89,9 @@ struct SourceInfo {
   std::optional<std::string> sequence;
 
   // PostgreSQL connector fields.
-  std::optional<int64_t> txid;   ///< `txId`
-  std::optional<int64_t> lsn;    ///< `lsn` (int64 in the JSON)
-  std::optional<int64_t> xmin;   ///< `xmin`
+  std::optional<int64_t> txid;        ///< `txId`
+  std::optional<int64_t> lsn;         ///< `lsn` (int64 in the JSON)
+  std::optional<int64_t> xmin;        ///< `xmin`
   std::optional<int64_t> origin_lsn;  ///< `origin_lsn` (current main, optional)
   std::optional<std::string> origin;  ///< `origin` (current main, optional)
 
@@ -110,8 +110,9 @@ struct SourceInfo {
 /// One row image: one Value per column of the event's TableSchema, in column order.
 using Row = std::vector<Value>;
 
-/// A change to one row (or a truncate or a logical message), as every capture source emits
-/// it and every sink consumes it. Plain data, movable and copyable (the schema is shared).
+/// A change to one row (or a truncate or a logical message), as every capture source
+/// emits it and every sink consumes it. Plain data, movable and copyable (the schema is
+/// shared).
 struct ChangeEvent {
   Op op = Op::kCreate;
   /// The source table. For kMessage events: empty unless the source names one.
@@ -125,8 +126,8 @@ struct ChangeEvent {
   /// Row after the change: set for r, c, u.
   std::optional<Row> after;
   /// Where this event came from in the input it was read from: the WAL / binlog position
-  /// for captured events, the Kafka record for events consumed from Kafka. Acknowledgement
-  /// and ordering use it (DESIGN.md invariants 1 and 3).
+  /// for captured events, the Kafka record for events consumed from Kafka.
+  /// Acknowledgement and ordering use it (DESIGN.md invariants 1 and 3).
   SourcePosition position;
   /// When the change was committed at the source, microseconds since the epoch (UTC)
   /// (Debezium `source.ts_us`; MySQL has second precision).
@@ -138,8 +139,8 @@ struct ChangeEvent {
   std::optional<LogicalMessage> message;
   /// Debezium source block fields.
   SourceInfo source;
-  /// When the event was processed by the connector (Debezium envelope `ts_ns`), nanoseconds
-  /// since the epoch (UTC). 0 = unknown.
+  /// When the event was processed by the connector (Debezium envelope `ts_ns`),
+  /// nanoseconds since the epoch (UTC). 0 = unknown.
   int64_t processing_time_ns = 0;
 
   /// Debezium's topic name: "<prefix>.<schema>.<table>" for PostgreSQL,
@@ -161,9 +162,10 @@ struct ChangeEvent {
 std::ostream& operator<<(std::ostream& out, const ChangeEvent& event);
 
 /// Sets the positional source fields from `event.position`: for a PostgresPosition
-/// `lsn` = event_lsn (or commit_lsn when event_lsn is 0) and `txId` = txid (when non-zero);
-/// for a MysqlPosition `file`, `pos`, `row`, `server_id` and `gtid` (when non-empty).
-/// Sets `source.connector` accordingly. Other kinds leave the event unchanged.
+/// `lsn` = event_lsn (or commit_lsn when event_lsn is 0) and `txId` = txid (when
+/// non-zero); for a MysqlPosition `file`, `pos`, `row`, `server_id` and `gtid` (when
+/// non-empty). Sets `source.connector` accordingly. Other kinds leave the event
+/// unchanged.
 void FillSourceFromPosition(ChangeEvent& event);
 
 }  // namespace tributary::core

@@ -12,7 +12,8 @@ namespace tributary::core {
 /// Where change events go: bronze tables, a Kafka topic, a test collector.
 ///
 /// Protocol (DESIGN.md invariant 1, "no change is acknowledged before it is durable"):
-///   1. The caller Write()s the events of each source transaction, in source order. A large
+///   1. The caller Write()s the events of each source transaction, in source order. A
+///   large
 ///      transaction may arrive in several Write() calls; positions never go backwards.
 ///   2. Write() may buffer. Data is durable only once DurablePosition() covers it.
 ///   3. Flush() makes everything written so far durable (a Delta commit, all Kafka acks)
@@ -41,8 +42,8 @@ class ChangeSink {
   /// it is durable too. nullopt until something became durable.
   virtual std::optional<SourcePosition> DurablePosition() const = 0;
 
-  /// Flushes and releases resources. Calling anything but DurablePosition() afterwards is a
-  /// programmer error. Default: Flush().
+  /// Flushes and releases resources. Calling anything but DurablePosition() afterwards is
+  /// a programmer error. Default: Flush().
   virtual Status Close() { return Flush(); }
 };
 

@@ -99,12 +99,12 @@ OrderedJson SourceSchema(Connector connector, bool with_origin) {
 }
 
 OrderedJson TransactionSchema() {
-  OrderedJson fields = OrderedJson::array({Field("string", false, "id"),
-                                           Field("int64", false, "total_order"),
-                                           Field("int64", false, "data_collection_order")});
+  OrderedJson fields = OrderedJson::array(
+      {Field("string", false, "id"), Field("int64", false, "total_order"),
+       Field("int64", false, "data_collection_order")});
   return OrderedJson{{"type", "struct"}, {"fields", std::move(fields)},
-                     {"optional", true},  {"name", "event.block"},
-                     {"version", 1},      {"field", "transaction"}};
+                     {"optional", true}, {"name", "event.block"},
+                     {"version", 1},     {"field", "transaction"}};
 }
 
 template <typename T>
@@ -135,8 +135,8 @@ OrderedJson SourceJson(const ChangeEvent& event) {
       out["origin_lsn"] = OrNull(source.origin_lsn);
     }
   } else {
-    out["table"] = event.table.table.empty() ? OrderedJson(nullptr)
-                                             : OrderedJson(event.table.table);
+    out["table"] =
+        event.table.table.empty() ? OrderedJson(nullptr) : OrderedJson(event.table.table);
     out["server_id"] = OrNull(source.server_id);
     out["gtid"] = OrNull(source.gtid);
     out["file"] = OrNull(source.file);
@@ -148,20 +148,25 @@ OrderedJson SourceJson(const ChangeEvent& event) {
   return out;
 }
 
-Result<OrderedJson> RowStructSchema(const TableSchema& schema, const std::string& name,
-                                    const std::vector<Column>& columns, bool optional,
+Result<OrderedJson> RowStructSchema(const TableSchema& schema,
+                                    const std::string& name,
+                                    const std::vector<Column>& columns,
+                                    bool optional,
                                     std::string_view field,
                                     const DebeziumEncodeOptions& options) {
   OrderedJson fields = OrderedJson::array();
   for (const Column& column : columns) {
     Result<OrderedJson> field_schema = internal::ConnectFieldSchema(column, options);
     if (!field_schema.ok()) {
-      return std::move(field_schema).WithContext(
-          fmt::format("encoding the schema of table {}", schema.id.ToString()));
+      return std::move(field_schema)
+          .WithContext(
+              fmt::format("encoding the schema of table {}", schema.id.ToString()));
     }
     fields.push_back(std::move(*field_schema));
   }
-  OrderedJson out{{"type", "struct"}, {"fields", std::move(fields)}, {"optional", optional},
+  OrderedJson out{{"type", "struct"},
+                  {"fields", std::move(fields)},
+                  {"optional", optional},
                   {"name", name}};
   if (!field.empty()) {
     out["field"] = field;
@@ -169,8 +174,10 @@ Result<OrderedJson> RowStructSchema(const TableSchema& schema, const std::string
   return out;
 }
 
-Result<OrderedJson> RowJson(const TableSchema& schema, const std::optional<Row>& row,
-                            std::string_view which, const DebeziumEncodeOptions& options) {
+Result<OrderedJson> RowJson(const TableSchema& schema,
+                            const std::optional<Row>& row,
+                            std::string_view which,
+                            const DebeziumEncodeOptions& options) {
   if (!row) {
     return OrderedJson(nullptr);
   }
@@ -219,8 +226,9 @@ Result<OrderedJson> EncodeValueJson(const ChangeEvent& event,
       return MakeError(ErrorCode::kInvalidArgument,
                        "message event (op m) from {} has no message", event.source.name);
     }
-    payload["message"] = OrderedJson{{"prefix", event.message->prefix},
-                                     {"content", internal::Base64Encode(event.message->content)}};
+    payload["message"] =
+        OrderedJson{{"prefix", event.message->prefix},
+                    {"content", internal::Base64Encode(event.message->content)}};
   }
   if (event.transaction) {
     payload["transaction"] =
@@ -244,34 +252,34 @@ Result<OrderedJson> EncodeValueJson(const ChangeEvent& event,
     const TableSchema& schema = event.schema ? *event.schema : empty;
     for (std::string_view which : {"before", "after"}) {
       TRIB_ASSIGN_OR_RETURN(OrderedJson row_schema,
-                            RowStructSchema(schema, topic + ".Value", schema.columns, true,
-                                            which, options));
+                            RowStructSchema(schema, topic + ".Value", schema.columns,
+                                            true, which, options));
       fields.push_back(std::move(row_schema));
     }
   }
   fields.push_back(SourceSchema(event.source.connector,
                                 event.source.origin || event.source.origin_lsn));
   if (event.op == Op::kMessage) {
-    fields.push_back(OrderedJson{
-        {"type", "struct"},
-        {"fields", OrderedJson::array({Field("string", false, "prefix"),
-                                       Field("bytes", true, "content")})},
-        {"optional", false},
-        {"name", "io.debezium.connector.postgresql.Message"},
-        {"field", "message"}});
+    fields.push_back(
+        OrderedJson{{"type", "struct"},
+                    {"fields", OrderedJson::array({Field("string", false, "prefix"),
+                                                   Field("bytes", true, "content")})},
+                    {"optional", false},
+                    {"name", "io.debezium.connector.postgresql.Message"},
+                    {"field", "message"}});
   }
   fields.push_back(TransactionSchema());
   fields.push_back(Field("string", false, "op"));
   fields.push_back(Field("int64", true, "ts_ms"));
   fields.push_back(Field("int64", true, "ts_us"));
   fields.push_back(Field("int64", true, "ts_ns"));
-  OrderedJson schema{{"type", "struct"},
-                     {"fields", std::move(fields)},
-                     {"optional", false},
-                     {"name", event.op == Op::kMessage
-                                  ? "io.debezium.connector.postgresql.MessageValue"
-                                  : topic + ".Envelope"},
-                     {"version", 2}};
+  OrderedJson schema{
+      {"type", "struct"},
+      {"fields", std::move(fields)},
+      {"optional", false},
+      {"name", event.op == Op::kMessage ? "io.debezium.connector.postgresql.MessageValue"
+                                        : topic + ".Envelope"},
+      {"version", 2}};
   return OrderedJson{{"schema", std::move(schema)}, {"payload", std::move(payload)}};
 }
 
@@ -298,7 +306,8 @@ const OrderedJson* Find(const OrderedJson& object, std::string_view key) {
   return it == object.end() ? nullptr : &*it;
 }
 
-Result<std::optional<int64_t>> OptInt64(const OrderedJson& object, std::string_view key,
+Result<std::optional<int64_t>> OptInt64(const OrderedJson& object,
+                                        std::string_view key,
                                         const std::string& path) {
   const OrderedJson* value = Find(object, key);
   if (value == nullptr || value->is_null()) {
@@ -308,28 +317,32 @@ Result<std::optional<int64_t>> OptInt64(const OrderedJson& object, std::string_v
     return std::optional<int64_t>(value->get<int64_t>());
   }
   if (value->is_number_unsigned() &&
-      value->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      value->get<uint64_t>() <=
+          static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return std::optional<int64_t>(static_cast<int64_t>(value->get<uint64_t>()));
   }
-  return FieldError(Join(path, key), fmt::format("expected an int64, got {} {}",
-                                                 internal::JsonTypeName(*value), value->dump()));
+  return FieldError(Join(path, key),
+                    fmt::format("expected an int64, got {} {}",
+                                internal::JsonTypeName(*value), value->dump()));
 }
 
-Result<std::optional<std::string>> OptString(const OrderedJson& object, std::string_view key,
+Result<std::optional<std::string>> OptString(const OrderedJson& object,
+                                             std::string_view key,
                                              const std::string& path) {
   const OrderedJson* value = Find(object, key);
   if (value == nullptr || value->is_null()) {
     return std::optional<std::string>();
   }
   if (!value->is_string()) {
-    return FieldError(Join(path, key), fmt::format("expected a string, got {} {}",
-                                                   internal::JsonTypeName(*value),
-                                                   value->dump()));
+    return FieldError(Join(path, key),
+                      fmt::format("expected a string, got {} {}",
+                                  internal::JsonTypeName(*value), value->dump()));
   }
   return std::optional<std::string>(value->get<std::string>());
 }
 
-Result<std::string> RequiredString(const OrderedJson& object, std::string_view key,
+Result<std::string> RequiredString(const OrderedJson& object,
+                                   std::string_view key,
                                    const std::string& path) {
   TRIB_ASSIGN_OR_RETURN(std::optional<std::string> value, OptString(object, key, path));
   if (!value) {
@@ -339,11 +352,13 @@ Result<std::string> RequiredString(const OrderedJson& object, std::string_view k
 }
 
 // Reads the source block into `event` (source, table, snapshot, commit time, position).
-Status DecodeSource(const OrderedJson& source, const std::string& path,
-                    const DebeziumDecodeOptions& options, ChangeEvent& event) {
+Status DecodeSource(const OrderedJson& source,
+                    const std::string& path,
+                    const DebeziumDecodeOptions& options,
+                    ChangeEvent& event) {
   if (!source.is_object()) {
-    return FieldError(path, fmt::format("expected an object, got {}",
-                                        internal::JsonTypeName(source)));
+    return FieldError(
+        path, fmt::format("expected an object, got {}", internal::JsonTypeName(source)));
   }
   SourceInfo& info = event.source;
   TRIB_ASSIGN_OR_RETURN(std::optional<std::string> connector,
@@ -362,7 +377,8 @@ Status DecodeSource(const OrderedJson& source, const std::string& path,
   TRIB_ASSIGN_OR_RETURN(info.version, RequiredString(source, "version", path));
   TRIB_ASSIGN_OR_RETURN(info.name, RequiredString(source, "name", path));
   TRIB_ASSIGN_OR_RETURN(std::optional<std::string> db, OptString(source, "db", path));
-  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> table, OptString(source, "table", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> table,
+                        OptString(source, "table", path));
   event.table.database = db.value_or("");
   event.table.table = table.value_or("");
   TRIB_ASSIGN_OR_RETURN(info.sequence, OptString(source, "sequence", path));
@@ -383,7 +399,8 @@ Status DecodeSource(const OrderedJson& source, const std::string& path,
     event.snapshot = SnapshotMarker::kFalse;
   } else if (snapshot->is_boolean()) {
     // Older/illustrative messages use a boolean.
-    event.snapshot = snapshot->get<bool>() ? SnapshotMarker::kTrue : SnapshotMarker::kFalse;
+    event.snapshot =
+        snapshot->get<bool>() ? SnapshotMarker::kTrue : SnapshotMarker::kFalse;
   } else if (snapshot->is_string()) {
     Result<SnapshotMarker> marker = ParseSnapshotMarker(snapshot->get<std::string>());
     if (!marker.ok()) {
@@ -395,7 +412,8 @@ Status DecodeSource(const OrderedJson& source, const std::string& path,
   }
 
   if (info.connector == Connector::kPostgres) {
-    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> schema, OptString(source, "schema", path));
+    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> schema,
+                          OptString(source, "schema", path));
     event.table.schema = schema.value_or("");
     TRIB_ASSIGN_OR_RETURN(info.txid, OptInt64(source, "txId", path));
     TRIB_ASSIGN_OR_RETURN(info.lsn, OptInt64(source, "lsn", path));
@@ -437,8 +455,8 @@ Status DecodeSource(const OrderedJson& source, const std::string& path,
 }
 
 // Columns from the envelope schema's before/after struct, or nullopt when it has none.
-Result<std::optional<std::vector<Column>>> ColumnsFromEnvelopeSchema(const OrderedJson& schema,
-                                                                     const std::string& path) {
+Result<std::optional<std::vector<Column>>> ColumnsFromEnvelopeSchema(
+    const OrderedJson& schema, const std::string& path) {
   const OrderedJson* fields = schema.is_object() ? Find(schema, "fields") : nullptr;
   if (fields == nullptr || !fields->is_array()) {
     return FieldError(Join(path, "fields"), "the envelope schema has no fields array");
@@ -466,9 +484,10 @@ Result<std::optional<std::vector<Column>>> ColumnsFromEnvelopeSchema(const Order
   }
   std::vector<Column> columns;
   for (size_t idx = 0; idx < row_fields->size(); ++idx) {
-    TRIB_ASSIGN_OR_RETURN(Column column,
-                          internal::ColumnFromConnectField(
-                              (*row_fields)[idx], fmt::format("{}.fields[{}]", row_path, idx)));
+    TRIB_ASSIGN_OR_RETURN(
+        Column column,
+        internal::ColumnFromConnectField((*row_fields)[idx],
+                                         fmt::format("{}.fields[{}]", row_path, idx)));
     columns.push_back(std::move(column));
   }
   return std::optional<std::vector<Column>>(std::move(columns));
@@ -505,11 +524,13 @@ Result<std::vector<Column>> InferColumns(const std::vector<const OrderedJson*>& 
         typed[idx] = true;
         continue;
       }
-      std::optional<DataType> merged = internal::MergeInferredTypes(columns[idx].type, *inferred);
+      std::optional<DataType> merged =
+          internal::MergeInferredTypes(columns[idx].type, *inferred);
       if (!merged) {
-        return FieldError(Join(paths[row_idx], key),
-                          fmt::format("holds a {} where other rows hold {}",
-                                      inferred->ToString(), columns[idx].type.ToString()));
+        return FieldError(
+            Join(paths[row_idx], key),
+            fmt::format("holds a {} where other rows hold {}", inferred->ToString(),
+                        columns[idx].type.ToString()));
       }
       columns[idx].type = *merged;
     }
@@ -523,8 +544,10 @@ Result<std::vector<Column>> InferColumns(const std::vector<const OrderedJson*>& 
   return columns;
 }
 
-Result<std::optional<Row>> DecodeRow(const OrderedJson* json, const TableSchema& schema,
-                                     bool with_schema, const std::string& path) {
+Result<std::optional<Row>> DecodeRow(const OrderedJson* json,
+                                     const TableSchema& schema,
+                                     bool with_schema,
+                                     const std::string& path) {
   if (json == nullptr || json->is_null()) {
     return std::optional<Row>();
   }
@@ -571,13 +594,15 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
     payload = &root["payload"];
     prefix = "payload";
     if (payload->is_null()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "the value payload is null (a tombstone); use DecodeDebeziumRecord");
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "the value payload is null (a tombstone); use DecodeDebeziumRecord");
     }
   }
   if (!payload->is_object()) {
-    return FieldError(prefix.empty() ? "value" : prefix,
-                      fmt::format("expected an object, got {}", internal::JsonTypeName(*payload)));
+    return FieldError(
+        prefix.empty() ? "value" : prefix,
+        fmt::format("expected an object, got {}", internal::JsonTypeName(*payload)));
   }
 
   ChangeEvent event;
@@ -595,9 +620,12 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
   }
   TRIB_RETURN_IF_ERROR(DecodeSource(*source, Join(prefix, "source"), options, event));
 
-  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ms, OptInt64(*payload, "ts_ms", prefix));
-  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_us, OptInt64(*payload, "ts_us", prefix));
-  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ns, OptInt64(*payload, "ts_ns", prefix));
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ms,
+                        OptInt64(*payload, "ts_ms", prefix));
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_us,
+                        OptInt64(*payload, "ts_us", prefix));
+  TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> ts_ns,
+                        OptInt64(*payload, "ts_ns", prefix));
   if (ts_ns) {
     event.processing_time_ns = *ts_ns;
   } else if (ts_us) {
@@ -606,14 +634,16 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
     event.processing_time_ns = *ts_ms * 1'000'000;
   }
 
-  if (const OrderedJson* tx = Find(*payload, "transaction"); tx != nullptr && !tx->is_null()) {
+  if (const OrderedJson* tx = Find(*payload, "transaction");
+      tx != nullptr && !tx->is_null()) {
     std::string tx_path = Join(prefix, "transaction");
     if (!tx->is_object()) {
       return FieldError(tx_path, "expected an object or null");
     }
     TransactionInfo info;
     TRIB_ASSIGN_OR_RETURN(info.id, RequiredString(*tx, "id", tx_path));
-    TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> total, OptInt64(*tx, "total_order", tx_path));
+    TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> total,
+                          OptInt64(*tx, "total_order", tx_path));
     TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> collection,
                           OptInt64(*tx, "data_collection_order", tx_path));
     info.total_order = total.value_or(0);
@@ -622,7 +652,8 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
     if (event.position.postgres() != nullptr) {
       // total_order is 1-based; PostgresPosition::event_index is 0-based.
       PostgresPosition updated = *event.position.postgres();
-      updated.event_index = static_cast<uint64_t>(std::max<int64_t>(total.value_or(1) - 1, 0));
+      updated.event_index =
+          static_cast<uint64_t>(std::max<int64_t>(total.value_or(1) - 1, 0));
       event.position = updated;
     }
   }
@@ -634,7 +665,8 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
       return FieldError(message_path, "missing or not an object for op m");
     }
     LogicalMessage decoded;
-    TRIB_ASSIGN_OR_RETURN(decoded.prefix, RequiredString(*message, "prefix", message_path));
+    TRIB_ASSIGN_OR_RETURN(decoded.prefix,
+                          RequiredString(*message, "prefix", message_path));
     TRIB_ASSIGN_OR_RETURN(std::optional<std::string> content,
                           OptString(*message, "content", message_path));
     if (content) {
@@ -683,7 +715,8 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
   TRIB_ASSIGN_OR_RETURN(event.after, DecodeRow(after, *table_schema, schema != nullptr,
                                                Join(prefix, "after")));
   bool needs_before = event.op == Op::kDelete;
-  bool needs_after = event.op == Op::kRead || event.op == Op::kCreate || event.op == Op::kUpdate;
+  bool needs_after =
+      event.op == Op::kRead || event.op == Op::kCreate || event.op == Op::kUpdate;
   if (needs_before && !event.before) {
     return FieldError(Join(prefix, "before"), "a delete event needs a before row");
   }
@@ -699,7 +732,8 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
 }
 
 // The key's columns and values. `key_schema_json` is null when schemaless.
-Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(const OrderedJson& root) {
+Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(
+    const OrderedJson& root) {
   const OrderedJson* payload = &root;
   const OrderedJson* schema = nullptr;
   std::string prefix = "key";
@@ -719,9 +753,9 @@ Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(const Ordered
       return FieldError("key.schema.fields", "missing or not an array");
     }
     for (size_t idx = 0; idx < fields->size(); ++idx) {
-      TRIB_ASSIGN_OR_RETURN(Column column,
-                            internal::ColumnFromConnectField(
-                                (*fields)[idx], fmt::format("key.schema.fields[{}]", idx)));
+      TRIB_ASSIGN_OR_RETURN(
+          Column column, internal::ColumnFromConnectField(
+                             (*fields)[idx], fmt::format("key.schema.fields[{}]", idx)));
       key_schema->columns.push_back(std::move(column));
     }
   } else {
@@ -745,13 +779,14 @@ Result<std::string> EncodeDebeziumValue(const ChangeEvent& event,
     return json.dump();
   } catch (const nlohmann::json::exception& e) {
     // dump() throws on invalid UTF-8 in strings.
-    return MakeError(ErrorCode::kInvalidArgument, "cannot encode the {} event for {} as JSON: {}",
-                     OpName(event.op), event.table.ToString(), e.what());
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot encode the {} event for {} as JSON: {}", OpName(event.op),
+                     event.table.ToString(), e.what());
   }
 }
 
-Result<std::optional<std::string>> EncodeDebeziumKey(const ChangeEvent& event,
-                                                     const DebeziumEncodeOptions& options) {
+Result<std::optional<std::string>> EncodeDebeziumKey(
+    const ChangeEvent& event, const DebeziumEncodeOptions& options) {
   if (event.op == Op::kTruncate || event.op == Op::kMessage || !event.schema ||
       event.schema->primary_key.empty()) {
     return std::optional<std::string>();
@@ -765,24 +800,28 @@ Result<std::optional<std::string>> EncodeDebeziumKey(const ChangeEvent& event,
       const Column& column = schema.columns[schema.primary_key[key_idx]];
       key_columns.push_back(column);
       TRIB_ASSIGN_OR_RETURN(payload[column.name],
-                            internal::EncodeConnectValue(key[key_idx], column.type, options,
-                                                         "key." + column.name));
+                            internal::EncodeConnectValue(key[key_idx], column.type,
+                                                         options, "key." + column.name));
     }
     if (!options.schemas_enable) {
       return std::optional<std::string>(payload.dump());
     }
-    TRIB_ASSIGN_OR_RETURN(OrderedJson key_schema,
-                          RowStructSchema(schema, event.Topic() + ".Key", key_columns, false,
-                                          "", options));
-    OrderedJson wrapped{{"schema", std::move(key_schema)}, {"payload", std::move(payload)}};
+    TRIB_ASSIGN_OR_RETURN(
+        OrderedJson key_schema,
+        RowStructSchema(schema, event.Topic() + ".Key", key_columns, false, "", options));
+    OrderedJson wrapped{{"schema", std::move(key_schema)},
+                        {"payload", std::move(payload)}};
     return std::optional<std::string>(wrapped.dump());
   } catch (const nlohmann::json::exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument, "cannot encode the key for {} as JSON: {}",
-                     event.table.ToString(), e.what());
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot encode the key for {} as JSON: {}", event.table.ToString(),
+                     e.what());
   }
 }
 
-bool NeedsTombstone(const ChangeEvent& event) { return event.op == Op::kDelete; }
+bool NeedsTombstone(const ChangeEvent& event) {
+  return event.op == Op::kDelete;
+}
 
 Result<ChangeEvent> DecodeDebeziumValue(std::string_view json,
                                         const DebeziumDecodeOptions& options) {
@@ -794,7 +833,8 @@ Result<ChangeEvent> DecodeDebeziumValue(std::string_view json,
   try {
     return DecodeValueJson(root, options);
   } catch (const nlohmann::json::exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument, "malformed Debezium value: {}", e.what());
+    return MakeError(ErrorCode::kInvalidArgument, "malformed Debezium value: {}",
+                     e.what());
   }
 }
 
@@ -806,7 +846,8 @@ Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
   try {
     if (key && !key->empty()) {
       TRIB_ASSIGN_OR_RETURN(OrderedJson key_json, ParseJson(*key, "Debezium key"));
-      if (!key_json.is_null() && !(IsSchemaWrapped(key_json) && key_json["payload"].is_null())) {
+      if (!key_json.is_null() &&
+          !(IsSchemaWrapped(key_json) && key_json["payload"].is_null())) {
         TRIB_ASSIGN_OR_RETURN(auto decoded, DecodeKeyJson(key_json));
         key_schema = std::move(decoded.first);
         record.key = std::move(decoded.second);
@@ -822,7 +863,8 @@ Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
       }
     }
   } catch (const nlohmann::json::exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument, "malformed Debezium record: {}", e.what());
+    return MakeError(ErrorCode::kInvalidArgument, "malformed Debezium record: {}",
+                     e.what());
   }
   if (record.event && key_schema) {
     key_schema->id = record.event->table;

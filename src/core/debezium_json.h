@@ -53,8 +53,8 @@ struct DebeziumRecord {
 /// for op "m"), the current (3.x) source block field set of `event.source.connector`, and
 /// with schemas_enable the Connect schema generated from `event.schema` (see
 /// ConnectSchemaFor in internal/debezium_connect.h for the type mapping).
-/// Errors: kInvalidArgument when a row does not match the schema (naming table and column)
-/// or a value cannot be represented (e.g. NaN decimal in a fixed-scale column).
+/// Errors: kInvalidArgument when a row does not match the schema (naming table and
+/// column) or a value cannot be represented (e.g. NaN decimal in a fixed-scale column).
 Result<std::string> EncodeDebeziumValue(const ChangeEvent& event,
                                         const DebeziumEncodeOptions& options = {});
 
@@ -69,17 +69,17 @@ Result<std::optional<std::string>> EncodeDebeziumKey(
 bool NeedsTombstone(const ChangeEvent& event);
 
 /// Decodes a Debezium record value, with or without the JsonConverter schema wrapper
-/// (detected: an object with exactly "schema" and "payload"). With a schema, Connect types
-/// and semantic names (io.debezium.time.*, Decimal, VariableScaleDecimal, Json, Uuid,
-/// Enum, Bits, arrays) type the values and the TableSchema; without one, values are typed
-/// from JSON: integers as int64, other numbers as double, strings, booleans, arrays, and
-/// objects as JSON text. Columns holding only nulls are typed as string. The table's
-/// primary key is unknown from a value alone (use DecodeDebeziumRecord with the key).
-/// `position` of the result is the PostgresPosition / MysqlPosition read from the source
-/// block (a Kafka consumer replaces it with the record's KafkaPosition).
-/// Errors: kInvalidArgument naming the JSON field (e.g. "payload.source.lsn") for
-/// malformed JSON, missing required fields, or values that do not match their schema;
-/// kInvalidArgument for a null / empty value (a tombstone: use DecodeDebeziumRecord).
+/// (detected: an object with exactly "schema" and "payload"). With a schema, Connect
+/// types and semantic names (io.debezium.time.*, Decimal, VariableScaleDecimal, Json,
+/// Uuid, Enum, Bits, arrays) type the values and the TableSchema; without one, values are
+/// typed from JSON: integers as int64, other numbers as double, strings, booleans,
+/// arrays, and objects as JSON text. Columns holding only nulls are typed as string. The
+/// table's primary key is unknown from a value alone (use DecodeDebeziumRecord with the
+/// key). `position` of the result is the PostgresPosition / MysqlPosition read from the
+/// source block (a Kafka consumer replaces it with the record's KafkaPosition). Errors:
+/// kInvalidArgument naming the JSON field (e.g. "payload.source.lsn") for malformed JSON,
+/// missing required fields, or values that do not match their schema; kInvalidArgument
+/// for a null / empty value (a tombstone: use DecodeDebeziumRecord).
 Result<ChangeEvent> DecodeDebeziumValue(std::string_view json,
                                         const DebeziumDecodeOptions& options = {});
 

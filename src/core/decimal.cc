@@ -26,7 +26,8 @@ std::string MagnitudeDigits(UInt128 magnitude) {
 
 UInt128 Magnitude(Int128 value) {
   // Negating in unsigned arithmetic is defined for the minimum value too.
-  return value < 0 ? UInt128{0} - static_cast<UInt128>(value) : static_cast<UInt128>(value);
+  return value < 0 ? UInt128{0} - static_cast<UInt128>(value)
+                   : static_cast<UInt128>(value);
 }
 
 std::string StripLeadingZeros(std::string digits) {
@@ -386,7 +387,9 @@ bool Decimal::is_negative() const {
   return big_digits_.empty() ? small_ < 0 : big_negative_;
 }
 
-bool Decimal::is_zero() const { return is_finite() && big_digits_.empty() && small_ == 0; }
+bool Decimal::is_zero() const {
+  return is_finite() && big_digits_.empty() && small_ == 0;
+}
 
 bool Decimal::operator==(const Decimal& other) const {
   if (special_ != other.special_) {

@@ -11,15 +11,16 @@
 
 namespace tributary::core {
 
-/// A signed 128-bit integer (GCC/Clang extension; `__extension__` keeps -Wpedantic quiet).
+/// A signed 128-bit integer (GCC/Clang extension; `__extension__` keeps -Wpedantic
+/// quiet).
 __extension__ typedef __int128 Int128;
 __extension__ typedef unsigned __int128 UInt128;
 
-/// An exact decimal number: `unscaled * 10^-scale`, or one of PostgreSQL numeric's special
-/// values NaN, +Infinity and -Infinity. Never converted through a double.
+/// An exact decimal number: `unscaled * 10^-scale`, or one of PostgreSQL numeric's
+/// special values NaN, +Infinity and -Infinity. Never converted through a double.
 ///
-/// Values whose unscaled magnitude has at most 38 digits (every DECIMAL(p<=38,s)) are held in
-/// an Int128 (the fast path); larger ones (PostgreSQL unbounded numeric, Debezium
+/// Values whose unscaled magnitude has at most 38 digits (every DECIMAL(p<=38,s)) are
+/// held in an Int128 (the fast path); larger ones (PostgreSQL unbounded numeric, Debezium
 /// VariableScaleDecimal) are held as a decimal digit string. The representation is
 /// canonical, so `==` compares unscaled value, scale and special kind: 1.0 (scale 1) and
 /// 1.00 (scale 2) are different Decimals, as they are different Debezium payloads.
@@ -38,9 +39,9 @@ class Decimal {
   static Decimal NegativeInfinity();
 
   /// Parses plain decimal notation: optional sign, digits, optional '.' and digits
-  /// ("-12.340" -> unscaled -12340, scale 3), optional exponent ("1.5e3" -> 1500, scale 0;
-  /// "1e-2" -> 1, scale 2), and "NaN", "Infinity", "+Infinity", "-Infinity" (also "inf").
-  /// Returns kInvalidArgument naming the text otherwise.
+  /// ("-12.340" -> unscaled -12340, scale 3), optional exponent ("1.5e3" -> 1500, scale
+  /// 0; "1e-2" -> 1, scale 2), and "NaN", "Infinity", "+Infinity", "-Infinity" (also
+  /// "inf"). Returns kInvalidArgument naming the text otherwise.
   static Result<Decimal> FromString(std::string_view text);
 
   /// Decodes a big-endian two's-complement unscaled integer (Kafka Connect Decimal /
@@ -72,7 +73,8 @@ class Decimal {
   bool is_finite() const { return special_ == Special::kFinite; }
   bool is_nan() const { return special_ == Special::kNaN; }
   bool is_infinite() const {
-    return special_ == Special::kPositiveInfinity || special_ == Special::kNegativeInfinity;
+    return special_ == Special::kPositiveInfinity ||
+           special_ == Special::kNegativeInfinity;
   }
   /// True for finite values below zero and for -Infinity.
   bool is_negative() const;
@@ -87,7 +89,7 @@ class Decimal {
 
   Special special_ = Special::kFinite;
   int32_t scale_ = 0;
-  Int128 small_ = 0;        ///< the unscaled value when big_digits_ is empty
+  Int128 small_ = 0;  ///< the unscaled value when big_digits_ is empty
   bool big_negative_ = false;
   std::string big_digits_;  ///< magnitude digits when more than 38 of them
 };

@@ -54,9 +54,9 @@ Result<uint64_t> ParseLsn(std::string_view text) {
   uint32_t low = 0;
   if (slash == std::string_view::npos || !ParseHex32(text.substr(0, slash), &high) ||
       !ParseHex32(text.substr(slash + 1), &low)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "'{}' is not a PostgreSQL LSN (expected hex 'X/X' like '16/B374D848')",
-                     text);
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "'{}' is not a PostgreSQL LSN (expected hex 'X/X' like '16/B374D848')", text);
   }
   return (static_cast<uint64_t>(high) << 32) | low;
 }
@@ -97,12 +97,13 @@ std::string SourcePosition::ToString() const {
       return "";
     case Kind::kPostgres: {
       const PostgresPosition& p = *postgres();
-      return fmt::format("pg:{}:{}:{}:{}", FormatLsn(p.commit_lsn), FormatLsn(p.event_lsn),
-                         p.txid, p.event_index);
+      return fmt::format("pg:{}:{}:{}:{}", FormatLsn(p.commit_lsn),
+                         FormatLsn(p.event_lsn), p.txid, p.event_index);
     }
     case Kind::kMysql: {
       const MysqlPosition& p = *mysql();
-      return fmt::format("mysql:{}:{}:{}:{}:{}", p.file, p.pos, p.row, p.server_id, p.gtid);
+      return fmt::format("mysql:{}:{}:{}:{}:{}", p.file, p.pos, p.row, p.server_id,
+                         p.gtid);
     }
     case Kind::kKafka: {
       const KafkaPosition& p = *kafka();
@@ -114,11 +115,12 @@ std::string SourcePosition::ToString() const {
 
 Result<SourcePosition> SourcePosition::Parse(std::string_view text) {
   auto invalid = [&]() {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "'{}' is not a source position (expected 'pg:<commit lsn>:<lsn>:<txid>:"
-                     "<index>', 'mysql:<file>:<pos>:<row>:<server id>:<gtid>' or "
-                     "'kafka:<partition>:<offset>:<topic>')",
-                     text);
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "'{}' is not a source position (expected 'pg:<commit lsn>:<lsn>:<txid>:"
+        "<index>', 'mysql:<file>:<pos>:<row>:<server id>:<gtid>' or "
+        "'kafka:<partition>:<offset>:<topic>')",
+        text);
   };
   if (text.empty()) {
     return SourcePosition();

@@ -11,8 +11,8 @@
 
 namespace tributary::core {
 
-/// Formats a PostgreSQL LSN the way PostgreSQL 15 prints pg_lsn: upper-case hex of the high
-/// and low 32 bits, "16/B374D848" (no zero padding, as `%X/%X`).
+/// Formats a PostgreSQL LSN the way PostgreSQL 15 prints pg_lsn: upper-case hex of the
+/// high and low 32 bits, "16/B374D848" (no zero padding, as `%X/%X`).
 std::string FormatLsn(uint64_t lsn);
 /// Parses "X/X" (1-8 hex digits each side, either case; zero-padded "0/0000A0B8" too).
 /// kInvalidArgument naming the text otherwise.
@@ -36,8 +36,8 @@ struct PostgresPosition {
   bool operator==(const PostgresPosition& other) const = default;
 };
 
-/// Where a change sits in a MySQL/MariaDB binlog. Ordered by (binlog file sequence number,
-/// pos, row), then the file name, server_id and gtid for a total order.
+/// Where a change sits in a MySQL/MariaDB binlog. Ordered by (binlog file sequence
+/// number, pos, row), then the file name, server_id and gtid for a total order.
 struct MysqlPosition {
   /// Binlog file name, e.g. "mysql-bin.000003". Files are ordered by their numeric
   /// extension, so "bin.1000000" sorts after "bin.999999".
@@ -74,15 +74,19 @@ class SourcePosition {
   enum class Kind : uint8_t { kNone, kPostgres, kMysql, kKafka };
 
   SourcePosition() = default;
-  SourcePosition(PostgresPosition p) : data_(p) {}     // NOLINT(google-explicit-constructor)
-  SourcePosition(MysqlPosition p) : data_(std::move(p)) {}  // NOLINT(google-explicit-constructor)
-  SourcePosition(KafkaPosition p) : data_(std::move(p)) {}  // NOLINT(google-explicit-constructor)
+  SourcePosition(PostgresPosition p) : data_(p) {}  // NOLINT(google-explicit-constructor)
+  SourcePosition(MysqlPosition p)
+      : data_(std::move(p)) {}  // NOLINT(google-explicit-constructor)
+  SourcePosition(KafkaPosition p)
+      : data_(std::move(p)) {}  // NOLINT(google-explicit-constructor)
 
   Kind kind() const { return static_cast<Kind>(data_.index()); }
   bool empty() const { return kind() == Kind::kNone; }
 
   /// nullptr when the position is of another kind.
-  const PostgresPosition* postgres() const { return std::get_if<PostgresPosition>(&data_); }
+  const PostgresPosition* postgres() const {
+    return std::get_if<PostgresPosition>(&data_);
+  }
   const MysqlPosition* mysql() const { return std::get_if<MysqlPosition>(&data_); }
   const KafkaPosition* kafka() const { return std::get_if<KafkaPosition>(&data_); }
 
@@ -105,8 +109,8 @@ class SourcePosition {
   std::variant<std::monostate, PostgresPosition, MysqlPosition, KafkaPosition> data_;
 };
 
-/// The numeric sequence of a binlog file name ("mysql-bin.000003" -> 3), or nullopt when the
-/// name has no numeric extension.
+/// The numeric sequence of a binlog file name ("mysql-bin.000003" -> 3), or nullopt when
+/// the name has no numeric extension.
 std::optional<uint64_t> BinlogFileSequence(std::string_view file);
 
 }  // namespace tributary::core

@@ -220,7 +220,9 @@ void TableSchema::SyncPrimaryKeyFromColumns() {
 }
 
 namespace {
-Status ValidateType(const TableSchema& schema, const Column& column, const DataType& type) {
+Status ValidateType(const TableSchema& schema,
+                    const Column& column,
+                    const DataType& type) {
   if (type.kind == TypeKind::kArray) {
     if (!type.element) {
       return MakeError(ErrorCode::kInvalidArgument,
@@ -232,7 +234,9 @@ Status ValidateType(const TableSchema& schema, const Column& column, const DataT
   return OkStatus();
 }
 
-Status CheckValue(const TableSchema& schema, const Column& column, const DataType& type,
+Status CheckValue(const TableSchema& schema,
+                  const Column& column,
+                  const DataType& type,
                   const Value& value) {
   if (value.is_null() || value.is_unavailable()) {
     return OkStatus();
@@ -256,8 +260,8 @@ Status TableSchema::Validate() const {
   std::set<std::string_view> names;
   for (const Column& column : columns) {
     if (column.name.empty()) {
-      return MakeError(ErrorCode::kInvalidArgument, "table {} has a column without a name",
-                       id.ToString());
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "table {} has a column without a name", id.ToString());
     }
     if (!names.insert(column.name).second) {
       return MakeError(ErrorCode::kInvalidArgument, "table {} has two columns named '{}'",
@@ -268,9 +272,10 @@ Status TableSchema::Validate() const {
   std::set<size_t> seen;
   for (size_t idx : primary_key) {
     if (idx >= columns.size()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "table {}: primary key column index {} is out of range ({} columns)",
-                       id.ToString(), idx, columns.size());
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "table {}: primary key column index {} is out of range ({} columns)",
+          id.ToString(), idx, columns.size());
     }
     if (!seen.insert(idx).second) {
       return MakeError(ErrorCode::kInvalidArgument,

@@ -15,8 +15,8 @@
 
 namespace tributary::core {
 
-/// Logical column type kinds. They mirror ValueKind without kNull/kUnavailable: a column of
-/// kind kInt32 holds Value::Int32, null, or (in before/after images) unavailable.
+/// Logical column type kinds. They mirror ValueKind without kNull/kUnavailable: a column
+/// of kind kInt32 holds Value::Int32, null, or (in before/after images) unavailable.
 enum class TypeKind : uint8_t {
   kBool,
   kInt8,
@@ -53,8 +53,8 @@ ValueKind ValueKindOf(TypeKind kind);
 struct DataType {
   TypeKind kind = TypeKind::kString;
   /// kDecimal: total digits (-1 = unconstrained, as PostgreSQL `numeric`).
-  /// kTime/kTimeTz/kTimestamp/kTimestampTz: fractional-second digits 0-6 (-1 = default 6).
-  /// kString/kBytes: maximum length (-1 = unbounded). Informational.
+  /// kTime/kTimeTz/kTimestamp/kTimestampTz: fractional-second digits 0-6 (-1 = default
+  /// 6). kString/kBytes: maximum length (-1 = unbounded). Informational.
   int32_t precision = -1;
   /// kDecimal: digits after the point. Ignored when variable_scale.
   int32_t scale = 0;
@@ -71,7 +71,8 @@ struct DataType {
   /// The Kafka Connect semantic name to use when encoding this column as Debezium JSON,
   /// e.g. "io.debezium.time.Timestamp" for a MySQL DATETIME(3) or
   /// "io.debezium.time.MicroDuration". Empty: the default for the kind (see
-  /// debezium_json.h). Set by the Debezium decoder so that re-encoding gives the original.
+  /// debezium_json.h). Set by the Debezium decoder so that re-encoding gives the
+  /// original.
   std::string connect_name;
   /// Extra Connect schema parameters carried through unchanged (e.g.
   /// "__debezium.source.column.type"). The decoder stores unknown ones here.

@@ -111,8 +111,9 @@ bool ParseDateAt(Cursor& cursor, int64_t* days) {
   int64_t year = 0;
   int64_t month = 0;
   int64_t day = 0;
-  if (!cursor.Digits(4, 9, &year) || !cursor.Consume('-') || !cursor.Digits(2, 2, &month) ||
-      !cursor.Consume('-') || !cursor.Digits(2, 2, &day)) {
+  if (!cursor.Digits(4, 9, &year) || !cursor.Consume('-') ||
+      !cursor.Digits(2, 2, &month) || !cursor.Consume('-') ||
+      !cursor.Digits(2, 2, &day)) {
     return false;
   }
   if (negative) {
@@ -131,7 +132,8 @@ bool ParseTimeAt(Cursor& cursor, int64_t* micros) {
   int64_t minute = 0;
   int64_t second = 0;
   int64_t fraction = 0;
-  if (!cursor.Digits(2, 2, &hour) || !cursor.Consume(':') || !cursor.Digits(2, 2, &minute)) {
+  if (!cursor.Digits(2, 2, &hour) || !cursor.Consume(':') ||
+      !cursor.Digits(2, 2, &minute)) {
     return false;
   }
   if (cursor.Consume(':')) {
@@ -247,18 +249,42 @@ bool value_internal::Array::operator==(const Array& other) const {
   return *elements == *other.elements;
 }
 
-Value Value::Unavailable() { return Value(Data(value_internal::Unavailable{})); }
-Value Value::Bool(bool v) { return Value(Data(std::in_place_type<bool>, v)); }
-Value Value::Int8(int8_t v) { return Value(Data(std::in_place_type<int8_t>, v)); }
-Value Value::Int16(int16_t v) { return Value(Data(std::in_place_type<int16_t>, v)); }
-Value Value::Int32(int32_t v) { return Value(Data(std::in_place_type<int32_t>, v)); }
-Value Value::Int64(int64_t v) { return Value(Data(std::in_place_type<int64_t>, v)); }
-Value Value::UInt8(uint8_t v) { return Value(Data(std::in_place_type<uint8_t>, v)); }
-Value Value::UInt16(uint16_t v) { return Value(Data(std::in_place_type<uint16_t>, v)); }
-Value Value::UInt32(uint32_t v) { return Value(Data(std::in_place_type<uint32_t>, v)); }
-Value Value::UInt64(uint64_t v) { return Value(Data(std::in_place_type<uint64_t>, v)); }
-Value Value::Float(float v) { return Value(Data(std::in_place_type<float>, v)); }
-Value Value::Double(double v) { return Value(Data(std::in_place_type<double>, v)); }
+Value Value::Unavailable() {
+  return Value(Data(value_internal::Unavailable{}));
+}
+Value Value::Bool(bool v) {
+  return Value(Data(std::in_place_type<bool>, v));
+}
+Value Value::Int8(int8_t v) {
+  return Value(Data(std::in_place_type<int8_t>, v));
+}
+Value Value::Int16(int16_t v) {
+  return Value(Data(std::in_place_type<int16_t>, v));
+}
+Value Value::Int32(int32_t v) {
+  return Value(Data(std::in_place_type<int32_t>, v));
+}
+Value Value::Int64(int64_t v) {
+  return Value(Data(std::in_place_type<int64_t>, v));
+}
+Value Value::UInt8(uint8_t v) {
+  return Value(Data(std::in_place_type<uint8_t>, v));
+}
+Value Value::UInt16(uint16_t v) {
+  return Value(Data(std::in_place_type<uint16_t>, v));
+}
+Value Value::UInt32(uint32_t v) {
+  return Value(Data(std::in_place_type<uint32_t>, v));
+}
+Value Value::UInt64(uint64_t v) {
+  return Value(Data(std::in_place_type<uint64_t>, v));
+}
+Value Value::Float(float v) {
+  return Value(Data(std::in_place_type<float>, v));
+}
+Value Value::Double(double v) {
+  return Value(Data(std::in_place_type<double>, v));
+}
 Value Value::Numeric(core::Decimal v) {
   return Value(Data(std::in_place_type<core::Decimal>, std::move(v)));
 }
@@ -268,8 +294,12 @@ Value Value::String(std::string v) {
 Value Value::Binary(core::Bytes v) {
   return Value(Data(std::in_place_type<core::Bytes>, std::move(v)));
 }
-Value Value::Date(int32_t days) { return Value(Data(value_internal::Date{days})); }
-Value Value::Time(int64_t micros) { return Value(Data(value_internal::Time{micros})); }
+Value Value::Date(int32_t days) {
+  return Value(Data(value_internal::Date{days}));
+}
+Value Value::Time(int64_t micros) {
+  return Value(Data(value_internal::Time{micros}));
+}
 Value Value::TimeTz(int64_t micros, int32_t offset_seconds) {
   return Value(Data(ZonedTime{micros, offset_seconds}));
 }
@@ -279,8 +309,12 @@ Value Value::Timestamp(int64_t micros) {
 Value Value::TimestampTz(int64_t micros) {
   return Value(Data(value_internal::TimestampTz{micros}));
 }
-Value Value::FromInterval(core::Interval v) { return Value(Data(v)); }
-Value Value::Uuid(const UuidBytes& v) { return Value(Data(value_internal::Uuid{v})); }
+Value Value::FromInterval(core::Interval v) {
+  return Value(Data(v));
+}
+Value Value::Uuid(const UuidBytes& v) {
+  return Value(Data(value_internal::Uuid{v}));
+}
 Value Value::Json(std::string text) {
   return Value(Data(value_internal::Json{std::move(text)}));
 }
@@ -293,7 +327,8 @@ Value Value::Array(std::vector<Value> elements) {
 }
 
 void Value::CheckKind(ValueKind expected) const {
-  TRIB_CHECK(kind() == expected, "Value of kind {} read as {}: a caller did not check kind()",
+  TRIB_CHECK(kind() == expected,
+             "Value of kind {} read as {}: a caller did not check kind()",
              ValueKindName(kind()), ValueKindName(expected));
 }
 
@@ -493,8 +528,8 @@ std::string Value::ToString() const {
       return fmt::format("timestamptz {}", FormatTimestamp(AsTimestampTz(), "Z"));
     case ValueKind::kInterval: {
       const core::Interval& interval = AsInterval();
-      return fmt::format("interval {} months {} days {} us", interval.months, interval.days,
-                         interval.micros);
+      return fmt::format("interval {} months {} days {} us", interval.months,
+                         interval.days, interval.micros);
     }
     case ValueKind::kUuid:
       return fmt::format("uuid {}", FormatUuid(AsUuid()));
@@ -587,8 +622,8 @@ std::string FormatDate(int32_t days) {
 std::string FormatTime(int64_t micros) {
   int64_t seconds = FloorDiv(micros, kMicrosPerSecond);
   int64_t fraction = micros - seconds * kMicrosPerSecond;
-  std::string out = fmt::format("{:02d}:{:02d}:{:02d}", seconds / 3600, (seconds / 60) % 60,
-                                seconds % 60);
+  std::string out = fmt::format("{:02d}:{:02d}:{:02d}", seconds / 3600,
+                                (seconds / 60) % 60, seconds % 60);
   if (fraction != 0) {
     std::string digits = fmt::format("{:06d}", fraction);
     digits.erase(digits.find_last_not_of('0') + 1);
@@ -633,7 +668,8 @@ Result<int32_t> ParseDate(std::string_view text) {
   Cursor cursor(text);
   int64_t days = 0;
   if (!ParseDateAt(cursor, &days) || !cursor.done()) {
-    return MakeError(ErrorCode::kInvalidArgument, "'{}' is not a date (YYYY-MM-DD)", text);
+    return MakeError(ErrorCode::kInvalidArgument, "'{}' is not a date (YYYY-MM-DD)",
+                     text);
   }
   return static_cast<int32_t>(days);
 }
@@ -642,7 +678,8 @@ Result<int64_t> ParseTime(std::string_view text) {
   Cursor cursor(text);
   int64_t micros = 0;
   if (!ParseTimeAt(cursor, &micros) || !cursor.done()) {
-    return MakeError(ErrorCode::kInvalidArgument, "'{}' is not a time (HH:MM:SS[.f])", text);
+    return MakeError(ErrorCode::kInvalidArgument, "'{}' is not a time (HH:MM:SS[.f])",
+                     text);
   }
   return micros;
 }
@@ -735,8 +772,8 @@ Result<UuidBytes> ParseUuid(std::string_view text) {
 }
 
 std::string FormatIsoInterval(const Interval& interval) {
-  // Debezium io.debezium.time.Interval.toIsoString: every component, seconds with trailing
-  // zeros stripped ("P1Y2M3DT4H5M6.78S", zero is "P0Y0M0DT0H0M0S").
+  // Debezium io.debezium.time.Interval.toIsoString: every component, seconds with
+  // trailing zeros stripped ("P1Y2M3DT4H5M6.78S", zero is "P0Y0M0DT0H0M0S").
   int32_t years = interval.months / 12;
   int32_t months = interval.months % 12;
   int64_t hours = interval.micros / (3600 * kMicrosPerSecond);

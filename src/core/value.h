@@ -49,7 +49,8 @@ enum class ValueKind : uint8_t {
 std::string_view ValueKindName(ValueKind kind);
 
 /// Timestamps equal to these mean PostgreSQL 'infinity' / '-infinity' (the same sentinels
-/// PostgreSQL uses internally: DT_NOEND / DT_NOBEGIN). Dates use the int32 limits likewise.
+/// PostgreSQL uses internally: DT_NOEND / DT_NOBEGIN). Dates use the int32 limits
+/// likewise.
 inline constexpr int64_t kTimestampInfinity = std::numeric_limits<int64_t>::max();
 inline constexpr int64_t kTimestampNegativeInfinity = std::numeric_limits<int64_t>::min();
 inline constexpr int32_t kDateInfinity = std::numeric_limits<int32_t>::max();
@@ -121,9 +122,9 @@ struct Array {
 ///
 /// Immutable after construction, cheap to copy (arrays share their elements) and to move.
 /// Build with the static factories (`Value::Int32(5)`, `Value::String("x")`); read with
-/// kind() and the `AsX()` accessors, which TRIB_CHECK the kind (reading the wrong kind is a
-/// programmer error). `==` is exact: same kind and same value (doubles compare bitwise-equal
-/// by value, NaN == NaN so round-trip tests work).
+/// kind() and the `AsX()` accessors, which TRIB_CHECK the kind (reading the wrong kind is
+/// a programmer error). `==` is exact: same kind and same value (doubles compare
+/// bitwise-equal by value, NaN == NaN so round-trip tests work).
 class Value {
  public:
   /// Null.
@@ -145,7 +146,8 @@ class Value {
   static Value Numeric(core::Decimal v);
   static Value String(std::string v);
   static Value Binary(core::Bytes v);
-  /// Days since 1970-01-01 (negative before); kDateInfinity/kDateNegativeInfinity allowed.
+  /// Days since 1970-01-01 (negative before); kDateInfinity/kDateNegativeInfinity
+  /// allowed.
   static Value Date(int32_t days);
   /// Microseconds since midnight.
   static Value Time(int64_t micros);
@@ -189,7 +191,8 @@ class Value {
   const std::string& AsEnum() const;
   const std::vector<Value>& AsArray() const;
 
-  /// Any signed or unsigned integer kind that fits int64 (UInt64 above INT64_MAX does not).
+  /// Any signed or unsigned integer kind that fits int64 (UInt64 above INT64_MAX does
+  /// not).
   std::optional<int64_t> ToInt64() const;
   /// Any integer, float or double kind, widened to double (may round large integers).
   std::optional<double> ToDouble() const;
@@ -205,14 +208,32 @@ class Value {
   bool operator!=(const Value& other) const { return !(*this == other); }
 
  private:
-  using Data = std::variant<std::monostate, value_internal::Unavailable, bool, int8_t,
-                            int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t,
-                            uint64_t, float, double, core::Decimal, std::string,
-                            core::Bytes, value_internal::Date, value_internal::Time,
-                            ZonedTime, value_internal::Timestamp,
-                            value_internal::TimestampTz, core::Interval,
-                            value_internal::Uuid, value_internal::Json,
-                            value_internal::Enum, value_internal::Array>;
+  using Data = std::variant<std::monostate,
+                            value_internal::Unavailable,
+                            bool,
+                            int8_t,
+                            int16_t,
+                            int32_t,
+                            int64_t,
+                            uint8_t,
+                            uint16_t,
+                            uint32_t,
+                            uint64_t,
+                            float,
+                            double,
+                            core::Decimal,
+                            std::string,
+                            core::Bytes,
+                            value_internal::Date,
+                            value_internal::Time,
+                            ZonedTime,
+                            value_internal::Timestamp,
+                            value_internal::TimestampTz,
+                            core::Interval,
+                            value_internal::Uuid,
+                            value_internal::Json,
+                            value_internal::Enum,
+                            value_internal::Array>;
 
   explicit Value(Data data) : data_(std::move(data)) {}
   void CheckKind(ValueKind expected) const;
@@ -237,7 +258,8 @@ CivilDate CivilFromDays(int32_t days);
 /// "2024-01-31" ("-0044-03-15" style years before 0 and after 9999 keep their sign and
 /// digits); "infinity" / "-infinity" for the sentinels.
 std::string FormatDate(int32_t days);
-/// "HH:MM:SS" plus ".ffffff" with trailing zeros removed when micros are not whole seconds.
+/// "HH:MM:SS" plus ".ffffff" with trailing zeros removed when micros are not whole
+/// seconds.
 std::string FormatTime(int64_t micros);
 /// ISO-8601 "2024-01-31T10:00:00.5" without zone, or with the zone suffix when
 /// `zone_suffix` is given ("Z"). "infinity" / "-infinity" for the sentinels.

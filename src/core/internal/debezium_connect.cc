@@ -22,10 +22,11 @@ Error FieldError(const std::string& path, std::string_view what) {
   return MakeError(ErrorCode::kInvalidArgument, "field '{}': {}", path, what);
 }
 
-Error TypeMismatch(const std::string& path, std::string_view expected,
+Error TypeMismatch(const std::string& path,
+                   std::string_view expected,
                    const OrderedJson& json) {
-  return MakeError(ErrorCode::kInvalidArgument, "field '{}': expected {}, got {} {}", path,
-                   expected, JsonTypeName(json), json.dump());
+  return MakeError(ErrorCode::kInvalidArgument, "field '{}': expected {}, got {} {}",
+                   path, expected, JsonTypeName(json), json.dump());
 }
 
 std::vector<uint8_t> PlaceholderBytes() {
@@ -73,8 +74,8 @@ std::vector<std::string> Split(std::string_view text, char separator) {
   size_t start = 0;
   while (true) {
     size_t next = text.find(separator, start);
-    out.emplace_back(text.substr(start, next == std::string_view::npos ? std::string_view::npos
-                                                                        : next - start));
+    out.emplace_back(text.substr(
+        start, next == std::string_view::npos ? std::string_view::npos : next - start));
     if (next == std::string_view::npos) {
       break;
     }
@@ -84,8 +85,11 @@ std::vector<std::string> Split(std::string_view text, char separator) {
 }
 
 // Integer JSON (signed or unsigned) as int64 with a range check.
-Result<int64_t> ReadInteger(const OrderedJson& json, int64_t min, int64_t max,
-                            std::string_view expected, const std::string& path) {
+Result<int64_t> ReadInteger(const OrderedJson& json,
+                            int64_t min,
+                            int64_t max,
+                            std::string_view expected,
+                            const std::string& path) {
   int64_t value = 0;
   if (json.is_number_unsigned()) {
     uint64_t unsigned_value = json.get<uint64_t>();
@@ -105,13 +109,15 @@ Result<int64_t> ReadInteger(const OrderedJson& json, int64_t min, int64_t max,
 }
 
 template <typename T>
-Result<int64_t> ReadIntegerOf(const OrderedJson& json, std::string_view expected,
+Result<int64_t> ReadIntegerOf(const OrderedJson& json,
+                              std::string_view expected,
                               const std::string& path) {
   return ReadInteger(json, static_cast<int64_t>(std::numeric_limits<T>::min()),
                      static_cast<int64_t>(std::numeric_limits<T>::max()), expected, path);
 }
 
-Result<double> ReadFloating(const OrderedJson& json, std::string_view expected,
+Result<double> ReadFloating(const OrderedJson& json,
+                            std::string_view expected,
                             const std::string& path) {
   if (json.is_number()) {
     return json.get<double>();
@@ -131,7 +137,8 @@ Result<double> ReadFloating(const OrderedJson& json, std::string_view expected,
   return TypeMismatch(path, expected, json);
 }
 
-Result<const std::string*> ReadString(const OrderedJson& json, std::string_view expected,
+Result<const std::string*> ReadString(const OrderedJson& json,
+                                      std::string_view expected,
                                       const std::string& path) {
   if (!json.is_string()) {
     return TypeMismatch(path, expected, json);
@@ -139,7 +146,8 @@ Result<const std::string*> ReadString(const OrderedJson& json, std::string_view 
   return &json.get_ref<const std::string&>();
 }
 
-Result<std::vector<uint8_t>> ReadBase64(const OrderedJson& json, const std::string& path) {
+Result<std::vector<uint8_t>> ReadBase64(const OrderedJson& json,
+                                        const std::string& path) {
   TRIB_ASSIGN_OR_RETURN(const std::string* text, ReadString(json, "base64 bytes", path));
   Result<std::vector<uint8_t>> bytes = Base64Decode(*text);
   if (!bytes.ok()) {
@@ -149,7 +157,9 @@ Result<std::vector<uint8_t>> ReadBase64(const OrderedJson& json, const std::stri
 }
 
 // Value with the integer kind of `kind` from an int64, range-checked.
-Result<Value> MakeIntegerValue(TypeKind kind, const OrderedJson& json, const std::string& path) {
+Result<Value> MakeIntegerValue(TypeKind kind,
+                               const OrderedJson& json,
+                               const std::string& path) {
   switch (kind) {
     case TypeKind::kInt8: {
       TRIB_ASSIGN_OR_RETURN(int64_t v, ReadIntegerOf<int8_t>(json, "int8", path));
@@ -184,16 +194,18 @@ Result<Value> MakeIntegerValue(TypeKind kind, const OrderedJson& json, const std
         return Value::UInt64(json.get<uint64_t>());
       }
       TRIB_ASSIGN_OR_RETURN(
-          int64_t v, ReadInteger(json, 0, std::numeric_limits<int64_t>::max(), "uint64", path));
+          int64_t v,
+          ReadInteger(json, 0, std::numeric_limits<int64_t>::max(), "uint64", path));
       return Value::UInt64(static_cast<uint64_t>(v));
     }
     default:
-      return FieldError(path, fmt::format("type {} is not an integer type",
-                                          TypeKindName(kind)));
+      return FieldError(
+          path, fmt::format("type {} is not an integer type", TypeKindName(kind)));
   }
 }
 
-// Scales a micros value for a millis/nanos representation, keeping the infinity sentinels.
+// Scales a micros value for a millis/nanos representation, keeping the infinity
+// sentinels.
 int64_t MicrosTo(int64_t micros, int64_t divide, int64_t multiply) {
   if (micros == kTimestampInfinity || micros == kTimestampNegativeInfinity) {
     return micros;
@@ -223,7 +235,8 @@ int64_t MicrosFrom(int64_t value, int64_t multiply, int64_t divide) {
   return value * multiply;
 }
 
-Result<Decimal> DecimalForColumn(const Decimal& decimal, const DataType& type,
+Result<Decimal> DecimalForColumn(const Decimal& decimal,
+                                 const DataType& type,
                                  const std::string& path) {
   if (type.variable_scale || !decimal.is_finite() || decimal.scale() == type.scale) {
     return decimal;
@@ -236,7 +249,8 @@ Result<Decimal> DecimalForColumn(const Decimal& decimal, const DataType& type,
 }
 
 std::string ZonedTimeUtc(const ZonedTime& time) {
-  int64_t utc = time.micros - static_cast<int64_t>(time.offset_seconds) * kMicrosPerSecond;
+  int64_t utc =
+      time.micros - static_cast<int64_t>(time.offset_seconds) * kMicrosPerSecond;
   utc %= kMicrosPerDay;
   if (utc < 0) {
     utc += kMicrosPerDay;
@@ -297,7 +311,8 @@ ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling
         return {ConnectRepr::kDecimalString, "string", ""};
       }
       if (type.variable_scale || name == kVariableScaleDecimal) {
-        return {ConnectRepr::kVariableDecimal, "struct", std::string(kVariableScaleDecimal)};
+        return {ConnectRepr::kVariableDecimal, "struct",
+                std::string(kVariableScaleDecimal)};
       }
       return {ConnectRepr::kDecimalBytes, "bytes", std::string(kConnectDecimal)};
     case TypeKind::kString:
@@ -310,7 +325,8 @@ ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling
     case TypeKind::kDate:
       return {ConnectRepr::kDateDays, "int32", std::string(kDebeziumDate)};
     case TypeKind::kTime:
-      if (name == kDebeziumTime || (name.empty() && type.precision >= 0 && type.precision <= 3)) {
+      if (name == kDebeziumTime ||
+          (name.empty() && type.precision >= 0 && type.precision <= 3)) {
         return {ConnectRepr::kTimeMillis, "int32", std::string(kDebeziumTime)};
       }
       if (name == kDebeziumNanoTime) {
@@ -327,9 +343,11 @@ ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling
       if (name == kDebeziumNanoTimestamp) {
         return {ConnectRepr::kTimestampNanos, "int64", name};
       }
-      return {ConnectRepr::kTimestampMicros, "int64", std::string(kDebeziumMicroTimestamp)};
+      return {ConnectRepr::kTimestampMicros, "int64",
+              std::string(kDebeziumMicroTimestamp)};
     case TypeKind::kTimestampTz:
-      return {ConnectRepr::kZonedTimestamp, "string", std::string(kDebeziumZonedTimestamp)};
+      return {ConnectRepr::kZonedTimestamp, "string",
+              std::string(kDebeziumZonedTimestamp)};
     case TypeKind::kInterval:
       if (name == kDebeziumInterval) {
         return {ConnectRepr::kIsoInterval, "string", name};
@@ -348,7 +366,8 @@ ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling
   return {ConnectRepr::kString, "string", name};
 }
 
-OrderedJson ConnectSchemaFor(const DataType& type, bool optional,
+OrderedJson ConnectSchemaFor(const DataType& type,
+                             bool optional,
                              const DebeziumEncodeOptions& options) {
   ConnectMapping mapping = MappingFor(type, options.decimal_handling);
   OrderedJson schema = OrderedJson::object();
@@ -391,7 +410,8 @@ OrderedJson ConnectSchemaFor(const DataType& type, bool optional,
     parameters[std::string(kSourceColumnTypeParameter)] = type.source_type;
   }
   if (type.precision >= 0 && type.kind != TypeKind::kDecimal) {
-    parameters[std::string(kSourceColumnLengthParameter)] = std::to_string(type.precision);
+    parameters[std::string(kSourceColumnLengthParameter)] =
+        std::to_string(type.precision);
   }
   for (const auto& [key, value] : type.connect_parameters) {
     parameters[key] = value;
@@ -406,17 +426,17 @@ Result<OrderedJson> ConnectFieldSchema(const Column& column,
                                        const DebeziumEncodeOptions& options) {
   OrderedJson schema = ConnectSchemaFor(column.type, column.nullable, options);
   if (column.default_value && !column.default_value->is_null()) {
-    TRIB_ASSIGN_OR_RETURN(
-        OrderedJson default_json,
-        EncodeConnectValue(*column.default_value, column.type, options,
-                           column.name + ".default"));
+    TRIB_ASSIGN_OR_RETURN(OrderedJson default_json,
+                          EncodeConnectValue(*column.default_value, column.type, options,
+                                             column.name + ".default"));
     schema["default"] = std::move(default_json);
   }
   schema["field"] = column.name;
   return schema;
 }
 
-Result<OrderedJson> EncodeConnectValue(const Value& value, const DataType& type,
+Result<OrderedJson> EncodeConnectValue(const Value& value,
+                                       const DataType& type,
                                        const DebeziumEncodeOptions& options,
                                        const std::string& path) {
   ConnectMapping mapping = MappingFor(type, options.decimal_handling);
@@ -482,13 +502,15 @@ Result<OrderedJson> EncodeConnectValue(const Value& value, const DataType& type,
       return OrderedJson(Base64Encode(value.AsBytes()));
     case ConnectRepr::kDecimalBytes: {
       if (type.kind == TypeKind::kUInt64) {
-        return OrderedJson(Base64Encode(
-            Decimal::FromInt128(static_cast<Int128>(value.AsUInt64()), 0).ToTwosComplement()));
+        return OrderedJson(
+            Base64Encode(Decimal::FromInt128(static_cast<Int128>(value.AsUInt64()), 0)
+                             .ToTwosComplement()));
       }
       if (!value.AsDecimal().is_finite()) {
         return OrderedJson(nullptr);
       }
-      TRIB_ASSIGN_OR_RETURN(Decimal decimal, DecimalForColumn(value.AsDecimal(), type, path));
+      TRIB_ASSIGN_OR_RETURN(Decimal decimal,
+                            DecimalForColumn(value.AsDecimal(), type, path));
       return OrderedJson(Base64Encode(decimal.ToTwosComplement()));
     }
     case ConnectRepr::kVariableDecimal: {
@@ -503,7 +525,8 @@ Result<OrderedJson> EncodeConnectValue(const Value& value, const DataType& type,
       if (type.kind == TypeKind::kUInt64) {
         return OrderedJson(std::to_string(value.AsUInt64()));
       }
-      TRIB_ASSIGN_OR_RETURN(Decimal decimal, DecimalForColumn(value.AsDecimal(), type, path));
+      TRIB_ASSIGN_OR_RETURN(Decimal decimal,
+                            DecimalForColumn(value.AsDecimal(), type, path));
       return OrderedJson(decimal.ToString());
     }
     case ConnectRepr::kDateDays:
@@ -527,7 +550,8 @@ Result<OrderedJson> EncodeConnectValue(const Value& value, const DataType& type,
     case ConnectRepr::kMicroDuration: {
       const Interval& interval = value.AsInterval();
       return OrderedJson(static_cast<int64_t>(interval.months) * kMicrosPerAverageMonth +
-                         static_cast<int64_t>(interval.days) * kMicrosPerDay + interval.micros);
+                         static_cast<int64_t>(interval.days) * kMicrosPerDay +
+                         interval.micros);
     }
     case ConnectRepr::kIsoInterval:
       return OrderedJson(FormatIsoInterval(value.AsInterval()));
@@ -542,9 +566,9 @@ Result<OrderedJson> EncodeConnectValue(const Value& value, const DataType& type,
       OrderedJson out = OrderedJson::array();
       const std::vector<Value>& elements = value.AsArray();
       for (size_t idx = 0; idx < elements.size(); ++idx) {
-        TRIB_ASSIGN_OR_RETURN(
-            OrderedJson item,
-            EncodeConnectValue(elements[idx], element, options, fmt::format("{}[{}]", path, idx)));
+        TRIB_ASSIGN_OR_RETURN(OrderedJson item,
+                              EncodeConnectValue(elements[idx], element, options,
+                                                 fmt::format("{}[{}]", path, idx)));
         out.push_back(std::move(item));
       }
       return out;
@@ -553,7 +577,8 @@ Result<OrderedJson> EncodeConnectValue(const Value& value, const DataType& type,
   return FieldError(path, "unsupported Connect representation");
 }
 
-Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema, const std::string& path) {
+Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema,
+                                           const std::string& path) {
   if (!schema.is_object()) {
     return TypeMismatch(path, "a Connect schema object", schema);
   }
@@ -587,7 +612,8 @@ Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema, const std:
     parameters.erase(it);
     return value;
   };
-  auto parse_int = [&](const std::string& text, const std::string& field) -> Result<int32_t> {
+  auto parse_int = [&](const std::string& text,
+                       const std::string& field) -> Result<int32_t> {
     try {
       size_t used = 0;
       int value = std::stoi(text, &used);
@@ -608,9 +634,11 @@ Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema, const std:
       return FieldError(path + ".parameters.scale", "missing for a Connect Decimal");
     }
     TRIB_ASSIGN_OR_RETURN(type.scale, parse_int(*scale, path + ".parameters.scale"));
-    if (std::optional<std::string> precision = take_parameter("connect.decimal.precision")) {
-      TRIB_ASSIGN_OR_RETURN(type.precision,
-                            parse_int(*precision, path + ".parameters.connect.decimal.precision"));
+    if (std::optional<std::string> precision =
+            take_parameter("connect.decimal.precision")) {
+      TRIB_ASSIGN_OR_RETURN(
+          type.precision,
+          parse_int(*precision, path + ".parameters.connect.decimal.precision"));
     }
   } else if (name == kVariableScaleDecimal) {
     type = DataType::VariableDecimal();
@@ -658,7 +686,8 @@ Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema, const std:
     if (items == schema.end()) {
       return FieldError(path + ".items", "missing for an array schema");
     }
-    TRIB_ASSIGN_OR_RETURN(DataType element, DataTypeFromConnectSchema(*items, path + ".items"));
+    TRIB_ASSIGN_OR_RETURN(DataType element,
+                          DataTypeFromConnectSchema(*items, path + ".items"));
     type = DataType::ArrayOf(std::move(element));
   } else if (connect_type == "struct" || connect_type == "map") {
     // Geometry and other structured types: kept as JSON text.
@@ -666,16 +695,18 @@ Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema, const std:
     name.clear();
     parameters.clear();
   } else {
-    return FieldError(path + ".type", fmt::format("unknown Connect type '{}'", connect_type));
+    return FieldError(path + ".type",
+                      fmt::format("unknown Connect type '{}'", connect_type));
   }
-  if (std::optional<std::string> source_type = take_parameter(
-          std::string(kSourceColumnTypeParameter))) {
+  if (std::optional<std::string> source_type =
+          take_parameter(std::string(kSourceColumnTypeParameter))) {
     type.source_type = *source_type;
   }
   if (type.kind != TypeKind::kDecimal && type.kind != TypeKind::kJson) {
     if (std::optional<std::string> length =
             take_parameter(std::string(kSourceColumnLengthParameter))) {
-      std::string length_path = path + ".parameters." + std::string(kSourceColumnLengthParameter);
+      std::string length_path =
+          path + ".parameters." + std::string(kSourceColumnLengthParameter);
       TRIB_ASSIGN_OR_RETURN(type.precision, parse_int(*length, length_path));
     }
   }
@@ -721,8 +752,10 @@ Result<Column> ColumnFromConnectField(const OrderedJson& field, const std::strin
   return column;
 }
 
-Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
-                                 const std::string& path, DecimalHandling decimal_handling) {
+Result<Value> DecodeConnectValue(const OrderedJson& json,
+                                 const DataType& type,
+                                 const std::string& path,
+                                 DecimalHandling decimal_handling) {
   if (json.is_null()) {
     return Value::Null();
   }
@@ -767,13 +800,14 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       if (bytes == PlaceholderBytes()) {
         return Value::Unavailable();
       }
-      Decimal decimal = Decimal::FromTwosComplement(bytes, type.kind == TypeKind::kDecimal ? type.scale : 0);
+      Decimal decimal = Decimal::FromTwosComplement(
+          bytes, type.kind == TypeKind::kDecimal ? type.scale : 0);
       if (type.kind == TypeKind::kUInt64) {
         std::optional<Int128> unscaled = decimal.unscaled128();
         if (!unscaled || *unscaled < 0 ||
             *unscaled > static_cast<Int128>(std::numeric_limits<uint64_t>::max())) {
-          return FieldError(path, fmt::format("{} is out of range for uint64",
-                                              decimal.ToString()));
+          return FieldError(
+              path, fmt::format("{} is out of range for uint64", decimal.ToString()));
         }
         return Value::UInt64(static_cast<uint64_t>(*unscaled));
       }
@@ -790,14 +824,17 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       }
       TRIB_ASSIGN_OR_RETURN(int64_t scale,
                             ReadIntegerOf<int32_t>(*scale_it, "int32", path + ".scale"));
-      TRIB_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadBase64(*value_it, path + ".value"));
+      TRIB_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                            ReadBase64(*value_it, path + ".value"));
       if (bytes == PlaceholderBytes()) {
         return Value::Unavailable();
       }
-      return Value::Numeric(Decimal::FromTwosComplement(bytes, static_cast<int32_t>(scale)));
+      return Value::Numeric(
+          Decimal::FromTwosComplement(bytes, static_cast<int32_t>(scale)));
     }
     case ConnectRepr::kDecimalString: {
-      TRIB_ASSIGN_OR_RETURN(const std::string* text, ReadString(json, "decimal string", path));
+      TRIB_ASSIGN_OR_RETURN(const std::string* text,
+                            ReadString(json, "decimal string", path));
       if (type.kind == TypeKind::kUInt64) {
         try {
           size_t used = 0;
@@ -816,19 +853,23 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       return Value::Numeric(std::move(*decimal));
     }
     case ConnectRepr::kDateDays: {
-      TRIB_ASSIGN_OR_RETURN(int64_t days, ReadIntegerOf<int32_t>(json, "int32 days", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t days,
+                            ReadIntegerOf<int32_t>(json, "int32 days", path));
       return Value::Date(static_cast<int32_t>(days));
     }
     case ConnectRepr::kTimeMillis: {
-      TRIB_ASSIGN_OR_RETURN(int64_t millis, ReadIntegerOf<int32_t>(json, "int32 millis", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t millis,
+                            ReadIntegerOf<int32_t>(json, "int32 millis", path));
       return Value::Time(millis * 1000);
     }
     case ConnectRepr::kTimeMicros: {
-      TRIB_ASSIGN_OR_RETURN(int64_t micros, ReadIntegerOf<int64_t>(json, "int64 micros", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t micros,
+                            ReadIntegerOf<int64_t>(json, "int64 micros", path));
       return Value::Time(micros);
     }
     case ConnectRepr::kTimeNanos: {
-      TRIB_ASSIGN_OR_RETURN(int64_t nanos, ReadIntegerOf<int64_t>(json, "int64 nanos", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t nanos,
+                            ReadIntegerOf<int64_t>(json, "int64 nanos", path));
       return Value::Time(MicrosFrom(nanos, 1, 1000));
     }
     case ConnectRepr::kZonedTime: {
@@ -840,7 +881,8 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       return Value::TimeTz(time->micros, time->offset_seconds);
     }
     case ConnectRepr::kTimestampMillis: {
-      TRIB_ASSIGN_OR_RETURN(int64_t millis, ReadIntegerOf<int64_t>(json, "int64 millis", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t millis,
+                            ReadIntegerOf<int64_t>(json, "int64 millis", path));
       if (millis == std::numeric_limits<int64_t>::max() ||
           millis == std::numeric_limits<int64_t>::min()) {
         return Value::Timestamp(millis);
@@ -852,15 +894,18 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       return Value::Timestamp(millis * 1000);
     }
     case ConnectRepr::kTimestampMicros: {
-      TRIB_ASSIGN_OR_RETURN(int64_t micros, ReadIntegerOf<int64_t>(json, "int64 micros", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t micros,
+                            ReadIntegerOf<int64_t>(json, "int64 micros", path));
       return Value::Timestamp(micros);
     }
     case ConnectRepr::kTimestampNanos: {
-      TRIB_ASSIGN_OR_RETURN(int64_t nanos, ReadIntegerOf<int64_t>(json, "int64 nanos", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t nanos,
+                            ReadIntegerOf<int64_t>(json, "int64 nanos", path));
       return Value::Timestamp(MicrosFrom(nanos, 1, 1000));
     }
     case ConnectRepr::kZonedTimestamp: {
-      TRIB_ASSIGN_OR_RETURN(const std::string* text, ReadString(json, "ISO timestamp", path));
+      TRIB_ASSIGN_OR_RETURN(const std::string* text,
+                            ReadString(json, "ISO timestamp", path));
       Result<int64_t> micros = ParseTimestamp(*text);
       if (!micros.ok()) {
         return FieldError(path, micros.status().message());
@@ -874,13 +919,16 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
         if (!std::isfinite(micros) || std::fabs(micros) > 9.2e18) {
           return FieldError(path, fmt::format("{} us is out of range", micros));
         }
-        return Value::FromInterval(Interval{0, 0, static_cast<int64_t>(std::llround(micros))});
+        return Value::FromInterval(
+            Interval{0, 0, static_cast<int64_t>(std::llround(micros))});
       }
-      TRIB_ASSIGN_OR_RETURN(int64_t micros, ReadIntegerOf<int64_t>(json, "int64 micros", path));
+      TRIB_ASSIGN_OR_RETURN(int64_t micros,
+                            ReadIntegerOf<int64_t>(json, "int64 micros", path));
       return Value::FromInterval(Interval{0, 0, micros});
     }
     case ConnectRepr::kIsoInterval: {
-      TRIB_ASSIGN_OR_RETURN(const std::string* text, ReadString(json, "ISO duration", path));
+      TRIB_ASSIGN_OR_RETURN(const std::string* text,
+                            ReadString(json, "ISO duration", path));
       Result<Interval> interval = ParseIsoInterval(*text);
       if (!interval.ok()) {
         return FieldError(path, interval.status().message());
@@ -888,7 +936,8 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       return Value::FromInterval(*interval);
     }
     case ConnectRepr::kUuidString: {
-      TRIB_ASSIGN_OR_RETURN(const std::string* text, ReadString(json, "UUID string", path));
+      TRIB_ASSIGN_OR_RETURN(const std::string* text,
+                            ReadString(json, "UUID string", path));
       Result<UuidBytes> uuid = ParseUuid(*text);
       if (!uuid.ok()) {
         return FieldError(path, uuid.status().message());
@@ -904,7 +953,8 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       return Value::Json(*text);
     }
     case ConnectRepr::kEnumString: {
-      TRIB_ASSIGN_OR_RETURN(const std::string* text, ReadString(json, "enum label", path));
+      TRIB_ASSIGN_OR_RETURN(const std::string* text,
+                            ReadString(json, "enum label", path));
       return Value::Enum(*text);
     }
     case ConnectRepr::kArray: {
@@ -919,10 +969,10 @@ Result<Value> DecodeConnectValue(const OrderedJson& json, const DataType& type,
       std::vector<Value> elements;
       elements.reserve(json.size());
       for (size_t idx = 0; idx < json.size(); ++idx) {
-        TRIB_ASSIGN_OR_RETURN(Value item,
-                              DecodeConnectValue(json[idx], element,
-                                                 fmt::format("{}[{}]", path, idx),
-                                                 decimal_handling));
+        TRIB_ASSIGN_OR_RETURN(
+            Value item,
+            DecodeConnectValue(json[idx], element, fmt::format("{}[{}]", path, idx),
+                               decimal_handling));
         elements.push_back(std::move(item));
       }
       return Value::Array(std::move(elements));
@@ -958,7 +1008,8 @@ std::optional<DataType> InferDataType(const OrderedJson& json) {
           return DataType::Of(TypeKind::kJson);
         }
       }
-      DataType array = DataType::ArrayOf(element ? *element : DataType::Of(TypeKind::kString));
+      DataType array =
+          DataType::ArrayOf(element ? *element : DataType::Of(TypeKind::kString));
       if (!element) {
         // Unknown element type: let a later row decide (see MergeInferredTypes).
         array.source_type = "?";
@@ -999,12 +1050,14 @@ std::optional<DataType> MergeInferredTypes(const DataType& a, const DataType& b)
   return std::nullopt;
 }
 
-Result<Value> DecodeSchemalessValue(const OrderedJson& json, const DataType& type,
+Result<Value> DecodeSchemalessValue(const OrderedJson& json,
+                                    const DataType& type,
                                     const std::string& path) {
   if (json.is_null()) {
     return Value::Null();
   }
-  if (json.is_string() && json.get_ref<const std::string&>() == kDebeziumUnavailablePlaceholder) {
+  if (json.is_string() &&
+      json.get_ref<const std::string&>() == kDebeziumUnavailablePlaceholder) {
     return Value::Unavailable();
   }
   switch (type.kind) {
@@ -1030,15 +1083,16 @@ Result<Value> DecodeSchemalessValue(const OrderedJson& json, const DataType& typ
       }
       std::vector<Value> elements;
       for (size_t idx = 0; idx < json.size(); ++idx) {
-        TRIB_ASSIGN_OR_RETURN(Value item, DecodeSchemalessValue(json[idx], *type.element,
-                                                                fmt::format("{}[{}]", path, idx)));
+        TRIB_ASSIGN_OR_RETURN(Value item,
+                              DecodeSchemalessValue(json[idx], *type.element,
+                                                    fmt::format("{}[{}]", path, idx)));
         elements.push_back(std::move(item));
       }
       return Value::Array(std::move(elements));
     }
     default:
-      return FieldError(path, fmt::format("cannot read a schemaless value as {}",
-                                          type.ToString()));
+      return FieldError(
+          path, fmt::format("cannot read a schemaless value as {}", type.ToString()));
   }
 }
 

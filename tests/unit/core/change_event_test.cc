@@ -9,8 +9,8 @@ namespace tributary::core {
 namespace {
 
 TEST(OpTest, DebeziumCodesRoundTrip) {
-  for (Op op : {Op::kRead, Op::kCreate, Op::kUpdate, Op::kDelete, Op::kTruncate,
-                Op::kMessage}) {
+  for (Op op :
+       {Op::kRead, Op::kCreate, Op::kUpdate, Op::kDelete, Op::kTruncate, Op::kMessage}) {
     EXPECT_EQ(ParseOpCode(std::string(1, OpCode(op))).value(), op);
   }
   EXPECT_EQ(OpCode(Op::kRead), 'r');
@@ -22,8 +22,9 @@ TEST(OpTest, DebeziumCodesRoundTrip) {
 }
 
 TEST(SnapshotMarkerTest, AllDebeziumValuesRoundTrip) {
-  for (std::string_view name : {"true", "first", "first_in_data_collection",
-                                "last_in_data_collection", "last", "false", "incremental"}) {
+  for (std::string_view name :
+       {"true", "first", "first_in_data_collection", "last_in_data_collection", "last",
+        "false", "incremental"}) {
     Result<SnapshotMarker> marker = ParseSnapshotMarker(name);
     ASSERT_TRUE(marker.ok()) << name;
     EXPECT_EQ(SnapshotMarkerName(*marker), name);

@@ -14,7 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-json Plain(const OrderedJson& ordered) { return json::parse(ordered.dump()); }
+json Plain(const OrderedJson& ordered) {
+  return json::parse(ordered.dump());
+}
 
 DataType Named(TypeKind kind, std::string name) {
   DataType type = DataType::Of(kind);
@@ -187,32 +189,33 @@ TEST(ConnectSchemaTest, SchemasReadBackToTheSameType) {
     Result<DataType> decoded =
         DataTypeFromConnectSchema(ConnectSchemaFor(type, true, options), "schema");
     ASSERT_TRUE(decoded.ok()) << type.ToString() << ": " << decoded.status().ToString();
-    EXPECT_EQ(*decoded, type) << type.ToString() << " came back as " << decoded->ToString();
+    EXPECT_EQ(*decoded, type) << type.ToString() << " came back as "
+                              << decoded->ToString();
   }
   // Kinds Debezium widens come back as the wider kind.
-  EXPECT_EQ(DataTypeFromConnectSchema(ConnectSchemaFor(DataType::Of(TypeKind::kUInt8), true,
-                                                       options),
-                                      "s")
+  EXPECT_EQ(DataTypeFromConnectSchema(
+                ConnectSchemaFor(DataType::Of(TypeKind::kUInt8), true, options), "s")
                 .value(),
             DataType::Of(TypeKind::kInt16));
-  EXPECT_EQ(DataTypeFromConnectSchema(ConnectSchemaFor(DataType::Of(TypeKind::kUInt64), true,
-                                                       options),
-                                      "s")
+  EXPECT_EQ(DataTypeFromConnectSchema(
+                ConnectSchemaFor(DataType::Of(TypeKind::kUInt64), true, options), "s")
                 .value(),
             DataType::Decimal(20, 0));
 }
 
 TEST(ConnectSchemaTest, MalformedSchemasNameTheField) {
-  Result<DataType> no_type = DataTypeFromConnectSchema(OrderedJson::parse(R"({"optional":true})"),
-                                                       "schema.fields[0]");
+  Result<DataType> no_type = DataTypeFromConnectSchema(
+      OrderedJson::parse(R"({"optional":true})"), "schema.fields[0]");
   ASSERT_FALSE(no_type.ok());
   EXPECT_NE(no_type.status().message().find("schema.fields[0].type"), std::string::npos);
   Result<DataType> no_scale = DataTypeFromConnectSchema(
-      OrderedJson::parse(R"({"type":"bytes","name":"org.apache.kafka.connect.data.Decimal"})"),
+      OrderedJson::parse(
+          R"({"type":"bytes","name":"org.apache.kafka.connect.data.Decimal"})"),
       "s");
   ASSERT_FALSE(no_scale.ok());
   EXPECT_NE(no_scale.status().message().find("s.parameters.scale"), std::string::npos);
-  EXPECT_FALSE(DataTypeFromConnectSchema(OrderedJson::parse(R"({"type":"int128"})"), "s").ok());
+  EXPECT_FALSE(
+      DataTypeFromConnectSchema(OrderedJson::parse(R"({"type":"int128"})"), "s").ok());
   Result<Column> column = ColumnFromConnectField(
       OrderedJson::parse(R"({"type":"int32","optional":true})"), "schema.fields[1]");
   ASSERT_FALSE(column.ok());
@@ -238,17 +241,20 @@ void ExpectRoundTrip(const ValueCase& c, const DebeziumEncodeOptions& options = 
 TEST(ConnectValueTest, DecimalsAsBase64TwosComplement) {
   const std::vector<ValueCase> cases = {
       // 10.00 -> unscaled 1000 = 0x03E8.
-      {DataType::Decimal(10, 2), Value::Numeric(Decimal::FromInt128(1000, 2)), R"("A+g=")"},
+      {DataType::Decimal(10, 2), Value::Numeric(Decimal::FromInt128(1000, 2)),
+       R"("A+g=")"},
       {DataType::Decimal(10, 2), Value::Numeric(Decimal::FromInt128(0, 2)), R"("AA==")"},
       {DataType::Decimal(10, 2), Value::Numeric(Decimal::FromInt128(-5, 2)), R"("+w==")"},
       {DataType::Decimal(38, 0),
-       Value::Numeric(Decimal::FromString("99999999999999999999999999999999999999").value()),
+       Value::Numeric(
+           Decimal::FromString("99999999999999999999999999999999999999").value()),
        R"("SztMqFqGxHoJiiI//////w==")"},
       // 3.14159 -> scale 5, unscaled 314159 = 0x04CB2F.
       {DataType::VariableDecimal(), Value::Numeric(Decimal::FromInt128(314159, 5)),
        R"({"scale":5,"value":"BMsv"})"},
       {DataType::VariableDecimal(),
-       Value::Numeric(Decimal::FromString("-1361129467683753853853498429727072845824.5").value()),
+       Value::Numeric(
+           Decimal::FromString("-1361129467683753853853498429727072845824.5").value()),
        R"({"scale":1,"value":"1/////////////////////s="})"},
       {DataType::Of(TypeKind::kUInt64), Value::UInt64(18446744073709551615ull),
        R"("AP//////////")"},
@@ -260,12 +266,14 @@ TEST(ConnectValueTest, DecimalsAsBase64TwosComplement) {
 
 TEST(ConnectValueTest, DecimalsAreRescaledExactlyToTheColumnScale) {
   DebeziumEncodeOptions options;
-  Result<OrderedJson> rescaled = EncodeConnectValue(
-      Value::Numeric(Decimal::FromInt128(15, 1)), DataType::Decimal(5, 2), options, "after.p");
+  Result<OrderedJson> rescaled =
+      EncodeConnectValue(Value::Numeric(Decimal::FromInt128(15, 1)),
+                         DataType::Decimal(5, 2), options, "after.p");
   ASSERT_TRUE(rescaled.ok());
   EXPECT_EQ(*rescaled, "AJY=");  // 150
-  Result<OrderedJson> lossy = EncodeConnectValue(
-      Value::Numeric(Decimal::FromInt128(1505, 3)), DataType::Decimal(5, 2), options, "after.p");
+  Result<OrderedJson> lossy =
+      EncodeConnectValue(Value::Numeric(Decimal::FromInt128(1505, 3)),
+                         DataType::Decimal(5, 2), options, "after.p");
   ASSERT_FALSE(lossy.ok());
   EXPECT_NE(lossy.status().message().find("after.p"), std::string::npos);
 }
@@ -279,16 +287,17 @@ TEST(ConnectValueTest, SpecialDecimalsFollowTheDecimalHandlingMode) {
   }
   DebeziumEncodeOptions string_mode;
   string_mode.decimal_handling = DebeziumEncodeOptions::DecimalHandling::kString;
-  ExpectRoundTrip({DataType::VariableDecimal(), Value::Numeric(Decimal::NaN()), R"("NaN")"},
-                  string_mode);
-  ExpectRoundTrip({DataType::VariableDecimal(), Value::Numeric(Decimal::NegativeInfinity()),
-                   R"("-Infinity")"},
-                  string_mode);
   ExpectRoundTrip(
-      {DataType::Decimal(10, 2), Value::Numeric(Decimal::FromInt128(-1234, 2)), R"("-12.34")"},
+      {DataType::VariableDecimal(), Value::Numeric(Decimal::NaN()), R"("NaN")"},
       string_mode);
-  ExpectRoundTrip({DataType::Of(TypeKind::kUInt64), Value::UInt64(18446744073709551615ull),
-                   R"("18446744073709551615")"},
+  ExpectRoundTrip({DataType::VariableDecimal(),
+                   Value::Numeric(Decimal::NegativeInfinity()), R"("-Infinity")"},
+                  string_mode);
+  ExpectRoundTrip({DataType::Decimal(10, 2),
+                   Value::Numeric(Decimal::FromInt128(-1234, 2)), R"("-12.34")"},
+                  string_mode);
+  ExpectRoundTrip({DataType::Of(TypeKind::kUInt64),
+                   Value::UInt64(18446744073709551615ull), R"("18446744073709551615")"},
                   string_mode);
 }
 
@@ -302,8 +311,8 @@ TEST(ConnectValueTest, TemporalValuesIncludingPreEpoch) {
       {DataType::Temporal(TypeKind::kTimestamp, 3), Value::Timestamp(-2208988800000000),
        "-2208988800000"},
       {DataType::Of(TypeKind::kTimestamp), Value::Timestamp(-1), "-1"},
-      {Named(TypeKind::kTimestamp, "io.debezium.time.NanoTimestamp"), Value::Timestamp(-1),
-       "-1000"},
+      {Named(TypeKind::kTimestamp, "io.debezium.time.NanoTimestamp"),
+       Value::Timestamp(-1), "-1000"},
       {DataType::Of(TypeKind::kTimestamp), Value::Timestamp(kTimestampInfinity),
        "9223372036854775807"},
       {DataType::Of(TypeKind::kTimestampTz), Value::TimestampTz(1529501823123456),
@@ -312,11 +321,11 @@ TEST(ConnectValueTest, TemporalValuesIncludingPreEpoch) {
        R"("1969-12-31T23:59:59.999999Z")"},
       {DataType::Of(TypeKind::kTimestampTz), Value::TimestampTz(kTimestampInfinity),
        R"("infinity")"},
-      {DataType::Of(TypeKind::kTimestampTz), Value::TimestampTz(kTimestampNegativeInfinity),
-       R"("-infinity")"},
+      {DataType::Of(TypeKind::kTimestampTz),
+       Value::TimestampTz(kTimestampNegativeInfinity), R"("-infinity")"},
       {DataType::Of(TypeKind::kTimeTz), Value::TimeTz(33330000000, 0), R"("09:15:30Z")"},
-      {DataType::Of(TypeKind::kInterval), Value::FromInterval(Interval{0, 0, -90061000001}),
-       "-90061000001"},
+      {DataType::Of(TypeKind::kInterval),
+       Value::FromInterval(Interval{0, 0, -90061000001}), "-90061000001"},
       {Named(TypeKind::kInterval, "io.debezium.time.Interval"),
        Value::FromInterval(Interval{14, 3, 3723500000}), R"("P1Y2M3DT1H2M3.5S")"},
   };
@@ -328,17 +337,18 @@ TEST(ConnectValueTest, TemporalValuesIncludingPreEpoch) {
 TEST(ConnectValueTest, LossyTemporalConversionsFollowDebezium) {
   DebeziumEncodeOptions options;
   // Millisecond timestamps floor (towards the past) like Instant.toEpochMilli().
-  EXPECT_EQ(EncodeConnectValue(Value::Timestamp(-1), DataType::Temporal(TypeKind::kTimestamp, 3),
-                               options, "a.t")
-                .value(),
-            -1);
+  EXPECT_EQ(
+      EncodeConnectValue(Value::Timestamp(-1),
+                         DataType::Temporal(TypeKind::kTimestamp, 3), options, "a.t")
+          .value(),
+      -1);
   // timetz is normalised to UTC, as Debezium's ZonedTime does.
   EXPECT_EQ(EncodeConnectValue(Value::TimeTz(36930000000, 3600),
                                DataType::Of(TypeKind::kTimeTz), options, "a.t")
                 .value(),
             "09:15:30Z");
-  EXPECT_EQ(EncodeConnectValue(Value::TimeTz(3600000000, 7200), DataType::Of(TypeKind::kTimeTz),
-                               options, "a.t")
+  EXPECT_EQ(EncodeConnectValue(Value::TimeTz(3600000000, 7200),
+                               DataType::Of(TypeKind::kTimeTz), options, "a.t")
                 .value(),
             "23:00:00Z");
   // MicroDuration counts a month as 30.4375 days.
@@ -363,7 +373,8 @@ TEST(ConnectValueTest, OtherKinds) {
       {DataType::Of(TypeKind::kInt32), Value::Int32(2147483647), "2147483647"},
       {DataType::Of(TypeKind::kInt64), Value::Int64(INT64_MIN), "-9223372036854775808"},
       {DataType::Of(TypeKind::kFloat), Value::Float(0.2f), "0.2"},
-      {DataType::Of(TypeKind::kDouble), Value::Double(5.170000076293945), "5.170000076293945"},
+      {DataType::Of(TypeKind::kDouble), Value::Double(5.170000076293945),
+       "5.170000076293945"},
       {DataType::Of(TypeKind::kDouble), Value::Double(std::nan("")), R"("NaN")"},
       {DataType::Of(TypeKind::kDouble), Value::Double(-HUGE_VAL), R"("-Infinity")"},
       {DataType::Of(TypeKind::kString), Value::String("héllo \"q\""), R"("héllo \"q\"")"},
@@ -371,12 +382,14 @@ TEST(ConnectValueTest, OtherKinds) {
       {bits, Value::Binary({0x05}), R"("BQ==")"},
       {DataType::Of(TypeKind::kUuid), Value::Uuid(uuid),
        R"("123e4567-e89b-12d3-a456-426614174000")"},
-      {DataType::Of(TypeKind::kJson), Value::Json(R"({"a":[1,2]})"), R"("{\"a\":[1,2]}")"},
+      {DataType::Of(TypeKind::kJson), Value::Json(R"({"a":[1,2]})"),
+       R"("{\"a\":[1,2]}")"},
       {DataType::EnumOf({"happy", "sad"}), Value::Enum("sad"), R"("sad")"},
       {DataType::ArrayOf(DataType::Of(TypeKind::kInt32)),
        Value::Array({Value::Int32(1), Value(), Value::Int32(-3)}), "[1,null,-3]"},
       {DataType::ArrayOf(DataType::ArrayOf(DataType::Of(TypeKind::kString))),
-       Value::Array({Value::Array({Value::String("a")}), Value::Array({})}), R"([["a"],[]])"},
+       Value::Array({Value::Array({Value::String("a")}), Value::Array({})}),
+       R"([["a"],[]])"},
       {DataType::Of(TypeKind::kInt32), Value(), "null"},
   };
   for (const ValueCase& c : cases) {
@@ -425,8 +438,8 @@ TEST(ConnectValueTest, MismatchesNameTheField) {
       {DataType::ArrayOf(DataType::Of(TypeKind::kInt32)), R"([1,"x"])", "after.col[1]"},
   };
   for (const Bad& c : cases) {
-    Result<Value> decoded = DecodeConnectValue(OrderedJson::parse(c.json_text), c.type,
-                                               "after.col");
+    Result<Value> decoded =
+        DecodeConnectValue(OrderedJson::parse(c.json_text), c.type, "after.col");
     ASSERT_FALSE(decoded.ok()) << c.json_text;
     EXPECT_EQ(decoded.status().code(), ErrorCode::kInvalidArgument);
     EXPECT_NE(decoded.status().message().find("after.col"), std::string::npos)
@@ -434,8 +447,9 @@ TEST(ConnectValueTest, MismatchesNameTheField) {
     EXPECT_NE(decoded.status().message().find(c.message_part), std::string::npos)
         << decoded.status().message();
   }
-  Result<OrderedJson> wrong_kind = EncodeConnectValue(
-      Value::String("x"), DataType::Of(TypeKind::kInt32), DebeziumEncodeOptions{}, "after.id");
+  Result<OrderedJson> wrong_kind =
+      EncodeConnectValue(Value::String("x"), DataType::Of(TypeKind::kInt32),
+                         DebeziumEncodeOptions{}, "after.id");
   ASSERT_FALSE(wrong_kind.ok());
   EXPECT_NE(wrong_kind.status().message().find("after.id"), std::string::npos);
 }
@@ -447,19 +461,22 @@ TEST(SchemalessTest, InfersTypesFromJson) {
   EXPECT_EQ(InferDataType(OrderedJson::parse("1.0")), DataType::Of(TypeKind::kDouble));
   EXPECT_EQ(InferDataType(OrderedJson::parse("\"x\"")), DataType::Of(TypeKind::kString));
   EXPECT_EQ(InferDataType(OrderedJson::parse("true")), DataType::Of(TypeKind::kBool));
-  EXPECT_EQ(InferDataType(OrderedJson::parse("{\"a\":1}")), DataType::Of(TypeKind::kJson));
+  EXPECT_EQ(InferDataType(OrderedJson::parse("{\"a\":1}")),
+            DataType::Of(TypeKind::kJson));
   EXPECT_EQ(InferDataType(OrderedJson::parse("[null, 2]")),
             DataType::ArrayOf(DataType::Of(TypeKind::kInt64)));
   EXPECT_FALSE(InferDataType(OrderedJson::parse("null")).has_value());
-  EXPECT_EQ(MergeInferredTypes(DataType::Of(TypeKind::kInt64), DataType::Of(TypeKind::kDouble)),
-            DataType::Of(TypeKind::kDouble));
-  EXPECT_FALSE(
-      MergeInferredTypes(DataType::Of(TypeKind::kString), DataType::Of(TypeKind::kInt64)));
-  EXPECT_EQ(DecodeSchemalessValue(OrderedJson::parse("2"), DataType::Of(TypeKind::kDouble), "a")
-                .value(),
-            Value::Double(2.0));
-  EXPECT_EQ(DecodeSchemalessValue(OrderedJson::parse("{\"a\": 1}"), DataType::Of(TypeKind::kJson),
-                                  "a")
+  EXPECT_EQ(
+      MergeInferredTypes(DataType::Of(TypeKind::kInt64), DataType::Of(TypeKind::kDouble)),
+      DataType::Of(TypeKind::kDouble));
+  EXPECT_FALSE(MergeInferredTypes(DataType::Of(TypeKind::kString),
+                                  DataType::Of(TypeKind::kInt64)));
+  EXPECT_EQ(
+      DecodeSchemalessValue(OrderedJson::parse("2"), DataType::Of(TypeKind::kDouble), "a")
+          .value(),
+      Value::Double(2.0));
+  EXPECT_EQ(DecodeSchemalessValue(OrderedJson::parse("{\"a\": 1}"),
+                                  DataType::Of(TypeKind::kJson), "a")
                 .value(),
             Value::Json("{\"a\":1}"));
 }

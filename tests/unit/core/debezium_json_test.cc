@@ -45,7 +45,9 @@ ChangeEvent DecodeGolden(const std::string& relative) {
 }
 
 // Looks up a column's value in a row by name.
-Value Get(const ChangeEvent& event, const std::optional<Row>& row, std::string_view column) {
+Value Get(const ChangeEvent& event,
+          const std::optional<Row>& row,
+          std::string_view column) {
   EXPECT_TRUE(row.has_value());
   EXPECT_NE(event.schema, nullptr);
   if (!row || !event.schema) {
@@ -149,7 +151,8 @@ TEST(DebeziumGoldenTest, Mysql111Delete) {
   EXPECT_FALSE(event.after.has_value());
   EXPECT_EQ(Get(event, event.before, "id"), Value::Int32(111));
   EXPECT_EQ(Get(event, event.before, "name"), Value::String("scooter"));
-  EXPECT_EQ(Get(event, event.before, "description"), Value::String("Big 2-wheel scooter "));
+  EXPECT_EQ(Get(event, event.before, "description"),
+            Value::String("Big 2-wheel scooter "));
   EXPECT_EQ(Get(event, event.before, "weight"), Value::Double(5.170000076293945));
   EXPECT_TRUE(NeedsTombstone(event));
 }
@@ -200,7 +203,9 @@ TEST(DebeziumGoldenTest, Mysql301Update) {
   EXPECT_EQ(Get(event, event.after, "email"), Value::String("sally.thomas@acme.com"));
 }
 
-void ExpectPostgres121Source(const ChangeEvent& event, int64_t ts_ms, int64_t tx_id,
+void ExpectPostgres121Source(const ChangeEvent& event,
+                             int64_t ts_ms,
+                             int64_t tx_id,
                              int64_t lsn) {
   EXPECT_EQ(event.source.connector, Connector::kPostgres);
   EXPECT_EQ(event.source.version, "1.2.1.Final");
@@ -235,9 +240,11 @@ TEST(DebeziumGoldenTest, Postgres121Update) {
   ExpectPostgres121Source(event, 1596010889629, 602, 34131104);
   EXPECT_EQ(event.processing_time_ns, 1596010890411LL * 1000000);
   EXPECT_EQ(Get(event, event.before, "id"), Value::Int64(106));
-  EXPECT_EQ(Get(event, event.before, "description"), Value::String("16oz carpenter's hammer"));
+  EXPECT_EQ(Get(event, event.before, "description"),
+            Value::String("16oz carpenter's hammer"));
   EXPECT_EQ(Get(event, event.before, "weight"), Value::Double(1.0));
-  EXPECT_EQ(Get(event, event.after, "description"), Value::String("18oz carpenter hammer"));
+  EXPECT_EQ(Get(event, event.after, "description"),
+            Value::String("18oz carpenter hammer"));
   EXPECT_EQ(Get(event, event.after, "weight"), Value::Double(1.0));
 }
 
@@ -248,7 +255,8 @@ TEST(DebeziumGoldenTest, Postgres121Delete) {
   EXPECT_EQ(event.processing_time_ns, 1596010988596LL * 1000000);
   EXPECT_FALSE(event.after.has_value());
   EXPECT_EQ(Get(event, event.before, "id"), Value::Int64(111));
-  EXPECT_EQ(Get(event, event.before, "description"), Value::String("Big 2-wheel scooter "));
+  EXPECT_EQ(Get(event, event.before, "description"),
+            Value::String("Big 2-wheel scooter "));
   EXPECT_EQ(Get(event, event.before, "weight"), Value::Double(5.17));
 }
 
@@ -277,9 +285,9 @@ TEST(DebeziumGoldenTest, PostgresDocCreateWithSchema) {
 
 // Encoding what was decoded. For the 3.x messages the JSON must be equal as JSON. The 1.x
 // messages and the documentation example have another field set than the 3.x one we write
-// (no ts_us/ts_ns/sequence, the 1.x snapshot enum, the doc's boolean snapshot and its source
-// schema without `sequence`), so for them the re-encoded message must decode to the same
-// event instead.
+// (no ts_us/ts_ns/sequence, the 1.x snapshot enum, the doc's boolean snapshot and its
+// source schema without `sequence`), so for them the re-encoded message must decode to
+// the same event instead.
 TEST(DebeziumGoldenTest, EncodingTheDecodedEventsGivesTheMessagesBack) {
   for (const std::string& relative : GoldenFiles()) {
     SCOPED_TRACE(relative);
@@ -368,9 +376,10 @@ ChangeEvent AllTypesEvent() {
   event.op = Op::kUpdate;
   event.table = schema->id;
   event.schema = schema;
-  event.before = Row{Value::Int64(42), Value(), Value(), Value(), Value(), Value(), Value(),
-                     Value(), Value(), Value(), Value(), Value(), Value(), Value(), Value(),
-                     Value(), Value(), Value(), Value(), Value(), Value(), Value()};
+  event.before =
+      Row{Value::Int64(42), Value(), Value(), Value(), Value(), Value(), Value(), Value(),
+          Value(),          Value(), Value(), Value(), Value(), Value(), Value(), Value(),
+          Value(),          Value(), Value(), Value(), Value(), Value()};
   event.after = Row{
       Value::Int64(42),
       Value::Bool(true),
@@ -379,7 +388,8 @@ ChangeEvent AllTypesEvent() {
       Value::Float(1.5f),
       Value::Double(-0.125),
       Value::Numeric(Decimal::FromInt128(-1234567, 3)),
-      Value::Numeric(Decimal::FromString("123456789012345678901234567890123456789012.5").value()),
+      Value::Numeric(
+          Decimal::FromString("123456789012345678901234567890123456789012.5").value()),
       Value::String("héllo"),
       Value::Binary({0x00, 0x01, 0xfe}),
       Value::Date(-25567),
@@ -424,7 +434,8 @@ TEST(DebeziumJsonTest, EveryTypeRoundTripsWithSchemasAndKey) {
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   ASSERT_TRUE(key->has_value());
   EXPECT_EQ(json::parse(**key),
-            json::parse(R"({"schema":{"type":"struct","fields":[{"type":"int64","optional":false,
+            json::parse(
+                R"({"schema":{"type":"struct","fields":[{"type":"int64","optional":false,
               "field":"id"}],"optional":false,"name":"dbserver1.public.all_types.Key"},
               "payload":{"id":42}})"));
   Result<DebeziumRecord> record = DecodeDebeziumRecord(**key, *value);
@@ -577,28 +588,33 @@ TEST(DebeziumJsonTest, MysqlSourceBlockFieldSet) {
     keys.push_back(key);
   }
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"connector", "db", "file", "gtid", "name", "pos",
-                                            "query", "row", "sequence", "server_id",
-                                            "snapshot", "table", "thread", "ts_ms", "ts_ns",
-                                            "ts_us", "version"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"connector", "db", "file", "gtid", "name",
+                                            "pos", "query", "row", "sequence",
+                                            "server_id", "snapshot", "table", "thread",
+                                            "ts_ms", "ts_ns", "ts_us", "version"}));
   EXPECT_EQ(DecodeDebeziumValue(*encoded).value(), event);
 }
 
 TEST(DebeziumJsonTest, UnavailablePlaceholderInGoldenLikeMessages) {
-  json message = json::parse(ReadFile(kGoldenDir / "postgresql/dbz121_update_noschema.json"));
+  json message =
+      json::parse(ReadFile(kGoldenDir / "postgresql/dbz121_update_noschema.json"));
   message["after"]["description"] = "__debezium_unavailable_value";
   Result<ChangeEvent> event = DecodeDebeziumValue(message.dump());
   ASSERT_TRUE(event.ok()) << event.status().ToString();
   EXPECT_EQ(Get(*event, event->after, "description"), Value::Unavailable());
-  EXPECT_EQ(Get(*event, event->before, "description"), Value::String("16oz carpenter's hammer"));
+  EXPECT_EQ(Get(*event, event->before, "description"),
+            Value::String("16oz carpenter's hammer"));
   Result<std::string> encoded = EncodeDebeziumValue(*event);
   ASSERT_TRUE(encoded.ok());
-  EXPECT_EQ(json::parse(*encoded)["after"]["description"], "__debezium_unavailable_value");
+  EXPECT_EQ(json::parse(*encoded)["after"]["description"],
+            "__debezium_unavailable_value");
 }
 
 TEST(DebeziumJsonTest, MalformedInputNamesTheField) {
-  const std::string insert = ReadFile(kGoldenDir / "postgresql/dbz121_insert_noschema.json");
-  const std::string with_schema = ReadFile(kGoldenDir / "mysql/dbz111_insert_with_schema.json");
+  const std::string insert =
+      ReadFile(kGoldenDir / "postgresql/dbz121_insert_noschema.json");
+  const std::string with_schema =
+      ReadFile(kGoldenDir / "mysql/dbz111_insert_with_schema.json");
   struct Bad {
     std::string name;
     std::string value;
@@ -615,10 +631,12 @@ TEST(DebeziumJsonTest, MalformedInputNamesTheField) {
       {"array", "[1]", "expected an object"},
       {"no op", edit(insert, [](json& j) { j.erase("op"); }), "'op': missing"},
       {"bad op", edit(insert, [](json& j) { j["op"] = "x"; }), "'op'"},
-      {"no source", edit(insert, [](json& j) { j.erase("source"); }), "'source': missing"},
+      {"no source", edit(insert, [](json& j) { j.erase("source"); }),
+       "'source': missing"},
       {"lsn string", edit(insert, [](json& j) { j["source"]["lsn"] = "0/208D250"; }),
        "'source.lsn': expected an int64"},
-      {"unknown connector", edit(insert, [](json& j) { j["source"]["connector"] = "oracle"; }),
+      {"unknown connector",
+       edit(insert, [](json& j) { j["source"]["connector"] = "oracle"; }),
        "'source.connector'"},
       {"bad snapshot", edit(insert, [](json& j) { j["source"]["snapshot"] = "maybe"; }),
        "'source.snapshot'"},
@@ -626,11 +644,13 @@ TEST(DebeziumJsonTest, MalformedInputNamesTheField) {
        "'after'"},
       {"delete without before", edit(insert, [](json& j) { j["op"] = "d"; }), "'before'"},
       {"after not an object", edit(insert, [](json& j) { j["after"] = 5; }), "'after'"},
-      {"column type conflict", edit(insert, [](json& j) {
-         j["op"] = "u";
-         j["before"] = j["after"];
-         j["before"]["name"] = 5;
-       }),
+      {"column type conflict",
+       edit(insert,
+            [](json& j) {
+              j["op"] = "u";
+              j["before"] = j["after"];
+              j["before"]["name"] = 5;
+            }),
        "'after.name'"},
       {"schema type mismatch",
        edit(with_schema, [](json& j) { j["payload"]["after"]["id"] = "110"; }),
@@ -639,7 +659,10 @@ TEST(DebeziumJsonTest, MalformedInputNamesTheField) {
        edit(with_schema, [](json& j) { j["payload"]["after"]["sku"] = 1; }),
        "'payload.after.sku'"},
       {"bad transaction",
-       edit(insert, [](json& j) { j["transaction"] = json{{"total_order", 1}}; }),
+       edit(insert,
+            [](json& j) {
+              j["transaction"] = json{{"total_order", 1}};
+            }),
        "'transaction.id': missing"},
   };
   for (const Bad& c : cases) {

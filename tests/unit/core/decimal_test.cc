@@ -59,7 +59,8 @@ TEST(DecimalTest, TwosComplementMatchesJavaBigIntegerToByteArray) {
     EXPECT_EQ(Decimal::FromTwosComplement(c.bytes, 2), decimal) << c.unscaled;
   }
   // Redundant sign bytes are accepted on input.
-  EXPECT_EQ(Decimal::FromTwosComplement(Bytes({0x00, 0x00, 0x01}), 0), Decimal::FromInt128(1, 0));
+  EXPECT_EQ(Decimal::FromTwosComplement(Bytes({0x00, 0x00, 0x01}), 0),
+            Decimal::FromInt128(1, 0));
   EXPECT_EQ(Decimal::FromTwosComplement(Bytes({0xff, 0xff, 0xff}), 0),
             Decimal::FromInt128(-1, 0));
 }
@@ -82,7 +83,8 @@ TEST(DecimalTest, ThirtyEightDigitsStayOnTheInt128FastPath) {
   EXPECT_EQ(negative.scale(), 8);
   EXPECT_EQ(negative.ToString(), "-" + max38.substr(0, 30) + "." + max38.substr(30));
   for (const Decimal& decimal : {positive, negative}) {
-    EXPECT_EQ(Decimal::FromTwosComplement(decimal.ToTwosComplement(), decimal.scale()), decimal);
+    EXPECT_EQ(Decimal::FromTwosComplement(decimal.ToTwosComplement(), decimal.scale()),
+              decimal);
   }
   // 10^38 - 1 needs 16 bytes (the top bit of 2^127 stays clear).
   EXPECT_EQ(positive.ToTwosComplement().size(), 16u);
@@ -104,12 +106,14 @@ TEST(DecimalTest, WiderThan38DigitsIsExact) {
   EXPECT_EQ(negative.ToTwosComplement(), negative_bytes);
   EXPECT_EQ(Decimal::FromTwosComplement(negative_bytes, 0), negative);
 
-  const std::string huge = "-123456789012345678901234567890123456789012345678901234567890.123456789";
+  const std::string huge =
+      "-123456789012345678901234567890123456789012345678901234567890.123456789";
   Decimal big = Parse(huge);
   EXPECT_EQ(big.ToString(), huge);
   EXPECT_EQ(big.scale(), 9);
   EXPECT_EQ(Decimal::FromTwosComplement(big.ToTwosComplement(), 9), big);
-  EXPECT_EQ(big.UnscaledString(), "-123456789012345678901234567890123456789012345678901234567890123456789");
+  EXPECT_EQ(big.UnscaledString(),
+            "-123456789012345678901234567890123456789012345678901234567890123456789");
 }
 
 TEST(DecimalTest, ScaleLargerThanDigitCount) {
@@ -152,7 +156,8 @@ TEST(DecimalTest, RescaleIsExactOrFails) {
 }
 
 TEST(DecimalTest, MalformedTextIsAnError) {
-  for (std::string_view text : {"", "-", "abc", "1.2.3", "1e", "1e+", "12a", ".", "--1"}) {
+  for (std::string_view text :
+       {"", "-", "abc", "1.2.3", "1e", "1e+", "12a", ".", "--1"}) {
     Result<Decimal> decimal = Decimal::FromString(text);
     ASSERT_FALSE(decimal.ok()) << text;
     EXPECT_EQ(decimal.status().code(), ErrorCode::kInvalidArgument);

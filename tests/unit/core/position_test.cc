@@ -8,7 +8,10 @@
 namespace tributary::core {
 namespace {
 
-MysqlPosition Binlog(std::string file, uint64_t pos, uint32_t row = 0, uint32_t server_id = 0,
+MysqlPosition Binlog(std::string file,
+                     uint64_t pos,
+                     uint32_t row = 0,
+                     uint32_t server_id = 0,
                      std::string gtid = "") {
   MysqlPosition out;
   out.file = std::move(file);
@@ -19,7 +22,9 @@ MysqlPosition Binlog(std::string file, uint64_t pos, uint32_t row = 0, uint32_t 
   return out;
 }
 
-PostgresPosition Wal(uint64_t commit_lsn, uint64_t event_lsn = 0, uint64_t txid = 0,
+PostgresPosition Wal(uint64_t commit_lsn,
+                     uint64_t event_lsn = 0,
+                     uint64_t txid = 0,
                      uint64_t event_index = 0) {
   PostgresPosition out;
   out.commit_lsn = commit_lsn;
@@ -60,7 +65,8 @@ TEST(LsnTest, RejectsMalformedText) {
     Result<uint64_t> lsn = ParseLsn(bad);
     ASSERT_FALSE(lsn.ok()) << bad;
     EXPECT_EQ(lsn.status().code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(lsn.status().message().find("'" + std::string(bad) + "'"), std::string::npos);
+    EXPECT_NE(lsn.status().message().find("'" + std::string(bad) + "'"),
+              std::string::npos);
   }
 }
 
@@ -114,9 +120,9 @@ TEST(PositionTest, DifferentKindsAreUnordered) {
 TEST(PositionTest, StringFormRoundTrips) {
   const std::vector<std::pair<SourcePosition, std::string>> cases = {
       {SourcePosition(), ""},
-      {Wal(0x16B374D848ULL, 0x16B374D800ULL, 604, 3),
-       "pg:16/B374D848:16/B374D800:604:3"},
-      {Binlog("mysql-bin.000003", 1041, 0, 223344, "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5"),
+      {Wal(0x16B374D848ULL, 0x16B374D800ULL, 604, 3), "pg:16/B374D848:16/B374D800:604:3"},
+      {Binlog("mysql-bin.000003", 1041, 0, 223344,
+              "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5"),
        "mysql:mysql-bin.000003:1041:0:223344:3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5"},
       {Binlog("binlog.000001", 4), "mysql:binlog.000001:4:0:0:"},
       {Record("dbserver1.inventory.products", 2, 42),
@@ -131,9 +137,9 @@ TEST(PositionTest, StringFormRoundTrips) {
 }
 
 TEST(PositionTest, ParseRejectsMalformedText) {
-  for (std::string_view bad : {"pg", "pg:1/0", "pg:1/0:2/0:x:1", "mysql:file:1:2",
-                               "mysql::1:0:0:", "kafka:0:1:", "kafka:x:1:t", "oracle:1",
-                               "pg:1/0:2/0:3:4:5"}) {
+  for (std::string_view bad :
+       {"pg", "pg:1/0", "pg:1/0:2/0:x:1", "mysql:file:1:2",
+        "mysql::1:0:0:", "kafka:0:1:", "kafka:x:1:t", "oracle:1", "pg:1/0:2/0:3:4:5"}) {
     Result<SourcePosition> parsed = SourcePosition::Parse(bad);
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_NE(parsed.status().message().find(std::string(bad)), std::string::npos);

@@ -3,9 +3,9 @@
 #include <string>
 #include <unordered_set>
 
-#include "core/change_event.h"
-
 #include <gtest/gtest.h>
+
+#include "core/change_event.h"
 
 namespace tributary::core {
 namespace {
@@ -49,8 +49,9 @@ TEST(TableIdTest, StringFormsAndHashing) {
 TEST(DataTypeTest, ToStringAndEquality) {
   EXPECT_EQ(DataType::Decimal(10, 2).ToString(), "decimal(10,2)");
   EXPECT_EQ(DataType::VariableDecimal().ToString(), "decimal");
-  EXPECT_EQ(DataType::ArrayOf(DataType::ArrayOf(DataType::Of(TypeKind::kInt32))).ToString(),
-            "array<array<int32>>");
+  EXPECT_EQ(
+      DataType::ArrayOf(DataType::ArrayOf(DataType::Of(TypeKind::kInt32))).ToString(),
+      "array<array<int32>>");
   EXPECT_EQ(DataType::EnumOf({"a", "b"}).ToString(), "enum('a','b')");
   EXPECT_EQ(DataType::Temporal(TypeKind::kTimestamp, 3).ToString(), "timestamp(3)");
   EXPECT_EQ(DataType::ArrayOf(DataType::Of(TypeKind::kInt32)),
@@ -104,7 +105,8 @@ TEST(TableSchemaTest, CheckRowMatchesKinds) {
               Value::Numeric(Decimal::FromInt128(1999, 2)),
               Value::Array({Value::String("tools"), Value()})};
   EXPECT_TRUE(schema.CheckRow(good).ok());
-  Row with_unavailable = {Value::Int32(1), Value::String("x"), Value(), Value::Unavailable()};
+  Row with_unavailable = {Value::Int32(1), Value::String("x"), Value(),
+                          Value::Unavailable()};
   EXPECT_TRUE(schema.CheckRow(with_unavailable).ok());
   Row wrong_kind = {Value::Int64(1), Value::String("x"), Value(), Value()};
   Status status = schema.CheckRow(wrong_kind);

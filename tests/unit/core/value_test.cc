@@ -36,7 +36,8 @@ TEST(ValueTest, EachKindBuildsReadsAndPrints) {
        "uint64 18446744073709551615"},
       {Value::Float(0.5f), ValueKind::kFloat, "float 0.5"},
       {Value::Double(0.2), ValueKind::kDouble, "double 0.2"},
-      {Value::Numeric(Decimal::FromInt128(1230, 2)), ValueKind::kDecimal, "decimal 12.30"},
+      {Value::Numeric(Decimal::FromInt128(1230, 2)), ValueKind::kDecimal,
+       "decimal 12.30"},
       {Value::String("a\"b"), ValueKind::kString, "string \"a\\\"b\""},
       {Value::Binary({0x00, 0xff}), ValueKind::kBytes, "bytes 0x00ff"},
       {Value::Date(19753), ValueKind::kDate, "date 2024-01-31"},
@@ -52,7 +53,8 @@ TEST(ValueTest, EachKindBuildsReadsAndPrints) {
        "uuid 123e4567-e89b-12d3-a456-426614174000"},
       {Value::Json("{\"a\":1}"), ValueKind::kJson, "json {\"a\":1}"},
       {Value::Enum("happy"), ValueKind::kEnum, "enum \"happy\""},
-      {Value::Array({Value::Int32(1), Value()}), ValueKind::kArray, "array [int32 1, null]"},
+      {Value::Array({Value::Int32(1), Value()}), ValueKind::kArray,
+       "array [int32 1, null]"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(c.value.kind(), c.kind) << c.text;
@@ -98,16 +100,17 @@ TEST(ValueTest, EqualityNeedsSameKindAndValue) {
   EXPECT_EQ(Value::Float(std::nanf("")), Value::Float(std::nanf("")));
   EXPECT_NE(Value::Double(1.0), Value::Double(1.5));
   EXPECT_NE(Value::TimeTz(1, 0), Value::TimeTz(1, 3600));
-  EXPECT_NE(Value::Numeric(Decimal::FromInt128(10, 1)), Value::Numeric(Decimal::FromInt128(1, 0)));
+  EXPECT_NE(Value::Numeric(Decimal::FromInt128(10, 1)),
+            Value::Numeric(Decimal::FromInt128(1, 0)));
 }
 
 TEST(ValueTest, NestedArraysCompareDeeply) {
-  Value nested = Value::Array({Value::Array({Value::Int32(1), Value::Int32(2)}), Value(),
-                               Value::Array({})});
-  Value same = Value::Array({Value::Array({Value::Int32(1), Value::Int32(2)}), Value(),
-                             Value::Array({})});
-  Value different = Value::Array({Value::Array({Value::Int32(1), Value::Int32(3)}), Value(),
-                                  Value::Array({})});
+  Value nested = Value::Array(
+      {Value::Array({Value::Int32(1), Value::Int32(2)}), Value(), Value::Array({})});
+  Value same = Value::Array(
+      {Value::Array({Value::Int32(1), Value::Int32(2)}), Value(), Value::Array({})});
+  Value different = Value::Array(
+      {Value::Array({Value::Int32(1), Value::Int32(3)}), Value(), Value::Array({})});
   EXPECT_EQ(nested, same);
   EXPECT_NE(nested, different);
   EXPECT_EQ(nested.ToString(), "array [array [int32 1, int32 2], null, array []]");
