@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "core/change_source.h"
+#include "core/result.h"
+#include "pipeline/gold_stage.h"
+#include "pipeline/metrics.h"
+#include "pipeline/silver_stage.h"
+
+namespace tributary::pipeline {
+
+/// Everything `tributary run` needs besides the sources. Nothing can change while running.
+struct PipelineOptions {
+  /// Lake root: bronze/all_events, silver/<table>, gold/<model> under it. Required.
+  std::filesystem::path lake_root;
+  /// Bronze batches commit at any of these (whole source transactions only).
+  /// Defaults: 10000 rows, 16 MiB, 100 ms.
+  int64_t batch_max_rows = 10000;
+  int64_t batch_max_bytes = 16 * 1024 * 1024;
+  std::chrono::milliseconds batch_interval{100};
+  /// delta.checkpointInterval of the tables created. Default: 10.
+  int64_t checkpoint_interval = 10;
+  CompactionOptions compaction;
+  /// Gold models refresh at most this often after silver changed. Default: 1 s.
+  std::chrono::milliseconds gold_min_refresh_interval{1000};
+  std::vector<SilverTableOptions> silver_tables;
+  std::vector<GoldModel> gold_models;
+  /// Process everything up to the sources' current positions, then return. Default: false.
+  bool once = false;
+  /// Longest wait for a source's next batch. Default: 50 ms.
+  std::chrono::milliseconds poll_timeout{50};
+};
+
+/// A source and how to tell, for --once, that it is caught up.
+struct PipelineSource {
+  std::unique_ptr<core::ChangeSource> source;
+  /// Called after an empty Poll() in --once mode with how long the source has been idle;
+  /// true when everything up to the position the source had at start was returned.
+  /// Default (unset): caught up after 1 s idle.
+  std::function<Result<bool>(std::chrono::milliseconds idle_for)> caught_up;
+};
+
+/// capture -> bronze -> silver -> gold in one process (DESIGN.md "Data flow", ADR 0003).
+///
+/// Run():
+///   1. opens one BronzeSink per source (creating bronze/all_events), the silver stage
+///      (replaying bronze versions silver has not applied) and the gold stage;
+///   2. starts each source after the position bronze holds for it;
+///   3. loops: Poll() each source, stage the batch in bronze, commit when a batch is due,
+///      acknowledge the source, apply the commit to silver from memory; gold refreshes in
+///      its own thread when silver moved and gold_min_refresh_interval passed;
+///   4. on stop (or, with once, when every source is caught up): commits what is staged,
+///      records silver progress, refreshes gold one last time (once) and closes the sources.
+class Pipeline {
+ public:
+  static Result<std::unique_ptr<Pipeline>> Create(PipelineOptions options,
+                                                  std::vector<PipelineSource> sources);
+  ~Pipeline();
+
+  /// Runs until `stop` is requested (or caught up with once). Errors: the first
+  /// failure of a source, a commit or the silver stage (gold failures are logged and
+  /// counted, not fatal).
+  Status Run(std::stop_token stop);
+
+  /// Live counters (safe from any thread).
+  const PipelineMetrics& metrics() const;
+
+ private:
+  class Impl;
+  explicit Pipeline(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tributary::pipeline

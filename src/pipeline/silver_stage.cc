@@ -1,0 +1,985 @@
+#include "pipeline/silver_stage.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "lake/delta/commit.h"
+#include "lake/delta/optimize.h"
+#include "lake/delta/scan.h"
+#include "lake/delta/snapshot.h"
+#include "lake/delta/writer.h"
+#include "pipeline/types.h"
+
+namespace tributary::pipeline {
+
+namespace delta = lake::delta;
+namespace fs = std::filesystem;
+using core::ChangeEvent;
+using core::Op;
+using sql::QuoteIdentifier;
+using sql::QuoteLiteral;
+
+namespace {
+
+constexpr std::string_view kQuarantine = "_quarantine";
+constexpr std::string_view kDeadLetter = "_dead_letter";
+
+// Metadata columns appended to every silver table.
+constexpr std::string_view kPositionColumn = "_source_position";
+constexpr std::string_view kCommitTsColumn = "_source_commit_ts";
+constexpr std::string_view kProcessedColumn = "_processed_at";
+constexpr std::string_view kBronzeVersionColumn = "_bronze_version";
+
+delta::StructField Field(std::string_view name, delta::DataType type, bool nullable = true) {
+  delta::StructField field;
+  field.name = std::string(name);
+  field.type = std::move(type);
+  field.nullable = nullable;
+  return field;
+}
+delta::StructField Field(std::string_view name, delta::TypeKind kind, bool nullable = true) {
+  return Field(name, delta::DataType::Primitive(kind), nullable);
+}
+
+bool IsMetadataColumn(std::string_view name) {
+  return name == kPositionColumn || name == kCommitTsColumn || name == kProcessedColumn ||
+         name == kBronzeVersionColumn;
+}
+
+delta::StructType QuarantineSchema() {
+  using delta::TypeKind;
+  delta::StructType schema;
+  schema.fields = {Field("source_table", TypeKind::kString),
+                   Field("silver_table", TypeKind::kString),
+                   Field("key_json", TypeKind::kString),
+                   Field("rule", TypeKind::kString),
+                   Field("raw_event", TypeKind::kString),
+                   Field("source_position", TypeKind::kString),
+                   Field("bronze_version", TypeKind::kLong),
+                   Field("quarantined_at", TypeKind::kTimestamp)};
+  return schema;
+}
+
+delta::StructType DeadLetterSchema() {
+  using delta::TypeKind;
+  delta::StructType schema;
+  schema.fields = {Field("source", TypeKind::kString),
+                   Field("source_table", TypeKind::kString),
+                   Field("error", TypeKind::kString),
+                   Field("key_json", TypeKind::kString),
+                   Field("raw_event", TypeKind::kString),
+                   Field("source_position", TypeKind::kString),
+                   Field("bronze_version", TypeKind::kLong),
+                   Field("failed_at", TypeKind::kTimestamp)};
+  return schema;
+}
+
+std::string KeyText(const core::Row& key) {
+  std::string out;
+  for (const auto& value : key) {
+    out += value.ToString();
+    out.push_back('\x1f');
+  }
+  return out;
+}
+
+std::string KeyJson(const std::vector<std::string>& names, const core::Row& key) {
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t i = 0; i < names.size() && i < key.size(); ++i) {
+    out[names[i]] = ValueToJsonText(key[i]);
+  }
+  return out.dump();
+}
+
+int ColumnIndex(const core::TableSchema& schema, std::string_view name) {
+  for (size_t idx = 0; idx < schema.columns.size(); ++idx) {
+    if (schema.columns[idx].name == name) {
+      return static_cast<int>(idx);
+    }
+  }
+  return -1;
+}
+
+// The key values of `row` for `key_names`; nullopt when a key column is missing,
+// unavailable or null.
+std::optional<core::Row> KeyOf(const core::TableSchema& schema, const core::Row& row,
+                               const std::vector<std::string>& key_names) {
+  core::Row key;
+  for (const auto& name : key_names) {
+    int idx = ColumnIndex(schema, name);
+    if (idx < 0 || static_cast<size_t>(idx) >= row.size()) {
+      return std::nullopt;
+    }
+    const core::Value& value = row[static_cast<size_t>(idx)];
+    if (value.is_null() || value.is_unavailable()) {
+      return std::nullopt;
+    }
+    key.push_back(value);
+  }
+  return key;
+}
+
+struct Pending {
+  bool deleted = false;
+  std::shared_ptr<const core::TableSchema> schema;
+  core::Row row;
+  core::Row key;
+  core::SourcePosition position;
+  int64_t commit_time_us = 0;
+};
+
+struct QuarantineRow {
+  std::string source_table;
+  std::string silver_table;
+  std::string key_json;
+  std::string rule;
+  std::string raw_event;
+  std::string position;
+};
+
+struct DeadLetterRow {
+  std::string source;
+  std::string source_table;
+  std::string error;
+  std::optional<std::string> key_json;
+  std::string raw_event;
+  std::string position;
+};
+
+struct TableState {
+  std::string name;
+  core::TableId source_id;
+  fs::path root;
+  int64_t position = -1;
+  int64_t commits_since_check = 0;
+};
+
+}  // namespace
+
+Result<bool> MaybeCompact(sql::Connection& conn, const fs::path& table_root,
+                          const CompactionOptions& options) {
+  if (options.min_files <= 0) {
+    return false;
+  }
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(table_root));
+  int64_t small = 0;
+  for (const auto& add : snapshot->files()) {
+    if (add.size < options.small_file_bytes) {
+      ++small;
+    }
+  }
+  if (small < options.min_files) {
+    return false;
+  }
+  delta::OptimizeOptions optimize;
+  optimize.target_file_size_bytes = options.target_file_bytes;
+  TRIB_ASSIGN_OR_RETURN(auto result, delta::Optimize(conn, table_root, optimize));
+  if (result.version >= 0) {
+    spdlog::info("compacted {}: {} files -> {} (version {})", table_root.string(),
+                 result.files_removed, result.files_added, result.version);
+    return true;
+  }
+  return false;
+}
+
+class SilverStage::Impl {
+ public:
+  Impl(SilverOptions options, PipelineMetrics* metrics)
+      : options_(std::move(options)), metrics_(metrics) {}
+
+  Status Open() {
+    TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open());
+    TRIB_ASSIGN_OR_RETURN(conn_, db_->Connect());
+    for (const auto& table : options_.tables) {
+      TRIB_RETURN_IF_ERROR(table.rules.Validate().WithContext(
+          fmt::format("validation rules of silver table {}", table.table)));
+    }
+    std::error_code ec;
+    fs::create_directories(options_.silver_root, ec);
+    if (ec) {
+      return MakeError(ErrorCode::kIo, "cannot create {}: {}", options_.silver_root.string(),
+                       ec.message());
+    }
+    std::vector<fs::path> dirs;
+    for (const auto& entry : fs::directory_iterator(options_.silver_root, ec)) {
+      if (entry.is_directory() && fs::exists(entry.path() / "_delta_log")) {
+        dirs.push_back(entry.path());
+      }
+    }
+    if (ec) {
+      return MakeError(ErrorCode::kIo, "cannot list {}: {}", options_.silver_root.string(),
+                       ec.message());
+    }
+    std::sort(dirs.begin(), dirs.end());
+    std::optional<int64_t> min_position;
+    for (const auto& dir : dirs) {
+      std::string name = dir.filename().string();
+      auto snapshot = delta::Snapshot::LoadLatest(dir);
+      if (!snapshot.ok()) {
+        if (snapshot.status().IsNotFound()) {
+          continue;  // created directory without a commit yet
+        }
+        return std::move(snapshot).status().AddContext(
+            fmt::format("opening silver table {}", dir.string()));
+      }
+      int64_t position = -1;
+      auto created = (*snapshot)->metadata().Config(kCreatedAtProperty);
+      if (created) {
+        position = std::stoll(*created) - 1;
+      }
+      auto txn = (*snapshot)->GetAppTransactionVersion(kSilverAppId);
+      if (txn) {
+        position = std::max(position, *txn);
+      }
+      if (name == kDeadLetter) {
+        dead_letter_position_ = position;
+        progress_recorded_ = position;
+        continue;
+      }
+      if (name == kQuarantine) {
+        quarantine_position_ = position;
+        continue;
+      }
+      auto source = (*snapshot)->metadata().Config(kSourceTableProperty);
+      if (!source) {
+        continue;  // not ours
+      }
+      TableState state;
+      state.name = name;
+      state.root = dir;
+      state.position = position;
+      state.source_id = ParseTableId(*source);
+      min_position = min_position ? std::min(*min_position, position) : position;
+      by_source_[state.source_id.ToString()] = name;
+      tables_[name] = std::move(state);
+    }
+    position_ = min_position.value_or(-1);
+    if (quarantine_position_) {
+      position_ = std::min(position_, *quarantine_position_);
+    }
+    if (dead_letter_position_) {
+      position_ = std::max(position_, *dead_letter_position_);
+    }
+    if (metrics_ != nullptr) {
+      metrics_->silver_bronze_version = position_;
+    }
+    return OkStatus();
+  }
+
+  static core::TableId ParseTableId(const std::string& text) {
+    core::TableId id;
+    auto dot = text.find('.');
+    if (dot == std::string::npos) {
+      id.table = text;
+    } else {
+      id.schema = text.substr(0, dot);
+      id.table = text.substr(dot + 1);
+    }
+    return id;
+  }
+
+  int64_t position() const { return position_; }
+
+  Status CatchUp(int64_t bronze_version) {
+    for (int64_t version = position_ + 1; version <= bronze_version; ++version) {
+      auto rows = ReadBronzeVersion(*conn_, options_.bronze_root, version);
+      if (!rows.ok()) {
+        return std::move(rows).status().AddContext(
+            fmt::format("silver replaying bronze version {}", version));
+      }
+      TRIB_RETURN_IF_ERROR(Apply(version, rows->records, rows->undecodable));
+    }
+    return OkStatus();
+  }
+
+  Status ApplyCommit(const BronzeCommit& commit) {
+    if (commit.version < 0) {
+      return OkStatus();
+    }
+    if (commit.version - 1 > position_) {
+      TRIB_RETURN_IF_ERROR(CatchUp(commit.version - 1));
+    }
+    if (commit.events_dropped) {
+      return CatchUp(commit.version);
+    }
+    return Apply(commit.version, commit.records, {});
+  }
+
+  const SilverTableOptions* FindTableOptions(const ChangeEvent& event) const {
+    std::string id = event.table.ToString();
+    for (const auto& table : options_.tables) {
+      if ((table.table == id || table.table == event.table.table) &&
+          (table.source.empty() || table.source == event.source.name)) {
+        return &table;
+      }
+    }
+    return nullptr;
+  }
+
+  // The silver table name of a source table (existing, or a new unique one).
+  std::string TargetName(const ChangeEvent& event, const SilverTableOptions* table_options) {
+    std::string id = event.table.ToString();
+    auto it = by_source_.find(id);
+    if (it != by_source_.end()) {
+      return it->second;
+    }
+    std::string name;
+    if (table_options != nullptr && !table_options->target.empty()) {
+      name = table_options->target;
+    } else {
+      name = event.table.table;
+      bool taken = tables_.find(name) != tables_.end() ||
+                   std::any_of(by_source_.begin(), by_source_.end(),
+                               [&](const auto& entry) { return entry.second == name; });
+      if (taken || name == kQuarantine || name == kDeadLetter) {
+        name = event.table.schema.empty() ? event.table.database + "__" + event.table.table
+                                          : event.table.schema + "__" + event.table.table;
+      }
+    }
+    by_source_[id] = name;  // reserved, so that a second schema's table gets another name
+    return name;
+  }
+
+  Status CreateSilverTable(const std::string& name, const ChangeEvent& event, int64_t version,
+                           const std::vector<std::string>& key_names) {
+    TableState state;
+    state.name = name;
+    state.root = options_.silver_root / name;
+    state.source_id = event.table;
+    state.position = version - 1;
+    delta::CreateTableOptions create;
+    for (const auto& column : event.schema->columns) {
+      bool is_key =
+          std::find(key_names.begin(), key_names.end(), column.name) != key_names.end();
+      create.schema.fields.push_back(Field(column.name, SilverDeltaType(column.type),
+                                           !is_key));
+    }
+    AddMetadataFields(create.schema);
+    create.properties["delta.checkpointInterval"] =
+        std::to_string(options_.checkpoint_interval);
+    create.properties[std::string(kSourceTableProperty)] = event.table.ToString();
+    create.properties[std::string(kCreatedAtProperty)] = std::to_string(version);
+    create.name = name;
+    create.description = fmt::format("tributary silver: current state of {}",
+                                     event.table.ToString());
+    auto created = delta::CreateTable(state.root, create);
+    if (!created.ok() && !created.status().IsAlreadyExists()) {
+      return std::move(created).status().AddContext(
+          fmt::format("creating silver table {} for {}", name, event.table.ToString()));
+    }
+    spdlog::info("silver: created table {} for source table {}", name, event.table.ToString());
+    by_source_[event.table.ToString()] = name;
+    tables_[name] = std::move(state);
+    return OkStatus();
+  }
+
+  static void AddMetadataFields(delta::StructType& schema) {
+    schema.fields.push_back(Field(kPositionColumn, delta::TypeKind::kString));
+    schema.fields.push_back(Field(kCommitTsColumn, delta::TypeKind::kTimestamp));
+    schema.fields.push_back(Field(kProcessedColumn, delta::TypeKind::kTimestamp));
+    schema.fields.push_back(Field(kBronzeVersionColumn, delta::TypeKind::kLong));
+  }
+
+  std::vector<std::string> KeyNames(const ChangeEvent& event,
+                                    const SilverTableOptions* table_options) const {
+    if (table_options != nullptr && !table_options->key.empty()) {
+      return table_options->key;
+    }
+    std::vector<std::string> names;
+    if (event.schema) {
+      for (size_t idx : event.schema->primary_key) {
+        names.push_back(event.schema->columns[idx].name);
+      }
+    }
+    return names;
+  }
+
+  Status Apply(int64_t version, const std::vector<BronzeRecord>& records,
+               const std::vector<BronzeVersionRows::Undecodable>& undecodable) {
+    struct Group {
+      const SilverTableOptions* options = nullptr;
+      std::vector<std::string> key_names;
+      std::vector<const BronzeRecord*> records;
+      const ChangeEvent* first = nullptr;
+    };
+    std::map<std::string, Group> groups;
+    std::vector<QuarantineRow> quarantine;
+    std::vector<DeadLetterRow> dead_letter;
+    for (const auto& bad : undecodable) {
+      dead_letter.push_back(DeadLetterRow{bad.source, bad.source_table, bad.error,
+                                          bad.key_json, bad.value_json, bad.position});
+    }
+    for (const auto& record : records) {
+      const ChangeEvent& event = record.event;
+      if (event.op == Op::kMessage || event.table.table.empty()) {
+        continue;
+      }
+      auto dead = [&](std::string error) {
+        dead_letter.push_back(DeadLetterRow{event.source.name, event.table.ToString(),
+                                            std::move(error), record.key_json,
+                                            record.value_json, event.position.ToString()});
+      };
+      if (record.value_json.find("\"tributary_error\"") != std::string::npos &&
+          record.value_json.rfind("{\"event\"", 0) == 0) {
+        dead(record.value_json);
+        continue;
+      }
+      const SilverTableOptions* table_options = FindTableOptions(event);
+      if (event.op != Op::kTruncate && !event.schema) {
+        dead("event has no table schema");
+        continue;
+      }
+      if (event.op == Op::kTruncate && by_source_.find(event.table.ToString()) ==
+                                            by_source_.end() &&
+                                        !event.schema) {
+        continue;  // truncate of a table silver never saw: nothing to empty
+      }
+      std::vector<std::string> key_names = KeyNames(event, table_options);
+      if (event.op != Op::kTruncate && key_names.empty()) {
+        dead(fmt::format("table {} has no primary key; configure [[silver.tables]] key",
+                         event.table.ToString()));
+        continue;
+      }
+      if (table_options != nullptr) {
+        if (auto failed = CheckRules(table_options->rules, event)) {
+          core::Row key;
+          if (event.after) {
+            key = KeyOf(*event.schema, *event.after, key_names).value_or(core::Row{});
+          }
+          quarantine.push_back(QuarantineRow{event.table.ToString(),
+                                             TargetName(event, table_options),
+                                             KeyJson(key_names, key), *failed,
+                                             record.value_json, event.position.ToString()});
+          continue;
+        }
+      }
+      std::string name = TargetName(event, table_options);
+      Group& group = groups[name];
+      group.options = table_options;
+      if (group.key_names.empty()) {
+        group.key_names = key_names;
+      }
+      if (group.first == nullptr && event.schema) {
+        group.first = &event;
+      }
+      group.records.push_back(&record);
+    }
+    // 2. Create missing tables before any data commit of this version.
+    for (auto& [name, group] : groups) {
+      if (tables_.find(name) == tables_.end() && group.first != nullptr) {
+        TRIB_RETURN_IF_ERROR(CreateSilverTable(name, *group.first, version, group.key_names));
+      }
+    }
+    // 3. Per-table merges.
+    for (auto& [name, group] : groups) {
+      auto it = tables_.find(name);
+      if (it == tables_.end() || it->second.position >= version) {
+        continue;
+      }
+      TRIB_RETURN_IF_ERROR(ApplyTable(it->second, group.key_names, group.records, version,
+                                      dead_letter)
+                               .WithContext(fmt::format("silver table {} at bronze version {}",
+                                                        name, version)));
+    }
+    // 4. Quarantine, then dead letters (the latter doubles as the progress marker).
+    if (!quarantine.empty() && quarantine_position_.value_or(-1) < version) {
+      TRIB_RETURN_IF_ERROR(WriteQuarantine(quarantine, version));
+    }
+    if (!dead_letter.empty() && dead_letter_position_.value_or(-1) < version) {
+      TRIB_RETURN_IF_ERROR(WriteDeadLetter(dead_letter, version));
+    }
+    position_ = std::max(position_, version);
+    if (metrics_ != nullptr) {
+      metrics_->silver_bronze_version = position_;
+    }
+    if (position_ - progress_recorded_.value_or(-1) >= options_.progress_every_versions) {
+      TRIB_RETURN_IF_ERROR(RecordProgress());
+    }
+    return OkStatus();
+  }
+
+  Status ApplyTable(TableState& table, const std::vector<std::string>& key_names,
+                    const std::vector<const BronzeRecord*>& records, int64_t version,
+                    std::vector<DeadLetterRow>& dead_letter) {
+    current_key_names_ = key_names;
+    // Collapse per key in source order.
+    std::unordered_map<std::string, Pending> pending;
+    bool truncated = false;
+    int64_t last_commit_us = 0;
+    std::vector<std::shared_ptr<const core::TableSchema>> schemas;
+    auto value_of = [](const Pending& p, std::string_view column) -> const core::Value* {
+      int idx = ColumnIndex(*p.schema, column);
+      if (idx < 0 || static_cast<size_t>(idx) >= p.row.size()) {
+        return nullptr;
+      }
+      return &p.row[static_cast<size_t>(idx)];
+    };
+    for (const BronzeRecord* record : records) {
+      const ChangeEvent& event = record->event;
+      auto dead = [&](std::string error) {
+        dead_letter.push_back(DeadLetterRow{event.source.name, event.table.ToString(),
+                                            std::move(error), record->key_json,
+                                            record->value_json, event.position.ToString()});
+      };
+      last_commit_us = std::max(last_commit_us, event.commit_time_us);
+      if (event.op == Op::kTruncate) {
+        pending.clear();
+        truncated = true;
+        continue;
+      }
+      if (std::find(schemas.begin(), schemas.end(), event.schema) == schemas.end()) {
+        schemas.push_back(event.schema);
+      }
+      if (event.op == Op::kDelete) {
+        if (!event.before) {
+          dead("delete without a before image");
+          continue;
+        }
+        auto key = KeyOf(*event.schema, *event.before, key_names);
+        if (!key) {
+          dead("delete whose before image lacks the key columns");
+          continue;
+        }
+        Pending p;
+        p.deleted = true;
+        p.schema = event.schema;
+        p.key = *key;
+        p.position = event.position;
+        p.commit_time_us = event.commit_time_us;
+        pending[KeyText(*key)] = std::move(p);
+        continue;
+      }
+      if (!event.after) {
+        dead("change without an after image");
+        continue;
+      }
+      auto key = KeyOf(*event.schema, *event.after, key_names);
+      if (!key) {
+        dead("row lacks a value for a key column");
+        continue;
+      }
+      std::string key_text = KeyText(*key);
+      core::Row row = *event.after;
+      const Pending* previous = nullptr;
+      std::optional<Pending> moved_from;
+      if (event.op == Op::kUpdate && event.before) {
+        auto old_key = KeyOf(*event.schema, *event.before, key_names);
+        if (old_key) {
+          std::string old_text = KeyText(*old_key);
+          if (old_text != key_text) {
+            auto old = pending.find(old_text);
+            if (old != pending.end() && !old->second.deleted) {
+              moved_from = old->second;
+            }
+            Pending p;
+            p.deleted = true;
+            p.schema = event.schema;
+            p.key = *old_key;
+            p.position = event.position;
+            p.commit_time_us = event.commit_time_us;
+            pending[old_text] = std::move(p);
+          }
+        }
+      }
+      auto found = pending.find(key_text);
+      if (moved_from) {
+        previous = &*moved_from;
+      } else if (found != pending.end() && !found->second.deleted) {
+        previous = &found->second;
+      }
+      // Unchanged TOAST: the value from earlier in this batch when there is one.
+      for (size_t idx = 0; idx < row.size() && idx < event.schema->columns.size(); ++idx) {
+        if (row[idx].is_unavailable()) {
+          if (previous != nullptr) {
+            const core::Value* prior = value_of(*previous, event.schema->columns[idx].name);
+            if (prior != nullptr) {
+              row[idx] = *prior;
+            }
+          } else if (event.before && idx < event.before->size() &&
+                     !(*event.before)[idx].is_unavailable()) {
+            row[idx] = (*event.before)[idx];
+          }
+        }
+      }
+      Pending p;
+      p.schema = event.schema;
+      p.row = std::move(row);
+      p.key = *key;
+      p.position = event.position;
+      p.commit_time_us = event.commit_time_us;
+      pending[key_text] = std::move(p);
+    }
+    if (pending.empty() && !truncated) {
+      return OkStatus();
+    }
+    // Schema evolution: add source columns the table lacks (nullable).
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(table.root));
+    delta::StructType schema = snapshot->schema();
+    bool added = false;
+    for (const auto& event_schema : schemas) {
+      for (const auto& column : event_schema->columns) {
+        if (schema.Find(column.name) == nullptr) {
+          // Before the metadata columns would be nicer, but Delta appends new columns.
+          schema.fields.push_back(Field(column.name, SilverDeltaType(column.type), true));
+          added = true;
+        }
+      }
+    }
+    if (added) {
+      TRIB_RETURN_IF_ERROR(EvolveSchema(*snapshot, schema));
+      TRIB_ASSIGN_OR_RETURN(snapshot, delta::Snapshot::LoadLatest(table.root));
+      schema = snapshot->schema();
+    }
+    // Stage the collapsed rows.
+    const std::string stage = fmt::format("silver_stage_{}", ++stage_counter_);
+    std::string columns;
+    for (const auto& field : schema.fields) {
+      columns += fmt::format("{} {}, ", QuoteIdentifier(field.name),
+                             delta::DuckDbTypeOf(field.type));
+    }
+    TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format(
+        "CREATE TEMP TABLE {} ({}__trib_del BOOLEAN, __trib_unavail VARCHAR)",
+        QuoteIdentifier(stage), columns)));
+    struct DropStage {
+      sql::Connection* conn;
+      std::string name;
+      ~DropStage() {
+        (void)conn->Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdentifier(name)));
+      }
+    } drop_stage{conn_.get(), stage};
+    bool any_unavailable = false;
+    int64_t upserts = 0;
+    int64_t deletes = 0;
+    const int64_t now_us = NowMicros();
+    {
+      TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", stage));
+      std::map<const core::TableSchema*, std::vector<int>> column_maps;
+      for (const auto& [key_text, p] : pending) {
+        auto& map = column_maps[p.schema.get()];
+        if (map.empty()) {
+          for (const auto& field : schema.fields) {
+            map.push_back(ColumnIndex(*p.schema, field.name));
+          }
+        }
+        std::string unavailable = ",";
+        for (size_t f = 0; f < schema.fields.size(); ++f) {
+          const auto& field = schema.fields[f];
+          if (field.name == kPositionColumn) {
+            TRIB_RETURN_IF_ERROR(appender->AppendString(p.position.ToString()));
+          } else if (field.name == kCommitTsColumn) {
+            if (p.commit_time_us != 0) {
+              TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, p.commit_time_us));
+            } else {
+              TRIB_RETURN_IF_ERROR(appender->AppendNull());
+            }
+          } else if (field.name == kProcessedColumn) {
+            TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
+          } else if (field.name == kBronzeVersionColumn) {
+            TRIB_RETURN_IF_ERROR(appender->AppendInt64(version));
+          } else if (p.deleted) {
+            // Only the key matters for a delete.
+            int kidx = KeyPosition(field.name);
+            if (kidx >= 0 && static_cast<size_t>(kidx) < p.key.size()) {
+              TRIB_RETURN_IF_ERROR(
+                  AppendValue(*appender, p.key[static_cast<size_t>(kidx)], field.type));
+            } else {
+              TRIB_RETURN_IF_ERROR(appender->AppendNull());
+            }
+          } else {
+            int idx = map[f];
+            if (idx < 0 || static_cast<size_t>(idx) >= p.row.size()) {
+              TRIB_RETURN_IF_ERROR(appender->AppendNull());
+            } else {
+              const core::Value& value = p.row[static_cast<size_t>(idx)];
+              if (value.is_unavailable()) {
+                unavailable += std::to_string(f) + ",";
+                any_unavailable = true;
+              }
+              auto appended = AppendValue(*appender, value, field.type);
+              if (!appended.ok()) {
+                return std::move(appended).status().AddContext(fmt::format(
+                    "column {} ({}) of key {}", field.name, field.type.ToString(),
+                    KeyJson(current_key_names_, p.key)));
+              }
+            }
+          }
+        }
+        TRIB_RETURN_IF_ERROR(appender->AppendBool(p.deleted));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(unavailable));
+        TRIB_RETURN_IF_ERROR(appender->EndRow());
+        if (p.deleted) {
+          ++deletes;
+        } else {
+          ++upserts;
+        }
+      }
+      TRIB_RETURN_IF_ERROR(appender->Close());
+    }
+    std::string select_list;
+    for (size_t f = 0; f < schema.fields.size(); ++f) {
+      const std::string column = QuoteIdentifier(schema.fields[f].name);
+      if (any_unavailable && !IsMetadataColumn(schema.fields[f].name)) {
+        select_list += fmt::format(
+            "CASE WHEN s.__trib_unavail LIKE '%,{},%' THEN c.{} ELSE s.{} END AS {}, ", f,
+            column, column, column);
+      } else {
+        select_list += fmt::format("s.{}, ", column);
+      }
+    }
+    std::string from = fmt::format("{} AS s", QuoteIdentifier(stage));
+    if (any_unavailable && !truncated) {
+      TRIB_ASSIGN_OR_RETURN(std::string scan, delta::BuildScanQuery(*snapshot, *conn_));
+      std::string on;
+      for (const auto& key : current_key_names_) {
+        on += fmt::format("{}s.{} = c.{}", on.empty() ? "" : " AND ", QuoteIdentifier(key),
+                          QuoteIdentifier(key));
+      }
+      from += fmt::format(" LEFT JOIN ({}) AS c ON {}", scan, on);
+    } else if (any_unavailable) {
+      // After a truncate there is no previous row: unavailable values become null.
+      from += fmt::format(" LEFT JOIN (SELECT * FROM {} WHERE false) AS c ON false",
+                          QuoteIdentifier(stage));
+    }
+    delta::WriteOptions write;
+    write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
+    if (truncated) {
+      std::string query = fmt::format("SELECT {} s.__trib_del FROM {} WHERE NOT s.__trib_del",
+                                      select_list, from);
+      query = fmt::format("SELECT * EXCLUDE (__trib_del) FROM ({})", query);
+      TRIB_ASSIGN_OR_RETURN(auto written, delta::Overwrite(*conn_, table.root, query, write));
+      (void)written;
+    } else {
+      delta::MergeOptions merge;
+      merge.key_columns = current_key_names_;
+      merge.delete_flag_column = "__trib_del";
+      merge.write = write;
+      std::string query = fmt::format("SELECT {} s.__trib_del FROM {}", select_list, from);
+      TRIB_ASSIGN_OR_RETURN(auto written, delta::Merge(*conn_, table.root, query, merge));
+      (void)written;
+    }
+    table.position = version;
+    ++table.commits_since_check;
+    if (metrics_ != nullptr) {
+      ++metrics_->silver_commits;
+      metrics_->silver_rows_upserted += upserts;
+      metrics_->silver_rows_deleted += deletes;
+      metrics_->silver_last_commit_time_us = last_commit_us;
+      metrics_->silver_last_applied_time_us = NowMicros();
+    }
+    if (table.commits_since_check >= options_.compaction.check_every_commits) {
+      table.commits_since_check = 0;
+      auto compacted = MaybeCompact(*conn_, table.root, options_.compaction);
+      if (!compacted.ok()) {
+        spdlog::warn("silver: compacting {} failed: {}", table.name,
+                     compacted.status().ToString());
+      } else if (*compacted && metrics_ != nullptr) {
+        ++metrics_->compactions;
+      }
+    }
+    return OkStatus();
+  }
+
+  int KeyPosition(std::string_view column) const {
+    for (size_t i = 0; i < current_key_names_.size(); ++i) {
+      if (current_key_names_[i] == column) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  Status EvolveSchema(const delta::Snapshot& snapshot, const delta::StructType& schema) {
+    delta::Metadata metadata = snapshot.metadata();
+    metadata.schema_string = delta::SerializeSchema(schema);
+    delta::CommitRequest request;
+    TRIB_ASSIGN_OR_RETURN(auto protocol,
+                          delta::MinimalProtocol(schema, metadata.configuration));
+    const auto& current = snapshot.protocol();
+    if (protocol.min_reader_version > current.min_reader_version ||
+        protocol.min_writer_version > current.min_writer_version ||
+        (protocol.writer_features && !current.writer_features)) {
+      request.actions.push_back(protocol);
+    }
+    request.actions.push_back(metadata);
+    request.commit_info.operation = "ADD COLUMNS";
+    request.read_set.read_version = snapshot.version();
+    request.read_set.scope = delta::ReadSet::Scope::kAll;
+    TRIB_ASSIGN_OR_RETURN(auto committed, delta::Commit(snapshot.table_root(), request));
+    spdlog::info("silver: evolved schema of {} at version {}", snapshot.table_root().string(),
+                 committed.version);
+    return OkStatus();
+  }
+
+  Status EnsureTable(const fs::path& root, const delta::StructType& schema,
+                     std::string_view description, int64_t created_at) {
+    TRIB_ASSIGN_OR_RETURN(auto latest, delta::LatestCommitVersion(root));
+    if (latest) {
+      return OkStatus();
+    }
+    delta::CreateTableOptions create;
+    create.schema = schema;
+    create.properties["delta.checkpointInterval"] =
+        std::to_string(options_.checkpoint_interval);
+    create.properties[std::string(kCreatedAtProperty)] = std::to_string(created_at);
+    create.description = std::string(description);
+    auto created = delta::CreateTable(root, create);
+    if (!created.ok() && !created.status().IsAlreadyExists()) {
+      return std::move(created).status();
+    }
+    return OkStatus();
+  }
+
+  Status WriteQuarantine(const std::vector<QuarantineRow>& rows, int64_t version) {
+    const fs::path root = options_.silver_root / std::string(kQuarantine);
+    TRIB_RETURN_IF_ERROR(EnsureTable(root, QuarantineSchema(),
+                                     "tributary: rows that failed validation", version));
+    TRIB_RETURN_IF_ERROR(conn_->Execute(
+        "CREATE OR REPLACE TEMP TABLE q_stage (source_table VARCHAR, silver_table VARCHAR, "
+        "key_json VARCHAR, rule VARCHAR, raw_event VARCHAR, source_position VARCHAR, "
+        "bronze_version BIGINT, quarantined_at TIMESTAMPTZ)"));
+    {
+      TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", "q_stage"));
+      const int64_t now_us = NowMicros();
+      for (const auto& row : rows) {
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.source_table));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.silver_table));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.key_json));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.rule));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.raw_event));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.position));
+        TRIB_RETURN_IF_ERROR(appender->AppendInt64(version));
+        TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
+        TRIB_RETURN_IF_ERROR(appender->EndRow());
+      }
+      TRIB_RETURN_IF_ERROR(appender->Close());
+    }
+    delta::WriteOptions write;
+    write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
+    TRIB_ASSIGN_OR_RETURN(auto written,
+                          delta::Append(*conn_, root, "SELECT * FROM q_stage", write));
+    (void)written;
+    TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE IF EXISTS q_stage"));
+    quarantine_position_ = version;
+    if (metrics_ != nullptr) {
+      metrics_->quarantined_rows += static_cast<int64_t>(rows.size());
+    }
+    return OkStatus();
+  }
+
+  Status WriteDeadLetter(const std::vector<DeadLetterRow>& rows, int64_t version) {
+    const fs::path root = options_.silver_root / std::string(kDeadLetter);
+    TRIB_RETURN_IF_ERROR(EnsureTable(root, DeadLetterSchema(),
+                                     "tributary: events that could not be applied", version));
+    delta::WriteOptions write;
+    write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
+    if (rows.empty()) {
+      // Progress only: a commit with just the txn (no data change).
+      TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
+      delta::CommitRequest request;
+      write.txn->last_updated = delta::NowMillis();
+      request.actions.push_back(*write.txn);
+      request.commit_info.operation = "SET TRANSACTION";
+      request.read_set.read_version = snapshot->version();
+      TRIB_ASSIGN_OR_RETURN(auto committed, delta::Commit(root, request));
+      (void)committed;
+    } else {
+      TRIB_RETURN_IF_ERROR(conn_->Execute(
+          "CREATE OR REPLACE TEMP TABLE d_stage (source VARCHAR, source_table VARCHAR, "
+          "error VARCHAR, key_json VARCHAR, raw_event VARCHAR, source_position VARCHAR, "
+          "bronze_version BIGINT, failed_at TIMESTAMPTZ)"));
+      {
+        TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", "d_stage"));
+        const int64_t now_us = NowMicros();
+        for (const auto& row : rows) {
+          TRIB_RETURN_IF_ERROR(appender->AppendString(row.source));
+          TRIB_RETURN_IF_ERROR(appender->AppendString(row.source_table));
+          TRIB_RETURN_IF_ERROR(appender->AppendString(row.error));
+          if (row.key_json) {
+            TRIB_RETURN_IF_ERROR(appender->AppendString(*row.key_json));
+          } else {
+            TRIB_RETURN_IF_ERROR(appender->AppendNull());
+          }
+          TRIB_RETURN_IF_ERROR(appender->AppendString(row.raw_event));
+          TRIB_RETURN_IF_ERROR(appender->AppendString(row.position));
+          TRIB_RETURN_IF_ERROR(appender->AppendInt64(version));
+          TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
+          TRIB_RETURN_IF_ERROR(appender->EndRow());
+        }
+        TRIB_RETURN_IF_ERROR(appender->Close());
+      }
+      TRIB_ASSIGN_OR_RETURN(auto written,
+                            delta::Append(*conn_, root, "SELECT * FROM d_stage", write));
+      (void)written;
+      TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE IF EXISTS d_stage"));
+      if (metrics_ != nullptr) {
+        metrics_->dead_letter_rows += static_cast<int64_t>(rows.size());
+      }
+      for (const auto& row : rows) {
+        spdlog::warn("silver: dead letter for {} at {}: {}", row.source_table, row.position,
+                     row.error);
+      }
+    }
+    dead_letter_position_ = version;
+    progress_recorded_ = version;
+    return OkStatus();
+  }
+
+  Status RecordProgress() {
+    if (position_ < 0 || progress_recorded_.value_or(-1) >= position_) {
+      return OkStatus();
+    }
+    return WriteDeadLetter({}, position_);
+  }
+
+  std::map<std::string, core::TableId> tables() const {
+    std::map<std::string, core::TableId> out;
+    for (const auto& [name, state] : tables_) {
+      out[name] = state.source_id;
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::string> current_key_names_;
+  SilverOptions options_;
+  PipelineMetrics* metrics_;
+  std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<sql::Connection> conn_;
+  std::map<std::string, TableState> tables_;
+  std::map<std::string, std::string> by_source_;  // TableId::ToString() -> silver name
+  std::optional<int64_t> quarantine_position_;
+  std::optional<int64_t> dead_letter_position_;
+  std::optional<int64_t> progress_recorded_;
+  int64_t position_ = -1;
+  int64_t stage_counter_ = 0;
+};
+
+SilverStage::SilverStage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SilverStage::~SilverStage() = default;
+
+Result<std::unique_ptr<SilverStage>> SilverStage::Open(SilverOptions options,
+                                                       PipelineMetrics* metrics) {
+  auto impl = std::make_unique<Impl>(std::move(options), metrics);
+  TRIB_RETURN_IF_ERROR(impl->Open());
+  return std::unique_ptr<SilverStage>(new SilverStage(std::move(impl)));
+}
+
+int64_t SilverStage::position() const { return impl_->position(); }
+Status SilverStage::CatchUp(int64_t bronze_version) { return impl_->CatchUp(bronze_version); }
+Status SilverStage::Apply(int64_t version, const std::vector<BronzeRecord>& records,
+                          const std::vector<BronzeVersionRows::Undecodable>& undecodable) {
+  return impl_->Apply(version, records, undecodable);
+}
+Status SilverStage::ApplyCommit(const BronzeCommit& commit) {
+  return impl_->ApplyCommit(commit);
+}
+Status SilverStage::RecordProgress() { return impl_->RecordProgress(); }
+std::map<std::string, core::TableId> SilverStage::tables() const { return impl_->tables(); }
+
+}  // namespace tributary::pipeline

@@ -1,0 +1,127 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/schema.h"
+#include "pipeline/bronze_sink.h"
+#include "pipeline/metrics.h"
+#include "pipeline/validation.h"
+
+namespace tributary::pipeline {
+
+/// How one source table becomes its silver table (config [[silver.tables]]).
+struct SilverTableOptions {
+  /// The source table, "schema.table" (TableId::ToString()). Required.
+  std::string table;
+  /// Only this source's table; empty: the table of that name in any source.
+  std::string source;
+  /// Silver table name. Default: derived (see SilverStage).
+  std::string target;
+  /// Key columns for a table without a primary key. Default: the source's primary key.
+  std::vector<std::string> key;
+  ValidationRules rules;
+};
+
+/// Small-file compaction settings (lake optimize), shared by every layer.
+struct CompactionOptions {
+  /// Compact a table when it has at least this many files smaller than small_file_bytes.
+  /// 0 disables compaction. Default: 32 files, 16 MiB, into files of about 128 MiB.
+  int64_t min_files = 32;
+  int64_t small_file_bytes = 16 * 1024 * 1024;
+  int64_t target_file_bytes = 128 * 1024 * 1024;
+  /// Check a table every this many commits to it. Default: 8.
+  int64_t check_every_commits = 8;
+};
+
+struct SilverOptions {
+  /// `<lake>/silver`. Required.
+  std::filesystem::path silver_root;
+  /// `<lake>/bronze/all_events` (read when replaying). Required.
+  std::filesystem::path bronze_root;
+  std::vector<SilverTableOptions> tables;
+  /// delta.checkpointInterval of new tables. Default: 10.
+  int64_t checkpoint_interval = 10;
+  CompactionOptions compaction;
+  /// A progress-only commit (txn without rows) on silver/_dead_letter is written when
+  /// this many bronze versions passed without one, so a restart replays little.
+  /// Default: 50.
+  int64_t progress_every_versions = 50;
+};
+
+/// The silver layer: one current-state Delta table per source table, plus
+/// `_quarantine` (rows failing validation) and `_dead_letter` (undecodable events).
+///
+/// For each bronze version V, in order (Apply):
+///   1. events are validated (failures -> quarantine) and grouped per silver table; r/c/u/d
+///      events without a usable key or schema go to the dead-letter table;
+///   2. missing silver tables are created (properties record the source table and V), all
+///      before any data commit of V, so a table never misses a version it exists for;
+///   3. per table whose position is below V: changes collapse per key in source order (last
+///      wins; deletes remove; a primary-key change deletes the old key; unavailable TOAST
+///      values take the previous value from the batch or, in SQL, from the current silver
+///      row; truncate empties the table); new source columns are added to the Delta schema
+///      (nullable); then one Merge (or Overwrite after a truncate) commits the rows with
+///      txn {appId "silver:bronze", version V};
+///   4. quarantine rows, then dead-letter rows (or a progress-only commit) with the same txn.
+/// A table's position is its txn version, or the version before it was created. On Open,
+/// the stage's position is the smallest table position (at least the dead-letter txn,
+/// which is only written once V is fully applied); CatchUp() replays the bronze versions
+/// after it from the bronze table.
+///
+/// Silver table names: the configured target, else the source table name ("customer"),
+/// else, when another source table already has that name, "<schema>__<table>".
+/// Not thread-safe.
+class SilverStage {
+ public:
+  static Result<std::unique_ptr<SilverStage>> Open(SilverOptions options,
+                                                   PipelineMetrics* metrics = nullptr);
+  ~SilverStage();
+
+  /// The bronze version every silver table has applied; -1 when none.
+  int64_t position() const;
+
+  /// Replays bronze versions after position() up to `bronze_version` (inclusive) from the
+  /// bronze table.
+  Status CatchUp(int64_t bronze_version);
+
+  /// Applies bronze version `version` whose records are given (in source order).
+  /// Versions at or below a table's position are skipped for that table.
+  Status Apply(int64_t version, const std::vector<BronzeRecord>& records,
+               const std::vector<BronzeVersionRows::Undecodable>& undecodable = {});
+
+  /// Applies a bronze commit: from memory, or read back from bronze when its events were
+  /// not kept; first replays any versions between position() and it (another writer).
+  Status ApplyCommit(const BronzeCommit& commit);
+
+  /// Writes a progress-only commit if any version was applied since the last one.
+  Status RecordProgress();
+
+  /// Silver table name -> source table, for the tables that exist.
+  std::map<std::string, core::TableId> tables() const;
+
+ private:
+  class Impl;
+  explicit SilverStage(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The `txn` appId of silver commits: "silver:bronze".
+inline constexpr std::string_view kSilverAppId = "silver:bronze";
+/// Table property naming the source table of a silver table (TableId::ToString()).
+inline constexpr std::string_view kSourceTableProperty = "tributary.source.table";
+/// Table property: the bronze version at which the silver table was created.
+inline constexpr std::string_view kCreatedAtProperty = "tributary.createdAtBronzeVersion";
+
+/// Small-file compaction if due: runs lake Optimize when `table_root` holds at least
+/// options.min_files files below options.small_file_bytes. Returns whether it compacted.
+Result<bool> MaybeCompact(sql::Connection& conn, const std::filesystem::path& table_root,
+                          const CompactionOptions& options);
+
+}  // namespace tributary::pipeline

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "core/schema.h"
+#include "core/value.h"
+#include "lake/delta/schema.h"
+#include "sql/database.h"
+
+/// Source types -> Delta types for silver tables (DESIGN.md "Types"), and the conversion of
+/// core::Value cells into DuckDB staging tables.
+///
+/// Mapping (exact where the source is exact):
+///   bool -> boolean; int8 -> byte; int16 -> short; int32 -> integer; int64 -> long;
+///   uint8 -> short; uint16 -> integer; uint32 -> long; uint64 -> decimal(20,0);
+///   float -> float; double -> double;
+///   decimal(p,s), p <= 38 -> decimal(p,s); decimal(p,s), p > 38 -> decimal(38,s) when
+///   s <= 38 else string; numeric without typmod (variable scale) -> string (its exact text:
+///   the scale of each value is its own, so no fixed decimal holds every value; never double);
+///   string/json/jsonb/uuid/enum/interval/time/timetz -> string (interval as ISO-8601
+///   duration, time as "HH:MM:SS[.ffffff]", timetz with its offset);
+///   bytes -> binary; date -> date; timestamp -> timestamp_ntz; timestamptz -> timestamp;
+///   array<T> -> string holding the JSON array (see ValueToJsonText).
+namespace tributary::pipeline {
+
+/// The Delta type of a silver column holding values of `type`.
+lake::delta::DataType SilverDeltaType(const core::DataType& type);
+
+/// The value as text: strings as they are, numbers in plain notation, decimals exact,
+/// dates "YYYY-MM-DD", timestamps ISO-8601 ("2024-01-31T10:00:00.5", "...Z" with a zone),
+/// uuids hyphenated, bytes as lower-case hex, arrays as JSON. Null gives "".
+std::string ValueText(const core::Value& value);
+
+/// A JSON rendering: null, true/false, numbers (decimals as JSON numbers when finite),
+/// strings, arrays.
+std::string ValueToJsonText(const core::Value& value);
+
+/// Appends one cell to `appender` for a column of Delta type `target`. Unavailable and
+/// null values append NULL; a value whose kind does not fit `target` is appended as text
+/// and cast by DuckDB. Errors: DuckDB's (a value the column cannot hold).
+Status AppendValue(sql::Appender& appender, const core::Value& value,
+                   const lake::delta::DataType& target);
+
+/// Appends microseconds since the epoch to a TIMESTAMPTZ column.
+Status AppendTimestampMicros(sql::Appender& appender, int64_t micros);
+
+/// "2024-01-31 10:00:00.123456+00" (for TIMESTAMPTZ literals and appends).
+std::string TimestampTzText(int64_t micros);
+
+/// Current wall time, microseconds since the epoch.
+int64_t NowMicros();
+
+}  // namespace tributary::pipeline

@@ -1,0 +1,266 @@
+#include "pipeline/silver_stage.h"
+
+#include <gtest/gtest.h>
+
+#include "core/value.h"
+#include "pipeline_test_util.h"
+#include "testing/temp_dir.h"
+
+namespace tributary::pipeline {
+namespace {
+
+using core::DataType;
+using core::Op;
+using core::TypeKind;
+using core::Value;
+using testing::MakeEvent;
+using testing::MakeSchema;
+using testing::Records;
+using testing::TableRows;
+
+class SilverStageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    schema_ = MakeSchema("customer", {{"id", DataType::Of(TypeKind::kInt32)},
+                                      {"name", DataType::Of(TypeKind::kString)},
+                                      {"amount", DataType::Decimal(10, 2)},
+                                      {"note", DataType::Of(TypeKind::kString)}});
+  }
+
+  std::unique_ptr<SilverStage> Open(std::vector<SilverTableOptions> tables = {}) {
+    SilverOptions options;
+    options.silver_root = dir_.path() / "silver";
+    options.bronze_root = dir_.path() / "bronze" / "all_events";
+    options.tables = std::move(tables);
+    auto stage = SilverStage::Open(options, &metrics_);
+    EXPECT_TRUE(stage.ok()) << (stage.ok() ? "" : stage.status().ToString());
+    return stage.ok() ? std::move(*stage) : nullptr;
+  }
+
+  core::Row Row(int32_t id, std::string name, std::string amount, Value note) {
+    return core::Row{Value::Int32(id), Value::String(std::move(name)),
+                     Value::Numeric(*core::Decimal::FromString(amount)), std::move(note)};
+  }
+
+  core::ChangeEvent Insert(core::Row row, uint64_t lsn, uint64_t index = 0) {
+    return MakeEvent(Op::kCreate, schema_, std::nullopt, std::move(row), lsn, index);
+  }
+  core::ChangeEvent Update(std::optional<core::Row> before, core::Row after, uint64_t lsn,
+                           uint64_t index = 0) {
+    return MakeEvent(Op::kUpdate, schema_, std::move(before), std::move(after), lsn, index);
+  }
+  core::ChangeEvent Delete(core::Row before, uint64_t lsn, uint64_t index = 0) {
+    return MakeEvent(Op::kDelete, schema_, std::move(before), std::nullopt, lsn, index);
+  }
+
+  std::vector<std::string> Customers() {
+    return TableRows(dir_.path() / "silver" / "customer", "id, name, amount, note");
+  }
+
+  tributary::testing::TempDir dir_{"trib-silver"};
+  std::shared_ptr<const core::TableSchema> schema_;
+  PipelineMetrics metrics_;
+};
+
+TEST_F(SilverStageTest, CollapsesToTheLastChangePerKey) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  std::vector<core::ChangeEvent> events = {
+      Insert(Row(1, "a", "1.00", Value::String("n1")), 100, 0),
+      Insert(Row(2, "b", "2.50", Value::Null()), 100, 1),
+      Update(std::nullopt, Row(1, "a2", "1.10", Value::String("n1")), 108, 0),
+      Update(std::nullopt, Row(1, "a3", "1.20", Value::String("n1")), 116, 0),
+  };
+  ASSERT_TRUE(stage->Apply(1, Records(events)).ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a3|1.20|n1", "2|b|2.50|NULL"}));
+  EXPECT_EQ(stage->position(), 1);
+  EXPECT_EQ(metrics_.silver_rows_upserted.load(), 2);
+  // Source metadata columns carry the winning event's position.
+  auto positions = TableRows(dir_.path() / "silver" / "customer",
+                             "id, _source_position, _bronze_version", "id = 1");
+  ASSERT_EQ(positions.size(), 1u);
+  EXPECT_EQ(positions[0], "1|" + events[3].position.ToString() + "|1");
+}
+
+TEST_F(SilverStageTest, DeletesRemoveRowsAcrossAndWithinBatches) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  ASSERT_TRUE(stage
+                  ->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100),
+                                      Insert(Row(2, "b", "2.00", Value::Null()), 100, 1)}))
+                  .ok());
+  ASSERT_TRUE(stage
+                  ->Apply(2, Records({Delete(Row(1, "a", "1.00", Value::Null()), 200),
+                                      Insert(Row(3, "c", "3.00", Value::Null()), 208),
+                                      Delete(Row(3, "c", "3.00", Value::Null()), 216)}))
+                  .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"2|b|2.00|NULL"}));
+}
+
+TEST_F(SilverStageTest, PrimaryKeyChangeMovesTheRow) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  ASSERT_TRUE(
+      stage->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::String("x")), 100)})).ok());
+  ASSERT_TRUE(stage
+                  ->Apply(2, Records({Update(Row(1, "a", "1.00", Value::String("x")),
+                                             Row(7, "a", "1.00", Value::String("x")), 200)}))
+                  .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"7|a|1.00|x"}));
+}
+
+TEST_F(SilverStageTest, UnavailableToastKeepsThePreviousValue) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  std::string big(5000, 'z');
+  ASSERT_TRUE(stage
+                  ->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::String(big)), 100),
+                                      Insert(Row(2, "b", "2.00", Value::String("keep")), 100,
+                                             1)}))
+                  .ok());
+  // Across batches: the value comes from the silver row.
+  ASSERT_TRUE(
+      stage->Apply(2, Records({Update(std::nullopt, Row(1, "a2", "1.00", Value::Unavailable()),
+                                      200)}))
+          .ok());
+  // Within a batch: from the earlier change of the same key.
+  ASSERT_TRUE(stage
+                  ->Apply(3, Records({Update(std::nullopt,
+                                             Row(2, "b2", "2.00", Value::String("new")), 300),
+                                      Update(std::nullopt,
+                                             Row(2, "b3", "2.00", Value::Unavailable()), 308)}))
+                  .ok());
+  EXPECT_EQ(Customers(),
+            (std::vector<std::string>{"1|a2|1.00|" + big, "2|b3|2.00|new"}));
+}
+
+TEST_F(SilverStageTest, TruncateEmptiesTheTable) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  ASSERT_TRUE(stage
+                  ->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100),
+                                      Insert(Row(2, "b", "2.00", Value::Null()), 100, 1)}))
+                  .ok());
+  core::ChangeEvent truncate;
+  truncate.op = Op::kTruncate;
+  truncate.table = schema_->id;
+  truncate.position = core::PostgresPosition{200, 192, 9, 0};
+  ASSERT_TRUE(stage
+                  ->Apply(2, Records({truncate,
+                                      Insert(Row(5, "e", "5.00", Value::Null()), 208)}))
+                  .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"5|e|5.00|NULL"}));
+  ASSERT_TRUE(stage->Apply(3, Records({truncate})).ok());
+  EXPECT_TRUE(Customers().empty());
+}
+
+TEST_F(SilverStageTest, SchemaChangesAddColumnsAndKeepDroppedOnes) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  auto v1 = MakeSchema("person", {{"id", DataType::Of(TypeKind::kInt64)},
+                                  {"name", DataType::Of(TypeKind::kString)}});
+  auto v2 = MakeSchema("person", {{"id", DataType::Of(TypeKind::kInt64)},
+                                  {"name", DataType::Of(TypeKind::kString)},
+                                  {"born", DataType::Of(TypeKind::kDate)}});
+  auto v3 = MakeSchema("person", {{"id", DataType::Of(TypeKind::kInt64)},
+                                  {"born", DataType::Of(TypeKind::kDate)}});
+  ASSERT_TRUE(stage
+                  ->Apply(1, Records({MakeEvent(Op::kCreate, v1, std::nullopt,
+                                                core::Row{Value::Int64(1), Value::String("a")},
+                                                100)}))
+                  .ok());
+  ASSERT_TRUE(stage
+                  ->Apply(2, Records({MakeEvent(Op::kCreate, v2, std::nullopt,
+                                                core::Row{Value::Int64(2), Value::String("b"),
+                                                          Value::Date(19000)},
+                                                200)}))
+                  .ok());
+  ASSERT_TRUE(stage
+                  ->Apply(3, Records({MakeEvent(Op::kUpdate, v3, std::nullopt,
+                                                core::Row{Value::Int64(2), Value::Date(19001)},
+                                                300)}))
+                  .ok());
+  EXPECT_EQ(TableRows(dir_.path() / "silver" / "person", "id, name, born"),
+            (std::vector<std::string>{"1|a|NULL", "2|NULL|2022-01-09"}));
+}
+
+TEST_F(SilverStageTest, RoutesFailedRulesToQuarantineAndUnkeyedEventsToDeadLetter) {
+  SilverTableOptions rules;
+  rules.table = "public.customer";
+  rules.rules.not_null = {"name"};
+  rules.rules.ranges["amount"] = RangeBounds{RuleBound{int64_t{0}}, RuleBound{100.0}};
+  rules.rules.regex["note"] = "[a-z]+";
+  rules.rules.accepted_values["name"] = {"a", "b", "c"};
+  auto stage = Open({rules});
+  ASSERT_NE(stage, nullptr);
+  auto keyless = MakeSchema("log", {{"msg", DataType::Of(TypeKind::kString)}}, 0);
+  ASSERT_TRUE(
+      stage
+          ->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::String("ok")), 100),
+                              Insert(core::Row{Value::Int32(2), Value::Null(),
+                                               Value::Numeric(*core::Decimal::FromString("1")),
+                                               Value::Null()},
+                                     100, 1),
+                              Insert(Row(3, "b", "-1.00", Value::Null()), 100, 2),
+                              Insert(Row(4, "c", "1.00", Value::String("UPPER")), 100, 3),
+                              Insert(Row(5, "zz", "1.00", Value::Null()), 100, 4),
+                              MakeEvent(Op::kCreate, keyless, std::nullopt,
+                                        core::Row{Value::String("hello")}, 100, 5)}))
+          .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a|1.00|ok"}));
+  EXPECT_EQ(TableRows(dir_.path() / "silver" / "_quarantine",
+                      "source_table, silver_table, key_json, rule, bronze_version"),
+            (std::vector<std::string>{
+                "public.customer|customer|{\"id\":\"2\"}|not_null(name)|1",
+                "public.customer|customer|{\"id\":\"3\"}|range(amount): -1.00 < min 0|1",
+                "public.customer|customer|{\"id\":\"4\"}|regex(note): 'UPPER'|1",
+                "public.customer|customer|{\"id\":\"5\"}|accepted_values(name): 'zz'|1"}));
+  auto dead = TableRows(dir_.path() / "silver" / "_dead_letter", "source_table, error");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_NE(dead[0].find("public.log|table public.log has no primary key"), std::string::npos)
+      << dead[0];
+  EXPECT_EQ(metrics_.quarantined_rows.load(), 4);
+  EXPECT_EQ(metrics_.dead_letter_rows.load(), 1);
+}
+
+TEST_F(SilverStageTest, RestartSkipsVersionsAlreadyApplied) {
+  {
+    auto stage = Open();
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(
+        stage->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100)})).ok());
+    ASSERT_TRUE(
+        stage->Apply(2, Records({Insert(Row(2, "b", "2.00", Value::Null()), 200)})).ok());
+  }
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  EXPECT_EQ(stage->position(), 2);
+  // A replay of version 2 with other content must not be applied again.
+  ASSERT_TRUE(
+      stage->Apply(2, Records({Insert(Row(2, "REPLAYED", "9.00", Value::Null()), 200)})).ok());
+  ASSERT_TRUE(
+      stage->Apply(3, Records({Insert(Row(3, "c", "3.00", Value::Null()), 300)})).ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a|1.00|NULL", "2|b|2.00|NULL",
+                                                   "3|c|3.00|NULL"}));
+}
+
+TEST_F(SilverStageTest, NamesCollidingTablesWithTheirSchema) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  auto other = std::make_shared<core::TableSchema>(*schema_);
+  other->id.schema = "sales";
+  ASSERT_TRUE(stage
+                  ->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100),
+                                      MakeEvent(Op::kCreate, other, std::nullopt,
+                                                Row(9, "s", "9.00", Value::Null()), 100, 1)}))
+                  .ok());
+  auto tables = stage->tables();
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables["customer"].schema, "public");
+  EXPECT_EQ(tables["sales__customer"].schema, "sales");
+  EXPECT_EQ(TableRows(dir_.path() / "silver" / "sales__customer", "id, name"),
+            (std::vector<std::string>{"9|s"}));
+}
+
+}  // namespace
+}  // namespace tributary::pipeline
