@@ -283,7 +283,7 @@ std::string_view JsonTypeName(const OrderedJson& json) {
 }
 
 ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling) {
-  const std::string& name = type.connect_name;
+  std::string_view name = type.connect_name;
   switch (type.kind) {
     case TypeKind::kBool:
       return {ConnectRepr::kBoolean, "boolean", name};
@@ -301,7 +301,7 @@ ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling
       if (decimal_handling == DecimalHandling::kString) {
         return {ConnectRepr::kDecimalString, "string", ""};
       }
-      return {ConnectRepr::kDecimalBytes, "bytes", std::string(kConnectDecimal)};
+      return {ConnectRepr::kDecimalBytes, "bytes", kConnectDecimal};
     case TypeKind::kFloat:
       return {ConnectRepr::kFloat32, "float", name};
     case TypeKind::kDouble:
@@ -311,10 +311,9 @@ ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling
         return {ConnectRepr::kDecimalString, "string", ""};
       }
       if (type.variable_scale || name == kVariableScaleDecimal) {
-        return {ConnectRepr::kVariableDecimal, "struct",
-                std::string(kVariableScaleDecimal)};
+        return {ConnectRepr::kVariableDecimal, "struct", kVariableScaleDecimal};
       }
-      return {ConnectRepr::kDecimalBytes, "bytes", std::string(kConnectDecimal)};
+      return {ConnectRepr::kDecimalBytes, "bytes", kConnectDecimal};
     case TypeKind::kString:
       return {ConnectRepr::kString, "string", name};
     case TypeKind::kBytes:
@@ -323,43 +322,41 @@ ConnectMapping MappingFor(const DataType& type, DecimalHandling decimal_handling
       }
       return {ConnectRepr::kBytes, "bytes", name};
     case TypeKind::kDate:
-      return {ConnectRepr::kDateDays, "int32", std::string(kDebeziumDate)};
+      return {ConnectRepr::kDateDays, "int32", kDebeziumDate};
     case TypeKind::kTime:
       if (name == kDebeziumTime ||
           (name.empty() && type.precision >= 0 && type.precision <= 3)) {
-        return {ConnectRepr::kTimeMillis, "int32", std::string(kDebeziumTime)};
+        return {ConnectRepr::kTimeMillis, "int32", kDebeziumTime};
       }
       if (name == kDebeziumNanoTime) {
         return {ConnectRepr::kTimeNanos, "int64", name};
       }
-      return {ConnectRepr::kTimeMicros, "int64", std::string(kDebeziumMicroTime)};
+      return {ConnectRepr::kTimeMicros, "int64", kDebeziumMicroTime};
     case TypeKind::kTimeTz:
-      return {ConnectRepr::kZonedTime, "string", std::string(kDebeziumZonedTime)};
+      return {ConnectRepr::kZonedTime, "string", kDebeziumZonedTime};
     case TypeKind::kTimestamp:
       if (name == kDebeziumTimestamp ||
           (name.empty() && type.precision >= 0 && type.precision <= 3)) {
-        return {ConnectRepr::kTimestampMillis, "int64", std::string(kDebeziumTimestamp)};
+        return {ConnectRepr::kTimestampMillis, "int64", kDebeziumTimestamp};
       }
       if (name == kDebeziumNanoTimestamp) {
         return {ConnectRepr::kTimestampNanos, "int64", name};
       }
-      return {ConnectRepr::kTimestampMicros, "int64",
-              std::string(kDebeziumMicroTimestamp)};
+      return {ConnectRepr::kTimestampMicros, "int64", kDebeziumMicroTimestamp};
     case TypeKind::kTimestampTz:
-      return {ConnectRepr::kZonedTimestamp, "string",
-              std::string(kDebeziumZonedTimestamp)};
+      return {ConnectRepr::kZonedTimestamp, "string", kDebeziumZonedTimestamp};
     case TypeKind::kInterval:
       if (name == kDebeziumInterval) {
         return {ConnectRepr::kIsoInterval, "string", name};
       }
-      return {ConnectRepr::kMicroDuration, "int64", std::string(kDebeziumMicroDuration)};
+      return {ConnectRepr::kMicroDuration, "int64", kDebeziumMicroDuration};
     case TypeKind::kUuid:
-      return {ConnectRepr::kUuidString, "string", std::string(kDebeziumUuid)};
+      return {ConnectRepr::kUuidString, "string", kDebeziumUuid};
     case TypeKind::kJson:
-      return {ConnectRepr::kJsonString, "string", std::string(kDebeziumJson)};
+      return {ConnectRepr::kJsonString, "string", kDebeziumJson};
     case TypeKind::kEnum:
       return {ConnectRepr::kEnumString, "string",
-              name == kDebeziumEnumSet ? name : std::string(kDebeziumEnum)};
+              name == kDebeziumEnumSet ? name : kDebeziumEnum};
     case TypeKind::kArray:
       return {ConnectRepr::kArray, "array", name};
   }
@@ -384,7 +381,7 @@ OrderedJson ConnectSchemaFor(const DataType& type,
   }
   schema["optional"] = optional;
   if (!mapping.name.empty()) {
-    schema["name"] = mapping.name;
+    schema["name"] = std::string(mapping.name);
     schema["version"] = 1;
   }
   if (mapping.repr == ConnectRepr::kVariableDecimal) {
@@ -445,7 +442,7 @@ Result<OrderedJson> EncodeConnectValue(const Value& value,
   }
   if (value.is_unavailable()) {
     if (IsStringRepr(mapping.repr)) {
-      return OrderedJson(std::string(kDebeziumUnavailablePlaceholder));
+      return OrderedJson(kDebeziumUnavailablePlaceholder);
     }
     if (IsBytesRepr(mapping.repr)) {
       return OrderedJson(Base64Encode(PlaceholderBytes()));
@@ -454,7 +451,7 @@ Result<OrderedJson> EncodeConnectValue(const Value& value,
       return OrderedJson{{"scale", 0}, {"value", Base64Encode(PlaceholderBytes())}};
     }
     if (mapping.repr == ConnectRepr::kArray) {
-      return OrderedJson::array({std::string(kDebeziumUnavailablePlaceholder)});
+      return OrderedJson::array({kDebeziumUnavailablePlaceholder});
     }
     return OrderedJson(nullptr);
   }

@@ -125,7 +125,9 @@ enum class ConnectRepr : uint8_t {
 struct ConnectMapping {
   ConnectRepr repr;
   std::string_view type;  ///< Connect type: "int32", "string", "struct", ...
-  std::string name;       ///< semantic name, empty for plain types
+  /// Semantic name, empty for plain types. Points into a constant or into the DataType
+  /// passed to MappingFor, which must outlive the mapping.
+  std::string_view name;
 };
 
 /// The Connect representation of a column type (see the table above).
