@@ -694,3 +694,42 @@ TEST(DebeziumJsonTest, EncodeRejectsRowsThatDoNotMatchTheSchema) {
 
 }  // namespace
 }  // namespace tributary::core
+
+namespace tributary::core {
+namespace {
+
+TEST(DebeziumJsonTest, PostgresOriginFieldsOnlyWhenSet) {
+  ChangeEvent event = DecodeGolden("postgresql/dbz121_insert_noschema.json");
+  Result<std::string> plain = EncodeDebeziumValue(event);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(json::parse(*plain)["source"].contains("origin"));
+  event.source.origin = "node_a";
+  event.source.origin_lsn = 12345;
+  for (bool schemas : {false, true}) {
+    DebeziumEncodeOptions options;
+    options.schemas_enable = schemas;
+    Result<std::string> encoded = EncodeDebeziumValue(event, options);
+    ASSERT_TRUE(encoded.ok());
+    json source = json::parse(*encoded);
+    source = schemas ? source["payload"]["source"] : source["source"];
+    EXPECT_EQ(source["origin"], "node_a");
+    EXPECT_EQ(source["origin_lsn"], 12345);
+    EXPECT_EQ(DecodeDebeziumValue(*encoded).value(), event);
+  }
+}
+
+TEST(DebeziumJsonTest, DefaultConnectorForSourcesWithoutOne) {
+  json message =
+      json::parse(ReadFile(kGoldenDir / "mysql/dbz301_engine_update_noschema.json"));
+  message["source"].erase("connector");
+  EXPECT_FALSE(DecodeDebeziumValue(message.dump()).ok());
+  DebeziumDecodeOptions options;
+  options.default_connector = Connector::kMysql;
+  Result<ChangeEvent> event = DecodeDebeziumValue(message.dump(), options);
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  EXPECT_EQ(event->source.connector, Connector::kMysql);
+  EXPECT_EQ(event->source.pos, 1041);
+}
+
+}  // namespace
+}  // namespace tributary::core
