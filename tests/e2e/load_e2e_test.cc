@@ -614,12 +614,12 @@ TEST(LoadGoldModelsTest, StoreModelsOverGeneratedData) {
             std::to_string(reason_count));
   // Every fact row resolves every dimension key.
   EXPECT_EQ(QueryScalar(db, "SELECT count(*) FROM gold.FactSales f "
-                            "JOIN gold.DimDate USING (DateKey) "
-                            "JOIN gold.DimCustomer USING (CustomerKey) "
-                            "JOIN gold.DimProduct USING (ProductKey) "
-                            "JOIN gold.DimCategory USING (CategoryKey) "
-                            "JOIN gold.DimSeller USING (SellerKey) "
-                            "JOIN gold.DimOrderStatus USING (OrderStatusKey)"),
+                            "JOIN gold.DimDate d ON d.DateKey = f.DateKey "
+                            "JOIN gold.DimCustomer c ON c.CustomerKey = f.CustomerKey "
+                            "JOIN gold.DimProduct p ON p.ProductKey = f.ProductKey "
+                            "JOIN gold.DimCategory g ON g.CategoryKey = f.CategoryKey "
+                            "JOIN gold.DimSeller s ON s.SellerKey = f.SellerKey "
+                            "JOIN gold.DimOrderStatus o ON o.OrderStatusKey = f.OrderStatusKey"),
             std::to_string(item_count));
   EXPECT_EQ(QueryScalar(db, "SELECT count(*) FROM gold.FactOrderReason JOIN gold.DimReason "
                             "USING (ReasonKey) JOIN gold.DimDate USING (DateKey)"),

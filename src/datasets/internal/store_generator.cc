@@ -390,13 +390,15 @@ std::vector<TableData> GenerateStore(int scale, uint64_t seed) {
     const int64_t customer_id = rng.Uniform(1, customer_count);
     const int64_t day = first_day + static_cast<int64_t>(order_idx) * span_days / order_count;
     const int64_t second = rng.Uniform(0, 86399);
-    const int64_t age_days = last_day - day;
-    // Life cycle: recent orders are still pending, paid or shipped; older ones delivered,
-    // a few cancelled or returned.
+    // Life cycle: the newest orders are still pending, paid or shipped (at least two of
+    // each, so every status occurs at every scale); older ones are delivered, a few
+    // cancelled or returned.
+    const int from_end = order_count - 1 - order_idx;
+    const int open_orders = std::max(2, order_count / 100);
     int status = kStatusDelivered;
-    if (age_days < 2) {
-      status = rng.Percent(50) ? kStatusPending : kStatusPaid;
-    } else if (age_days < 7) {
+    if (from_end < 2 * open_orders) {
+      status = from_end % 2 == 0 ? kStatusPending : kStatusPaid;
+    } else if (from_end < 4 * open_orders) {
       status = kStatusShipped;
     } else if (rng.Percent(4)) {
       status = kStatusCancelled;

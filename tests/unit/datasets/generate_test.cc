@@ -194,6 +194,11 @@ TEST(GenerateTest, StoreHasEveryTable) {
                           "order_reason", "payment", "review"));
   EXPECT_EQ(Find(*tables, "orders").rows.size(), 600u);
   EXPECT_EQ(Find(*tables, "order_status").rows.size(), 6u);
+  std::set<std::string> statuses;
+  for (const Row& row : Find(*tables, "orders").rows) {
+    statuses.insert(*row[2]);
+  }
+  EXPECT_EQ(statuses.size(), 6u) << "every order status occurs";
 }
 
 /// Generated values must be what CSV inference would read back: the generators' declared
