@@ -4,29 +4,17 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/quickstart.h"
+#include "datasets/generate.h"
 
 // `tributary quickstart`: local PostgreSQL/MariaDB, sample data, the pipeline, live
-// changes.
-// TODO(issue 5): implement.
+// changes (the work itself is in quickstart.cc).
 namespace tributary::cli {
-namespace {
-
-struct QuickstartOptions {
-  /// Exit after showing the results (the default when stdin is not a terminal).
-  bool exit = false;
-  /// Servers' data, the generated config and the lake go here.
-  std::string work_dir = "tributary-quickstart";
-};
-
-int RunQuickstart(const QuickstartOptions& options, CommandContext& context) {
-  (void)options;
-  return context.NotImplemented("quickstart");
-}
-
-}  // namespace
 
 void RegisterQuickstartCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<QuickstartOptions>();
+  auto work_dir = std::make_shared<std::string>(options->work_dir.string());
+  auto models_dir = std::make_shared<std::string>();
   CLI::App* command = app.add_subcommand(
       "quickstart",
       "Start local PostgreSQL and MariaDB, load sample data and show changes flowing to "
@@ -35,11 +23,21 @@ void RegisterQuickstartCommand(CLI::App& app, CommandContext& context) {
       "--exit", options->exit,
       "Exit after showing the results (default when stdin is not a terminal)");
   command
-      ->add_option("--work-dir", options->work_dir,
+      ->add_option("--work-dir", *work_dir,
                    "Directory for the servers, the generated config and the lake")
       ->capture_default_str();
-  OnRun(command, context,
-        [options, &context] { return RunQuickstart(*options, context); });
+  command->add_option("--scale", options->scale, "Sample dataset size multiplier")
+      ->check(CLI::Range(1, datasets::kMaxScale))
+      ->capture_default_str();
+  command->add_option("--models-dir", *models_dir,
+                      "Directory holding retail/models.toml (default: found next to the "
+                      "binary or in ./models)");
+  OnRun(command, context, [options, work_dir, models_dir, &context] {
+    options->work_dir = *work_dir;
+    options->models_dir = *models_dir;
+    return RunQuickstart(*options, context.global().verbosity, context.out(),
+                         context.err());
+  });
 }
 
 }  // namespace tributary::cli
