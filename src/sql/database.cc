@@ -1,9 +1,9 @@
 #include "sql/database.h"
 
-#include <duckdb.h>
-
 #include <cstdlib>
 #include <utility>
+
+#include <duckdb.h>
 
 #include "core/check.h"
 #include "sql/internal/cells.h"
@@ -44,8 +44,8 @@ struct QueryResult::Impl {
     }
   }
   const internal::Cell& cell(size_t column, size_t row) const {
-    TRIB_CHECK(column < columns.size() && row < rows, "cell ({}, {}) out of range", column,
-               row);
+    TRIB_CHECK(column < columns.size() && row < rows, "cell ({}, {}) out of range",
+               column, row);
     return columns[column][row];
   }
 };
@@ -185,7 +185,8 @@ Error ResultError(duckdb_result* result, std::string_view sql) {
   // Invalid data read from a file (a corrupt Parquet file) is reported as an invalid
   // input error; say corruption for those so callers can name the file.
   if (code == ErrorCode::kInvalidArgument &&
-      (text.find("Parquet") != std::string::npos || text.find("parquet") != std::string::npos) &&
+      (text.find("Parquet") != std::string::npos ||
+       text.find("parquet") != std::string::npos) &&
       text.find("No files found") == std::string::npos) {
     code = ErrorCode::kCorruption;
   }
@@ -225,33 +226,60 @@ std::string LogicalTypeName(duckdb_logical_type type) {
       }
       return out + ")";
     }
-    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
-    case DUCKDB_TYPE_TINYINT: return "TINYINT";
-    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
-    case DUCKDB_TYPE_INTEGER: return "INTEGER";
-    case DUCKDB_TYPE_BIGINT: return "BIGINT";
-    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
-    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
-    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
-    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
-    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
-    case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
-    case DUCKDB_TYPE_FLOAT: return "FLOAT";
-    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
-    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
-    case DUCKDB_TYPE_BLOB: return "BLOB";
-    case DUCKDB_TYPE_DATE: return "DATE";
-    case DUCKDB_TYPE_TIME: return "TIME";
-    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
-    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
-    case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
-    case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
-    case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
-    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
-    case DUCKDB_TYPE_UUID: return "UUID";
-    case DUCKDB_TYPE_ENUM: return "ENUM";
-    case DUCKDB_TYPE_SQLNULL: return "NULL";
-    default: return "OTHER";
+    case DUCKDB_TYPE_BOOLEAN:
+      return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT:
+      return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT:
+      return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER:
+      return "INTEGER";
+    case DUCKDB_TYPE_BIGINT:
+      return "BIGINT";
+    case DUCKDB_TYPE_HUGEINT:
+      return "HUGEINT";
+    case DUCKDB_TYPE_UTINYINT:
+      return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT:
+      return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER:
+      return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT:
+      return "UBIGINT";
+    case DUCKDB_TYPE_UHUGEINT:
+      return "UHUGEINT";
+    case DUCKDB_TYPE_FLOAT:
+      return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE:
+      return "DOUBLE";
+    case DUCKDB_TYPE_VARCHAR:
+      return "VARCHAR";
+    case DUCKDB_TYPE_BLOB:
+      return "BLOB";
+    case DUCKDB_TYPE_DATE:
+      return "DATE";
+    case DUCKDB_TYPE_TIME:
+      return "TIME";
+    case DUCKDB_TYPE_TIMESTAMP:
+      return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP_S:
+      return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+      return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_INTERVAL:
+      return "INTERVAL";
+    case DUCKDB_TYPE_UUID:
+      return "UUID";
+    case DUCKDB_TYPE_ENUM:
+      return "ENUM";
+    case DUCKDB_TYPE_SQLNULL:
+      return "NULL";
+    default:
+      return "OTHER";
   }
 }
 
@@ -387,15 +415,17 @@ Result<std::unique_ptr<Appender>> Connection::CreateAppender(std::string_view sc
   impl->table = schema.empty() ? table_name : schema_name + "." + table_name;
   if (duckdb_appender_create(impl_->conn, schema.empty() ? nullptr : schema_name.c_str(),
                              table_name.c_str(), &impl->appender) != DuckDBSuccess) {
-    const char* message = impl->appender != nullptr ? duckdb_appender_error(impl->appender)
-                                                    : nullptr;
+    const char* message =
+        impl->appender != nullptr ? duckdb_appender_error(impl->appender) : nullptr;
     return MakeError(ErrorCode::kNotFound, "DuckDB: cannot append to table '{}': {}",
                      impl->table, message != nullptr ? message : "unknown error");
   }
   return std::unique_ptr<Appender>(new Appender(std::move(impl)));
 }
 
-void Connection::Interrupt() { duckdb_interrupt(impl_->conn); }
+void Connection::Interrupt() {
+  duckdb_interrupt(impl_->conn);
+}
 
 // ---------------------------------------------------------------------------------------
 // QueryResult
@@ -405,9 +435,15 @@ QueryResult::QueryResult(QueryResult&&) noexcept = default;
 QueryResult& QueryResult::operator=(QueryResult&&) noexcept = default;
 QueryResult::~QueryResult() = default;
 
-size_t QueryResult::column_count() const { return impl_->names.size(); }
-size_t QueryResult::row_count() const { return impl_->rows; }
-int64_t QueryResult::rows_changed() const { return impl_->rows_changed; }
+size_t QueryResult::column_count() const {
+  return impl_->names.size();
+}
+size_t QueryResult::row_count() const {
+  return impl_->rows;
+}
+int64_t QueryResult::rows_changed() const {
+  return impl_->rows_changed;
+}
 
 const std::string& QueryResult::column_name(size_t column) const {
   TRIB_CHECK(column < impl_->names.size(), "column index {} out of range", column);
@@ -495,7 +531,8 @@ std::string QueryResult::GetString(size_t column, size_t row) const {
   return internal::CellText(impl_->cell(column, row));
 }
 
-std::optional<std::string> QueryResult::GetOptionalString(size_t column, size_t row) const {
+std::optional<std::string> QueryResult::GetOptionalString(size_t column,
+                                                          size_t row) const {
   const internal::Cell& cell = impl_->cell(column, row);
   if (cell.kind == internal::Cell::Kind::kNull) {
     return std::nullopt;
@@ -523,10 +560,13 @@ std::optional<size_t> QueryResult::ColumnIndex(std::string_view name) const {
 // ---------------------------------------------------------------------------------------
 // PreparedStatement
 
-PreparedStatement::PreparedStatement(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PreparedStatement::PreparedStatement(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
 PreparedStatement::~PreparedStatement() = default;
 
-size_t PreparedStatement::parameter_count() const { return duckdb_nparams(impl_->stmt); }
+size_t PreparedStatement::parameter_count() const {
+  return duckdb_nparams(impl_->stmt);
+}
 
 namespace {
 Status BindResult(duckdb_state state, size_t index, std::string_view what) {
@@ -551,12 +591,13 @@ Status PreparedStatement::BindDouble(size_t index, double value) {
   return BindResult(duckdb_bind_double(impl_->stmt, index, value), index, "a double");
 }
 Status PreparedStatement::BindString(size_t index, std::string_view value) {
-  return BindResult(duckdb_bind_varchar_length(impl_->stmt, index, value.data(), value.size()),
-                    index, "a string");
+  return BindResult(
+      duckdb_bind_varchar_length(impl_->stmt, index, value.data(), value.size()), index,
+      "a string");
 }
 Status PreparedStatement::BindBlob(size_t index, std::string_view bytes) {
-  return BindResult(duckdb_bind_blob(impl_->stmt, index, bytes.data(), bytes.size()), index,
-                    "a blob");
+  return BindResult(duckdb_bind_blob(impl_->stmt, index, bytes.data(), bytes.size()),
+                    index, "a blob");
 }
 
 Result<QueryResult> PreparedStatement::Execute() {
@@ -578,14 +619,16 @@ namespace {
 Status AppendResult(Appender::Impl& impl, duckdb_state state) {
   if (state != DuckDBSuccess) {
     const char* message = duckdb_appender_error(impl.appender);
-    return MakeError(ErrorCode::kInvalidArgument, "DuckDB appender on '{}': {}", impl.table,
-                     message != nullptr ? message : "unknown error");
+    return MakeError(ErrorCode::kInvalidArgument, "DuckDB appender on '{}': {}",
+                     impl.table, message != nullptr ? message : "unknown error");
   }
   return OkStatus();
 }
 }  // namespace
 
-Status Appender::AppendNull() { return AppendResult(*impl_, duckdb_append_null(impl_->appender)); }
+Status Appender::AppendNull() {
+  return AppendResult(*impl_, duckdb_append_null(impl_->appender));
+}
 Status Appender::AppendBool(bool value) {
   return AppendResult(*impl_, duckdb_append_bool(impl_->appender, value));
 }
@@ -596,14 +639,19 @@ Status Appender::AppendDouble(double value) {
   return AppendResult(*impl_, duckdb_append_double(impl_->appender, value));
 }
 Status Appender::AppendString(std::string_view value) {
-  return AppendResult(*impl_,
-                      duckdb_append_varchar_length(impl_->appender, value.data(), value.size()));
+  return AppendResult(
+      *impl_, duckdb_append_varchar_length(impl_->appender, value.data(), value.size()));
 }
 Status Appender::AppendBlob(std::string_view bytes) {
-  return AppendResult(*impl_, duckdb_append_blob(impl_->appender, bytes.data(), bytes.size()));
+  return AppendResult(*impl_,
+                      duckdb_append_blob(impl_->appender, bytes.data(), bytes.size()));
 }
-Status Appender::EndRow() { return AppendResult(*impl_, duckdb_appender_end_row(impl_->appender)); }
-Status Appender::Flush() { return AppendResult(*impl_, duckdb_appender_flush(impl_->appender)); }
+Status Appender::EndRow() {
+  return AppendResult(*impl_, duckdb_appender_end_row(impl_->appender));
+}
+Status Appender::Flush() {
+  return AppendResult(*impl_, duckdb_appender_flush(impl_->appender));
+}
 Status Appender::Close() {
   if (impl_->closed) {
     return OkStatus();

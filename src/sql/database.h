@@ -196,14 +196,16 @@ class Connection {
 
   /// Runs one or more SQL statements and returns the result of the last one.
   /// Errors: kInvalidArgument (parser/binder/catalog errors), kIo (file errors),
-  /// kCorruption (bad data read, e.g. an unreadable Parquet file), kCancelled (interrupted),
-  /// kInternal (other); the message is DuckDB's, plus the statement's first 200 characters.
+  /// kCorruption (bad data read, e.g. an unreadable Parquet file), kCancelled
+  /// (interrupted), kInternal (other); the message is DuckDB's, plus the statement's
+  /// first 200 characters.
   Result<QueryResult> Query(std::string_view sql);
   /// Query() and discard the result.
   Status Execute(std::string_view sql);
   /// Prepares one statement. Errors as Query.
   Result<std::unique_ptr<PreparedStatement>> Prepare(std::string_view sql);
-  /// An appender on `schema`.`table` (schema "" means main). Errors: kNotFound (no table).
+  /// An appender on `schema`.`table` (schema "" means main). Errors: kNotFound (no
+  /// table).
   Result<std::unique_ptr<Appender>> CreateAppender(std::string_view schema,
                                                    std::string_view table);
   /// Interrupts a running query on this connection (callable from another thread).

@@ -25,8 +25,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path GoldenRoot() { return fs::path(TRIB_SHARED_DIR) / "golden" / "delta"; }
-fs::path Golden(const std::string& table) { return GoldenRoot() / table; }
+fs::path GoldenRoot() {
+  return fs::path(TRIB_SHARED_DIR) / "golden" / "delta";
+}
+fs::path Golden(const std::string& table) {
+  return GoldenRoot() / table;
+}
 
 class LakeGoldenTest : public ::testing::Test {
  protected:
@@ -36,7 +40,8 @@ class LakeGoldenTest : public ::testing::Test {
     conn_ = std::move(*conn);
   }
 
-  std::shared_ptr<const Snapshot> Load(const fs::path& root, SnapshotOptions options = {}) {
+  std::shared_ptr<const Snapshot> Load(const fs::path& root,
+                                       SnapshotOptions options = {}) {
     options.connection = conn_.get();
     auto snapshot = Snapshot::Load(root, options);
     EXPECT_TRUE(snapshot.ok()) << snapshot.status().ToString();
@@ -77,8 +82,9 @@ class LakeGoldenTest : public ::testing::Test {
 
   // Sorted values of one integer column.
   std::vector<int64_t> Ints(const std::string& query, const std::string& column) {
-    auto result = conn_->Query(fmt::format("SELECT CAST({} AS BIGINT) FROM ({}) ORDER BY 1",
-                                           sql::QuoteIdentifier(column), query));
+    auto result =
+        conn_->Query(fmt::format("SELECT CAST({} AS BIGINT) FROM ({}) ORDER BY 1",
+                                 sql::QuoteIdentifier(column), query));
     EXPECT_TRUE(result.ok()) << result.status().ToString();
     std::vector<int64_t> out;
     if (result.ok()) {
@@ -121,7 +127,8 @@ class LakeGoldenTest : public ::testing::Test {
     std::string ours_list;
     std::string theirs_list;
     for (const auto& [name, type] : ours) {
-      ASSERT_TRUE(their_types.count(name)) << table << ": expected has no column " << name;
+      ASSERT_TRUE(their_types.count(name))
+          << table << ": expected has no column " << name;
       std::string quoted = sql::QuoteIdentifier(name);
       auto normalize = [&](const std::string& t) {
         return t.find("TIME ZONE") != std::string::npos
@@ -171,7 +178,8 @@ class LakeGoldenTest : public ::testing::Test {
   }
 
   static void SetCommitMtime(const fs::path& root, int64_t version, int64_t epoch_ms) {
-    auto system_time = std::chrono::system_clock::time_point(std::chrono::milliseconds(epoch_ms));
+    auto system_time =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(epoch_ms));
     auto file_time = fs::file_time_type::clock::now() +
                      std::chrono::duration_cast<fs::file_time_type::duration>(
                          system_time - std::chrono::system_clock::now());
@@ -210,7 +218,9 @@ std::vector<std::string> TablesWithExpected() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Golden, ExpectedParquetTest, ::testing::ValuesIn(TablesWithExpected()),
+INSTANTIATE_TEST_SUITE_P(Golden,
+                         ExpectedParquetTest,
+                         ::testing::ValuesIn(TablesWithExpected()),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            std::string name = param_info.param;
                            for (char& c : name) {
@@ -235,7 +245,7 @@ TEST_F(LakeGoldenTest, PartitionTimestampReadAsUtcByDefault) {
 
 TEST_F(LakeGoldenTest, BasicInsertsDeletesCheckpointPerVersion) {
   const std::string table = "basic-with-inserts-deletes-checkpoint";
-  const std::map<int64_t, int64_t> counts = {{0, 10}, {4, 50}, {5, 45}, {9, 25},
+  const std::map<int64_t, int64_t> counts = {{0, 10},  {4, 50},  {5, 45},  {9, 25},
                                              {10, 35}, {11, 45}, {12, 55}, {13, 41}};
   for (const auto& [version, count] : counts) {
     auto snapshot = LoadVersion(table, version);
@@ -246,8 +256,8 @@ TEST_F(LakeGoldenTest, BasicInsertsDeletesCheckpointPerVersion) {
   ASSERT_NE(latest, nullptr);
   EXPECT_EQ(latest->version(), 13);
   EXPECT_EQ(Ints(Query(*latest), "id"),
-            Concat({Range(0, 4), Range(10, 14), Range(20, 24), Range(30, 34), Range(40, 44),
-                    Range(50, 65)}));
+            Concat({Range(0, 4), Range(10, 14), Range(20, 24), Range(30, 34),
+                    Range(40, 44), Range(50, 65)}));
 }
 
 TEST_F(LakeGoldenTest, OverwriteRestorePerVersion) {
@@ -279,12 +289,9 @@ TEST_F(LakeGoldenTest, SnapshotRepartitionedPerVersion) {
     return out;
   };
   const std::map<int64_t, std::vector<std::string>> expected = {
-      {0, join({rows_of(0, 10)})},
-      {1, join({rows_of(0, 10), rows_of(1, 10)})},
-      {2, join({rows_of(2, 10)})},
-      {3, join({rows_of(2, 10), rows_of(3, 20)})},
-      {4, join({rows_of(3, 20)})},
-      {5, join({rows_of(3, 20)})}};
+      {0, join({rows_of(0, 10)})}, {1, join({rows_of(0, 10), rows_of(1, 10)})},
+      {2, join({rows_of(2, 10)})}, {3, join({rows_of(2, 10), rows_of(3, 20)})},
+      {4, join({rows_of(3, 20)})}, {5, join({rows_of(3, 20)})}};
   for (const auto& [version, rows] : expected) {
     auto snapshot = LoadVersion(table, version);
     ASSERT_NE(snapshot, nullptr);
@@ -314,9 +321,11 @@ TEST_F(LakeGoldenTest, TimeTravelByFileTimestamp) {
   SetCommitMtime(root, 0, start);
   SetCommitMtime(root, 1, start + 20 * minute);
   SetCommitMtime(root, 2, start + 40 * minute);
-  const std::vector<std::pair<int64_t, int64_t>> cases = {
-      {start, 0},      {start + 10 * minute, 0}, {start + 20 * minute, 1},
-      {start + 40 * minute, 2}, {start + 90 * minute, 2}};
+  const std::vector<std::pair<int64_t, int64_t>> cases = {{start, 0},
+                                                          {start + 10 * minute, 0},
+                                                          {start + 20 * minute, 1},
+                                                          {start + 40 * minute, 2},
+                                                          {start + 90 * minute, 2}};
   for (const auto& [timestamp, version] : cases) {
     SnapshotOptions options;
     options.timestamp_ms = timestamp;
@@ -371,8 +380,8 @@ TEST_F(LakeGoldenTest, SimpleTableTimestampTravel) {
   auto v4 = at("2020-05-25T22:47:31-07:00");
   ASSERT_TRUE(v4.ok()) << v4.status().ToString();
   EXPECT_EQ(*v4, 4);
-  // "2020-05-01T00:47:31-07:00" is 22 hours before the first commit: delta-rs clamps it to
-  // v0, the Kernel rule that EXPECTED.md adopts makes it an error.
+  // "2020-05-01T00:47:31-07:00" is 22 hours before the first commit: delta-rs clamps it
+  // to v0, the Kernel rule that EXPECTED.md adopts makes it an error.
   auto early = at("2020-05-01T00:47:31-07:00");
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.status().code(), ErrorCode::kInvalidArgument);
@@ -466,7 +475,8 @@ TEST_F(LakeGoldenTest, DvKeyCasesMissingIds) {
 }
 
 TEST_F(LakeGoldenTest, DvPartitionedContent) {
-  for (const std::string table : {"dv-partitioned-with-checkpoint", "dv-with-columnmapping"}) {
+  for (const std::string table :
+       {"dv-partitioned-with-checkpoint", "dv-with-columnmapping"}) {
     auto snapshot = Load(Golden(table));
     ASSERT_NE(snapshot, nullptr);
     std::vector<std::string> expected;
@@ -506,8 +516,9 @@ TEST_F(LakeGoldenTest, CompactedLogFilesLatestAndEquivalence) {
   const std::string table = "compacted-log-files-table";
   auto snapshot = Load(Golden(table));
   ASSERT_NE(snapshot, nullptr);
-  EXPECT_EQ(Rows(Query(*snapshot)), Sorted({"0|new", "10|merge1-insert", "12|merge2-insert",
-                                            "1|after-large-delete", "2|"}));
+  EXPECT_EQ(Rows(Query(*snapshot)),
+            Sorted({"0|new", "10|merge1-insert", "12|merge2-insert",
+                    "1|after-large-delete", "2|"}));
   for (int64_t version = 0; version <= 25; ++version) {
     SnapshotOptions plain;
     plain.version = version;
@@ -525,15 +536,15 @@ TEST_F(LakeGoldenTest, CompactedLogFilesLatestAndEquivalence) {
 TEST_F(LakeGoldenTest, ShortDv) {
   auto snapshot = Load(Golden("with-short-dv"));
   ASSERT_NE(snapshot, nullptr);
-  EXPECT_EQ(Rows(Query(*snapshot)),
-            (std::vector<std::string>{
-                "3|3|2023-05-31 18:58:33.633+00|0.7918174793484931",
-                "4|4|2023-05-31 18:58:33.633+00|0.9281049271981882",
-                "5|5|2023-05-31 18:58:33.633+00|0.27796520310701633",
-                "6|6|2023-05-31 18:58:33.633+00|0.15263801464228832",
-                "7|7|2023-05-31 18:58:33.633+00|0.1981143710215575",
-                "8|8|2023-05-31 18:58:33.633+00|0.3069439236599195",
-                "9|9|2023-05-31 18:58:33.633+00|0.5175919190815845"}));
+  EXPECT_EQ(
+      Rows(Query(*snapshot)),
+      (std::vector<std::string>{"3|3|2023-05-31 18:58:33.633+00|0.7918174793484931",
+                                "4|4|2023-05-31 18:58:33.633+00|0.9281049271981882",
+                                "5|5|2023-05-31 18:58:33.633+00|0.27796520310701633",
+                                "6|6|2023-05-31 18:58:33.633+00|0.15263801464228832",
+                                "7|7|2023-05-31 18:58:33.633+00|0.1981143710215575",
+                                "8|8|2023-05-31 18:58:33.633+00|0.3069439236599195",
+                                "9|9|2023-05-31 18:58:33.633+00|0.5175919190815845"}));
 }
 
 TEST_F(LakeGoldenTest, TypeWidening) {
@@ -541,13 +552,15 @@ TEST_F(LakeGoldenTest, TypeWidening) {
   ASSERT_NE(snapshot, nullptr);
   std::string q = Query(*snapshot);
   EXPECT_EQ(
-      Rows(fmt::format(
-          "SELECT byte_long, int_long, float_double, byte_double, short_double, int_double, "
-          "date_timestamp_ntz, decimal_decimal_same_scale, decimal_decimal_greater_scale, "
-          "byte_decimal, short_decimal, int_decimal, long_decimal FROM ({})",
-          q)),
+      Rows(fmt::format("SELECT byte_long, int_long, float_double, byte_double, "
+                       "short_double, int_double, "
+                       "date_timestamp_ntz, decimal_decimal_same_scale, "
+                       "decimal_decimal_greater_scale, "
+                       "byte_decimal, short_decimal, int_decimal, long_decimal FROM ({})",
+                       q)),
       (std::vector<std::string>{
-          "1|2|3.4000000953674316|5.0|6.0|7.0|2024-09-09 00:00:00|123.45|67.89000|1.0|2.0|3.0|"
+          "1|2|3.4000000953674316|5.0|6.0|7.0|2024-09-09 "
+          "00:00:00|123.45|67.89000|1.0|2.0|3.0|"
           "4.0",
           "9223372036854775807|9223372036854775807|1.234567890123|1.234567890123|"
           "1.234567890123|1.234567890123|2024-09-09 12:34:56.123456|12345678901234.56|"
@@ -618,9 +631,11 @@ TEST_F(LakeGoldenTest, CdcIctTableLatest) {
   EXPECT_EQ(snapshot->timestamp_ms(), 1783874213881);
   auto v1 = LoadVersion("cdc_ict_table", 1);
   ASSERT_NE(v1, nullptr);
-  EXPECT_EQ(Rows(Query(*v1)), (std::vector<std::string>{"Dan|1995|14", "Dave|1995|22",
-                                                        "Kate|1995|36", "Steve|1986|40"}));
-  EXPECT_EQ(v1->timestamp_ms(), 1683874206883) << "the in-commit timestamp, not the file time";
+  EXPECT_EQ(Rows(Query(*v1)),
+            (std::vector<std::string>{"Dan|1995|14", "Dave|1995|22", "Kate|1995|36",
+                                      "Steve|1986|40"}));
+  EXPECT_EQ(v1->timestamp_ms(), 1683874206883)
+      << "the in-commit timestamp, not the file time";
   // As of the ICT of v2 gives v2; v3's ICT gives v3.
   SnapshotOptions at_v2;
   at_v2.timestamp_ms = 1783874212175;
@@ -658,11 +673,12 @@ TEST_F(LakeGoldenTest, CdcIctChangeFeedFromTimestamp) {
   // The full feed adds v1's four inserts.
   auto full = BuildChangeFeedQuery(Golden("cdc_ict_table"), *conn_, {});
   ASSERT_TRUE(full.ok()) << full.status().ToString();
-  EXPECT_EQ(Rows(fmt::format("SELECT name, age, birthyear, _commit_version FROM ({}) WHERE "
-                             "_change_type = 'insert'",
-                             *full)),
-            (std::vector<std::string>{"Dan|14|1995|1", "Dave|22|1995|1", "Kate|36|1995|1",
-                                      "Steve|40|1986|1"}));
+  EXPECT_EQ(
+      Rows(fmt::format("SELECT name, age, birthyear, _commit_version FROM ({}) WHERE "
+                       "_change_type = 'insert'",
+                       *full)),
+      (std::vector<std::string>{"Dan|14|1995|1", "Dave|22|1995|1", "Kate|36|1995|1",
+                                "Steve|40|1986|1"}));
   EXPECT_EQ(Count(*full), 10);
 }
 
@@ -680,27 +696,31 @@ TEST_F(LakeGoldenTest, CdfTableChangeFeed) {
   ASSERT_TRUE(query.ok()) << query.status().ToString();
   std::vector<std::string> expected;
   const std::vector<std::pair<int, std::string>> people = {
-      {1, "Steve"}, {2, "Bob"},    {3, "Dave"},   {4, "Kate"},   {5, "Emily"},
-      {6, "Carl"},  {7, "Dennis"}, {8, "Claire"}, {9, "Ada"},    {10, "Borb"}};
-  const std::vector<std::string> v0_birthdays = {"2023-12-22", "2023-12-23", "2023-12-23",
-                                                 "2023-12-23", "2023-12-24", "2023-12-24",
-                                                 "2023-12-24", "2023-12-25", "2023-12-25",
-                                                 "2023-12-25"};
-  const std::vector<std::string> ts = {"2023-12-22 17:10:18.828+00", "2023-12-22 17:10:21.675+00",
-                                       "2023-12-29 21:41:33.785+00", "2024-01-06 16:44:59.57+00"};
+      {1, "Steve"}, {2, "Bob"},    {3, "Dave"},   {4, "Kate"}, {5, "Emily"},
+      {6, "Carl"},  {7, "Dennis"}, {8, "Claire"}, {9, "Ada"},  {10, "Borb"}};
+  const std::vector<std::string> v0_birthdays = {
+      "2023-12-22", "2023-12-23", "2023-12-23", "2023-12-23", "2023-12-24",
+      "2023-12-24", "2023-12-24", "2023-12-25", "2023-12-25", "2023-12-25"};
+  const std::vector<std::string> ts = {
+      "2023-12-22 17:10:18.828+00", "2023-12-22 17:10:21.675+00",
+      "2023-12-29 21:41:33.785+00", "2024-01-06 16:44:59.57+00"};
   for (size_t i = 0; i < people.size(); ++i) {
-    expected.push_back(fmt::format("{}|{}|{}|insert|0|{}", people[i].first, people[i].second,
-                                   v0_birthdays[i], ts[0]));
+    expected.push_back(fmt::format("{}|{}|{}|insert|0|{}", people[i].first,
+                                   people[i].second, v0_birthdays[i], ts[0]));
   }
   for (int i = 1; i <= 3; ++i) {  // ids 2,3,4: 12-23 -> 12-22
     const auto& [id, name] = people[static_cast<size_t>(i)];
-    expected.push_back(fmt::format("{}|{}|2023-12-23|update_preimage|1|{}", id, name, ts[1]));
-    expected.push_back(fmt::format("{}|{}|2023-12-22|update_postimage|1|{}", id, name, ts[1]));
+    expected.push_back(
+        fmt::format("{}|{}|2023-12-23|update_preimage|1|{}", id, name, ts[1]));
+    expected.push_back(
+        fmt::format("{}|{}|2023-12-22|update_postimage|1|{}", id, name, ts[1]));
   }
   for (int i = 4; i <= 6; ++i) {  // ids 5,6,7: 12-24 -> 12-29
     const auto& [id, name] = people[static_cast<size_t>(i)];
-    expected.push_back(fmt::format("{}|{}|2023-12-24|update_preimage|2|{}", id, name, ts[2]));
-    expected.push_back(fmt::format("{}|{}|2023-12-29|update_postimage|2|{}", id, name, ts[2]));
+    expected.push_back(
+        fmt::format("{}|{}|2023-12-24|update_preimage|2|{}", id, name, ts[2]));
+    expected.push_back(
+        fmt::format("{}|{}|2023-12-29|update_postimage|2|{}", id, name, ts[2]));
   }
   expected.push_back(fmt::format("7|Dennis|2023-12-29|delete|3|{}", ts[3]));
   std::sort(expected.begin(), expected.end());

@@ -20,10 +20,12 @@ const json* Field(const json& obj, std::string_view key) {
 }
 
 Error FieldError(std::string_view action, std::string_view key, std::string_view what) {
-  return MakeError(ErrorCode::kCorruption, "'{}' action: field '{}' {}", action, key, what);
+  return MakeError(ErrorCode::kCorruption, "'{}' action: field '{}' {}", action, key,
+                   what);
 }
 
-Result<std::optional<std::string>> OptString(const json& obj, std::string_view action,
+Result<std::optional<std::string>> OptString(const json& obj,
+                                             std::string_view action,
                                              std::string_view key) {
   const json* value = Field(obj, key);
   if (value == nullptr) {
@@ -35,7 +37,9 @@ Result<std::optional<std::string>> OptString(const json& obj, std::string_view a
   return std::optional<std::string>(value->get<std::string>());
 }
 
-Result<std::string> ReqString(const json& obj, std::string_view action, std::string_view key) {
+Result<std::string> ReqString(const json& obj,
+                              std::string_view action,
+                              std::string_view key) {
   TRIB_ASSIGN_OR_RETURN(auto value, OptString(obj, action, key));
   if (!value) {
     return FieldError(action, key, "is missing");
@@ -43,7 +47,8 @@ Result<std::string> ReqString(const json& obj, std::string_view action, std::str
   return std::move(*value);
 }
 
-Result<std::optional<int64_t>> OptInt(const json& obj, std::string_view action,
+Result<std::optional<int64_t>> OptInt(const json& obj,
+                                      std::string_view action,
                                       std::string_view key) {
   const json* value = Field(obj, key);
   if (value == nullptr) {
@@ -82,7 +87,8 @@ Result<int64_t> ReqInt(const json& obj, std::string_view action, std::string_vie
   return *value;
 }
 
-Result<std::optional<bool>> OptBool(const json& obj, std::string_view action,
+Result<std::optional<bool>> OptBool(const json& obj,
+                                    std::string_view action,
                                     std::string_view key) {
   const json* value = Field(obj, key);
   if (value == nullptr) {
@@ -166,7 +172,8 @@ Result<std::optional<PartitionValues>> OptPartitionValues(const json& obj,
     } else if (v.is_string()) {
       out[k] = v.get<std::string>();
     } else {
-      return FieldError(action, "partitionValues", fmt::format("'{}' is not a string", k));
+      return FieldError(action, "partitionValues",
+                        fmt::format("'{}' is not a string", k));
     }
     return OkStatus();
   };
@@ -282,7 +289,8 @@ Result<AddFile> ParseAdd(const json& obj) {
   TRIB_ASSIGN_OR_RETURN(a.base_row_id, OptInt(obj, kName, "baseRowId"));
   TRIB_ASSIGN_OR_RETURN(a.default_row_commit_version,
                         OptInt(obj, kName, "defaultRowCommitVersion"));
-  TRIB_ASSIGN_OR_RETURN(a.clustering_provider, OptString(obj, kName, "clusteringProvider"));
+  TRIB_ASSIGN_OR_RETURN(a.clustering_provider,
+                        OptString(obj, kName, "clusteringProvider"));
   return a;
 }
 
@@ -397,7 +405,9 @@ Result<CheckpointMetadata> ParseCheckpointMetadata(const json& obj) {
 }
 
 template <typename T, typename Parser>
-Result<std::optional<Action>> ParseAs(const json& body, std::string_view key, Parser parser) {
+Result<std::optional<Action>> ParseAs(const json& body,
+                                      std::string_view key,
+                                      Parser parser) {
   if (!body.is_object()) {
     return MakeError(ErrorCode::kCorruption, "'{}' action is not a JSON object", key);
   }
@@ -550,7 +560,9 @@ struct ToJsonVisitor {
   }
   json operator()(const DomainMetadata& d) const {
     return {{"domainMetadata",
-             {{"domain", d.domain}, {"configuration", d.configuration}, {"removed", d.removed}}}};
+             {{"domain", d.domain},
+              {"configuration", d.configuration},
+              {"removed", d.removed}}}};
   }
   json operator()(const Sidecar& s) const {
     json body = {{"path", s.path},
@@ -614,9 +626,11 @@ std::optional<int64_t> AddFile::NumRecords() const {
 }
 
 std::string_view ActionKey(const Action& action) {
-  static constexpr std::string_view kKeys[] = {
-      "protocol",   "metaData",       "add",     "remove", "cdc", "txn",
-      "commitInfo", "domainMetadata", "sidecar", "checkpointMetadata"};
+  static constexpr std::string_view kKeys[] = {"protocol",   "metaData",
+                                               "add",        "remove",
+                                               "cdc",        "txn",
+                                               "commitInfo", "domainMetadata",
+                                               "sidecar",    "checkpointMetadata"};
   return kKeys[action.index()];
 }
 
@@ -639,7 +653,8 @@ Result<DeletionVectorDescriptor> DeletionVectorFromJson(const json& obj) {
 }
 
 json DeletionVectorToJson(const DeletionVectorDescriptor& dv) {
-  json body = {{"storageType", dv.storage_type}, {"pathOrInlineDv", dv.path_or_inline_dv}};
+  json body = {{"storageType", dv.storage_type},
+               {"pathOrInlineDv", dv.path_or_inline_dv}};
   if (dv.offset) {
     body["offset"] = *dv.offset;
   }
@@ -723,7 +738,9 @@ Result<std::vector<Action>> ParseCommitText(std::string_view text) {
   return actions;
 }
 
-json ActionToJson(const Action& action) { return std::visit(ToJsonVisitor{}, action); }
+json ActionToJson(const Action& action) {
+  return std::visit(ToJsonVisitor{}, action);
+}
 
 std::string SerializeAction(const Action& action) {
   if (const auto* info = std::get_if<CommitInfo>(&action);

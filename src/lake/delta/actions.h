@@ -37,8 +37,8 @@ struct DeletionVectorDescriptor {
   std::string UniqueId() const;
 };
 
-/// PROTOCOL.md "Protocol Evolution". Features lists are present only for reader version 3 /
-/// writer version 7.
+/// PROTOCOL.md "Protocol Evolution". Features lists are present only for reader version 3
+/// / writer version 7.
 struct Protocol {
   int32_t min_reader_version = 1;
   int32_t min_writer_version = 2;
@@ -124,8 +124,8 @@ struct SetTransaction {
 /// and written back verbatim. operationParameters / operationMetrics values that are not
 /// JSON strings are kept as their JSON text.
 struct CommitInfo {
-  std::optional<int64_t> timestamp;             ///< ms since epoch
-  std::optional<int64_t> in_commit_timestamp;   ///< feature inCommitTimestamp, ms
+  std::optional<int64_t> timestamp;            ///< ms since epoch
+  std::optional<int64_t> in_commit_timestamp;  ///< feature inCommitTimestamp, ms
   std::optional<std::string> operation;
   std::map<std::string, std::string> operation_parameters;
   std::map<std::string, std::string> operation_metrics;
@@ -159,8 +159,15 @@ struct CheckpointMetadata {
 };
 
 /// One action of a commit or checkpoint.
-using Action = std::variant<Protocol, Metadata, AddFile, RemoveFile, AddCdcFile,
-                            SetTransaction, CommitInfo, DomainMetadata, Sidecar,
+using Action = std::variant<Protocol,
+                            Metadata,
+                            AddFile,
+                            RemoveFile,
+                            AddCdcFile,
+                            SetTransaction,
+                            CommitInfo,
+                            DomainMetadata,
+                            Sidecar,
                             CheckpointMetadata>;
 
 /// The JSON key naming an action's type: "protocol", "metaData", "add", "remove", "cdc",

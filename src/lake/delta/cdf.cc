@@ -17,15 +17,16 @@ using internal::FileRead;
 
 namespace {
 
-Result<std::vector<uint64_t>> DeletedRows(const fs::path& table_root,
-                                          const std::optional<DeletionVectorDescriptor>& dv) {
+Result<std::vector<uint64_t>> DeletedRows(
+    const fs::path& table_root, const std::optional<DeletionVectorDescriptor>& dv) {
   if (!dv) {
     return std::vector<uint64_t>();
   }
   return LoadDeletionVector(table_root, *dv);
 }
 
-Result<std::string> ResolveExisting(const Snapshot& snapshot, const std::string& log_path,
+Result<std::string> ResolveExisting(const Snapshot& snapshot,
+                                    const std::string& log_path,
                                     int64_t version) {
   TRIB_ASSIGN_OR_RETURN(fs::path path, snapshot.ResolvePath(log_path));
   std::error_code ec;
@@ -44,7 +45,8 @@ Result<std::string> BuildChangeFeedQuery(const fs::path& table_root,
   TRIB_ASSIGN_OR_RETURN(LogListing listing, ListLog(table_root));
   TRIB_ASSIGN_OR_RETURN(auto timestamps, ListCommitTimestamps(listing));
   if (timestamps.empty()) {
-    return MakeError(ErrorCode::kNotFound, "table '{}' has no commits", table_root.string());
+    return MakeError(ErrorCode::kNotFound, "table '{}' has no commits",
+                     table_root.string());
   }
   int64_t end = options.end_version.value_or(timestamps.back().version);
   if (options.start_version < 0 || options.start_version > end) {
@@ -82,8 +84,9 @@ Result<std::string> BuildChangeFeedQuery(const fs::path& table_root,
       continue;
     }
     TRIB_ASSIGN_OR_RETURN(auto actions, ReadCommit(table_root, ts.version));
-    bool in_range = (!options.start_timestamp_ms || ts.timestamp_ms >= *options.start_timestamp_ms) &&
-                    (!options.end_timestamp_ms || ts.timestamp_ms <= *options.end_timestamp_ms);
+    bool in_range =
+        (!options.start_timestamp_ms || ts.timestamp_ms >= *options.start_timestamp_ms) &&
+        (!options.end_timestamp_ms || ts.timestamp_ms <= *options.end_timestamp_ms);
     std::vector<const AddFile*> adds;
     std::vector<const RemoveFile*> removes;
     std::vector<const AddCdcFile*> cdcs;
@@ -98,8 +101,8 @@ Result<std::string> BuildChangeFeedQuery(const fs::path& table_root,
     }
     if (in_range) {
       std::string version_sql = std::to_string(ts.version);
-      std::string ts_sql = fmt::format("timezone('UTC', epoch_ms(CAST({} AS BIGINT)))",
-                                       ts.timestamp_ms);
+      std::string ts_sql =
+          fmt::format("timezone('UTC', epoch_ms(CAST({} AS BIGINT)))", ts.timestamp_ms);
       auto spec_with = [&](const std::string& change_type_expr) {
         internal::SelectSpec spec = base;
         spec.extras = {{"_change_type", change_type_expr, "VARCHAR"},
@@ -116,9 +119,9 @@ Result<std::string> BuildChangeFeedQuery(const fs::path& table_root,
           read.partition_values = cdc->partition_values;
           reads.push_back(std::move(read));
         }
-        TRIB_ASSIGN_OR_RETURN(std::string part,
-                              internal::BuildFilesSelect(connection, spec_with("\"_change_type\""),
-                                                         reads));
+        TRIB_ASSIGN_OR_RETURN(
+            std::string part,
+            internal::BuildFilesSelect(connection, spec_with("\"_change_type\""), reads));
         parts.push_back(std::move(part));
       } else {
         std::vector<FileRead> inserts;
@@ -133,15 +136,17 @@ Result<std::string> BuildChangeFeedQuery(const fs::path& table_root,
           read.partition_values = add->partition_values;
           TRIB_ASSIGN_OR_RETURN(auto now_deleted,
                                 DeletedRows(table_root, add->deletion_vector));
-          auto same_path = std::find_if(removes.begin(), removes.end(),
-                                        [&](const RemoveFile* r) { return r->path == add->path; });
+          auto same_path =
+              std::find_if(removes.begin(), removes.end(),
+                           [&](const RemoveFile* r) { return r->path == add->path; });
           if (same_path != removes.end()) {
             // A DV update on a file that stays: the newly deleted rows are deletes.
             TRIB_ASSIGN_OR_RETURN(auto before_deleted,
                                   DeletedRows(table_root, (*same_path)->deletion_vector));
             std::vector<uint64_t> diff;
-            std::set_difference(now_deleted.begin(), now_deleted.end(), before_deleted.begin(),
-                                before_deleted.end(), std::back_inserter(diff));
+            std::set_difference(now_deleted.begin(), now_deleted.end(),
+                                before_deleted.begin(), before_deleted.end(),
+                                std::back_inserter(diff));
             read.filter = FileRead::RowFilter::kOnly;
             read.rows = std::move(diff);
             deletes.push_back(std::move(read));
@@ -184,15 +189,15 @@ Result<std::string> BuildChangeFeedQuery(const fs::path& table_root,
           deletes.push_back(std::move(read));
         }
         if (!inserts.empty()) {
-          TRIB_ASSIGN_OR_RETURN(std::string part,
-                                internal::BuildFilesSelect(connection, spec_with("'insert'"),
-                                                           inserts));
+          TRIB_ASSIGN_OR_RETURN(
+              std::string part,
+              internal::BuildFilesSelect(connection, spec_with("'insert'"), inserts));
           parts.push_back(std::move(part));
         }
         if (!deletes.empty()) {
-          TRIB_ASSIGN_OR_RETURN(std::string part,
-                                internal::BuildFilesSelect(connection, spec_with("'delete'"),
-                                                           deletes));
+          TRIB_ASSIGN_OR_RETURN(
+              std::string part,
+              internal::BuildFilesSelect(connection, spec_with("'delete'"), deletes));
           parts.push_back(std::move(part));
         }
       }

@@ -36,7 +36,8 @@ struct ChangeFeedOptions {
 /// actions with dataChange=true are deletes; a deletion vector added to a file that stays
 /// (remove + add of the same path) yields only the newly deleted rows as deletes.
 /// Commits without data changes contribute nothing.
-/// Errors: kNotFound (versions outside the log, missing files), kCorruption, kUnsupported.
+/// Errors: kNotFound (versions outside the log, missing files), kCorruption,
+/// kUnsupported.
 Result<std::string> BuildChangeFeedQuery(const std::filesystem::path& table_root,
                                          sql::Connection& connection,
                                          const ChangeFeedOptions& options = {});

@@ -19,7 +19,8 @@ Result<std::vector<Action>> ReadParquetActions(sql::Connection& connection,
   for (size_t i = 0; i < files.size(); ++i) {
     std::error_code ec;
     if (!fs::exists(files[i], ec)) {
-      return MakeError(ErrorCode::kNotFound, "file '{}' does not exist", files[i].string());
+      return MakeError(ErrorCode::kNotFound, "file '{}' does not exist",
+                       files[i].string());
     }
     list += (i > 0 ? ", " : "") + sql::QuoteLiteral(files[i].string());
   }
@@ -30,8 +31,9 @@ Result<std::vector<Action>> ReadParquetActions(sql::Connection& connection,
       "SELECT to_json(t) FROM read_parquet({}, union_by_name = true) AS t", list));
   if (!result.ok()) {
     Error error = std::move(result).status();
-    return Error(ErrorCode::kCorruption,
-                 fmt::format("cannot read '{}': {}", files.front().string(), error.message()));
+    return Error(
+        ErrorCode::kCorruption,
+        fmt::format("cannot read '{}': {}", files.front().string(), error.message()));
   }
   actions.reserve(result->row_count());
   for (size_t row = 0; row < result->row_count(); ++row) {
@@ -51,9 +53,9 @@ Result<std::vector<Action>> ReadCheckpoint(sql::Connection& connection,
                                            const fs::path& table_root,
                                            const CheckpointFiles& checkpoint) {
   std::vector<Action> actions;
-  std::string what = fmt::format("checkpoint '{}' (version {})",
-                                 checkpoint.parts.front().path.filename().string(),
-                                 checkpoint.version);
+  std::string what =
+      fmt::format("checkpoint '{}' (version {})",
+                  checkpoint.parts.front().path.filename().string(), checkpoint.version);
   bool is_json = checkpoint.parts.size() == 1 &&
                  checkpoint.parts.front().path.extension() == ".json";
   if (is_json) {
@@ -84,12 +86,13 @@ Result<std::vector<Action>> ReadCheckpoint(sql::Connection& connection,
   for (const auto& action : actions) {
     if (const auto* sidecar = std::get_if<Sidecar>(&action)) {
       TRIB_ASSIGN_OR_RETURN(fs::path resolved,
-                            internal::ResolveLogPath(table_root / "_delta_log" / "_sidecars",
-                                                     sidecar->path));
+                            internal::ResolveLogPath(
+                                table_root / "_delta_log" / "_sidecars", sidecar->path));
       std::error_code ec;
       if (!fs::exists(resolved, ec)) {
-        return MakeError(ErrorCode::kNotFound, "{} lists sidecar '{}', which does not exist",
-                         what, resolved.string());
+        return MakeError(ErrorCode::kNotFound,
+                         "{} lists sidecar '{}', which does not exist", what,
+                         resolved.string());
       }
       sidecars.push_back(std::move(resolved));
     }
@@ -97,7 +100,9 @@ Result<std::vector<Action>> ReadCheckpoint(sql::Connection& connection,
   if (!sidecars.empty()) {
     auto sidecar_actions = ReadParquetActions(connection, sidecars);
     if (!sidecar_actions.ok()) {
-      return std::move(sidecar_actions).status().AddContext("reading sidecars of " + what);
+      return std::move(sidecar_actions)
+          .status()
+          .AddContext("reading sidecars of " + what);
     }
     for (auto& action : *sidecar_actions) {
       actions.push_back(std::move(action));

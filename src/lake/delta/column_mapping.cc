@@ -13,7 +13,8 @@ Result<ColumnMappingMode> GetColumnMappingMode(const Metadata& metadata) {
   if (*mode == "id") {
     return ColumnMappingMode::kId;
   }
-  return MakeError(ErrorCode::kUnsupported, "unsupported column mapping mode '{}'", *mode);
+  return MakeError(ErrorCode::kUnsupported, "unsupported column mapping mode '{}'",
+                   *mode);
 }
 
 std::string PhysicalName(const StructField& field, ColumnMappingMode mode) {

@@ -1,10 +1,10 @@
 #include "lake/delta/deletion_vector.h"
 
-#include <roaring/roaring.h>
-
 #include <array>
 #include <fstream>
 #include <system_error>
+
+#include <roaring/roaring.h>
 
 #include "lake/delta/internal/uri.h"
 
@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kZ85Alphabet =
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/"
+    "*?&<>()[]{}@%$#";
 
 std::array<int, 256> Z85DecodeTable() {
   std::array<int, 256> table{};
@@ -68,8 +69,8 @@ std::string UuidString(std::string_view bytes) {
 Result<std::string> Z85Decode(std::string_view text) {
   static const std::array<int, 256> kTable = Z85DecodeTable();
   if (text.size() % 5 != 0) {
-    return MakeError(ErrorCode::kCorruption, "z85 text of length {} is not a multiple of 5",
-                     text.size());
+    return MakeError(ErrorCode::kCorruption,
+                     "z85 text of length {} is not a multiple of 5", text.size());
   }
   std::string out;
   out.reserve(text.size() / 5 * 4);
@@ -132,8 +133,9 @@ Result<fs::path> DeletionVectorFilePath(const fs::path& table_root,
                        "deletion vector path '{}' is shorter than a z85 UUID", encoded);
     }
     std::string prefix = encoded.substr(0, encoded.size() - 20);
-    TRIB_ASSIGN_OR_RETURN(std::string uuid_bytes,
-                          Z85Decode(std::string_view(encoded).substr(encoded.size() - 20)));
+    TRIB_ASSIGN_OR_RETURN(
+        std::string uuid_bytes,
+        Z85Decode(std::string_view(encoded).substr(encoded.size() - 20)));
     std::string file_name = "deletion_vector_" + UuidString(uuid_bytes) + ".bin";
     return prefix.empty() ? table_root / file_name : table_root / prefix / file_name;
   }
@@ -151,7 +153,9 @@ namespace {
 
 // Appends the values of one 32-bit portable roaring bitmap at `data` (at most `remaining`
 // bytes) with high bits `key`; returns its serialized size, or 0 when it is invalid.
-size_t AppendBucket(const char* data, size_t remaining, uint64_t key,
+size_t AppendBucket(const char* data,
+                    size_t remaining,
+                    uint64_t key,
                     std::vector<uint64_t>& rows) {
   size_t size = roaring_bitmap_portable_deserialize_size(data, remaining);
   if (size == 0) {
@@ -197,7 +201,8 @@ Result<std::vector<uint64_t>> DecodeRoaringBitmapArray(std::string_view data) {
     size_t pos = 12;
     for (uint64_t b = 0; b < buckets; ++b) {
       if (pos + 4 > data.size()) {
-        return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bucket {}", b);
+        return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bucket {}",
+                         b);
       }
       uint64_t key = ReadLe32(p + pos);
       pos += 4;
@@ -213,20 +218,24 @@ Result<std::vector<uint64_t>> DecodeRoaringBitmapArray(std::string_view data) {
   bool big_endian = ReadBe32(p) == kNativeMagic;
   if (!big_endian && ReadLe32(p) != kNativeMagic) {
     return MakeError(ErrorCode::kCorruption,
-                     "deletion vector has magic number {}, expected {} or {}", ReadLe32(p),
-                     kDeletionVectorMagic, kNativeMagic);
+                     "deletion vector has magic number {}, expected {} or {}",
+                     ReadLe32(p), kDeletionVectorMagic, kNativeMagic);
   }
-  auto read32 = [&](size_t at) { return big_endian ? ReadBe32(p + at) : ReadLe32(p + at); };
+  auto read32 = [&](size_t at) {
+    return big_endian ? ReadBe32(p + at) : ReadLe32(p + at);
+  };
   uint32_t count = read32(4);
   size_t pos = 8;
   for (uint32_t b = 0; b < count; ++b) {
     if (pos + 4 > data.size()) {
-      return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bitmap {}", b);
+      return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bitmap {}",
+                       b);
     }
     size_t declared = read32(pos);
     pos += 4;
     if (pos + declared > data.size()) {
-      return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bitmap {}", b);
+      return MakeError(ErrorCode::kCorruption, "deletion vector truncated in bitmap {}",
+                       b);
     }
     size_t size = AppendBucket(data.data() + pos, declared, b, rows);
     if (size == 0 || size != declared) {
@@ -294,25 +303,28 @@ Result<std::vector<uint64_t>> LoadDeletionVector(const fs::path& table_root,
     in.seekg(offset);
     unsigned char header[4];
     if (!in.read(reinterpret_cast<char*>(header), 4)) {
-      return MakeError(ErrorCode::kCorruption, "{} is truncated at offset {}", source, offset);
+      return MakeError(ErrorCode::kCorruption, "{} is truncated at offset {}", source,
+                       offset);
     }
     uint32_t size = ReadBe32(header);
     if (static_cast<int64_t>(size) != dv.size_in_bytes) {
       return MakeError(ErrorCode::kCorruption,
-                       "{} holds {} bytes at offset {}, the descriptor says {}", source, size,
-                       offset, dv.size_in_bytes);
+                       "{} holds {} bytes at offset {}, the descriptor says {}", source,
+                       size, offset, dv.size_in_bytes);
     }
     data.resize(size);
     unsigned char checksum[4];
     if (!in.read(data.data(), size) || !in.read(reinterpret_cast<char*>(checksum), 4)) {
-      return MakeError(ErrorCode::kCorruption, "{} is truncated at offset {}", source, offset);
+      return MakeError(ErrorCode::kCorruption, "{} is truncated at offset {}", source,
+                       offset);
     }
     uint32_t expected = ReadBe32(checksum);
     uint32_t actual = Crc32(data);
     if (expected != actual) {
-      return MakeError(ErrorCode::kCorruption,
-                       "{}: CRC-32 mismatch at offset {} (stored {:08x}, computed {:08x})",
-                       source, offset, expected, actual);
+      return MakeError(
+          ErrorCode::kCorruption,
+          "{}: CRC-32 mismatch at offset {} (stored {:08x}, computed {:08x})", source,
+          offset, expected, actual);
     }
   }
   auto rows = DecodeRoaringBitmapArray(data);

@@ -26,8 +26,8 @@ std::string Z85Encode(std::string_view bytes);
 /// deletion_vector_<uuid>.bin` where the uuid is the z85-decoded last 20 characters;
 /// "p" -> the absolute path URI. Errors: kInvalidArgument for "i" (inline) descriptors,
 /// kCorruption for a malformed descriptor, kUnsupported for an unknown storage type.
-Result<std::filesystem::path> DeletionVectorFilePath(const std::filesystem::path& table_root,
-                                                     const DeletionVectorDescriptor& dv);
+Result<std::filesystem::path> DeletionVectorFilePath(
+    const std::filesystem::path& table_root, const DeletionVectorDescriptor& dv);
 
 /// Decodes a serialized 64-bit RoaringBitmapArray (magic number + portable 64-bit roaring
 /// format) into sorted row indexes. Errors: kCorruption (bad magic, truncated data).

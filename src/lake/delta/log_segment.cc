@@ -59,7 +59,9 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 
 }  // namespace
 
-std::string CommitFileName(int64_t version) { return fmt::format("{:020}.json", version); }
+std::string CommitFileName(int64_t version) {
+  return fmt::format("{:020}.json", version);
+}
 
 Result<std::string> ReadFileToString(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -95,7 +97,8 @@ Result<LogListing> ListLog(const fs::path& table_root) {
   fs::path log_dir = table_root / "_delta_log";
   std::error_code ec;
   if (!fs::is_directory(log_dir, ec)) {
-    return MakeError(ErrorCode::kNotFound, "'{}' is not a Delta table: no _delta_log directory",
+    return MakeError(ErrorCode::kNotFound,
+                     "'{}' is not a Delta table: no _delta_log directory",
                      table_root.string());
   }
   LogListing listing;
@@ -103,7 +106,8 @@ Result<LogListing> ListLog(const fs::path& table_root) {
   std::map<int64_t, std::map<int64_t, std::map<int64_t, LogFile>>> multi_parts;
   fs::directory_iterator it(log_dir, ec);
   if (ec) {
-    return MakeError(ErrorCode::kIo, "cannot list '{}': {}", log_dir.string(), ec.message());
+    return MakeError(ErrorCode::kIo, "cannot list '{}': {}", log_dir.string(),
+                     ec.message());
   }
   for (const auto& entry : it) {
     std::string name = entry.path().filename().string();
@@ -124,7 +128,8 @@ Result<LogListing> ListLog(const fs::path& table_root) {
     if (!entry.is_regular_file(type_ec)) {
       continue;
     }
-    LogFile file{entry.path(), static_cast<int64_t>(entry.file_size(type_ec)), MtimeMs(entry)};
+    LogFile file{entry.path(), static_cast<int64_t>(entry.file_size(type_ec)),
+                 MtimeMs(entry)};
     auto parts = Split(name, '.');
     auto version = ParseVersion(parts[0]);
     if (!version) {
@@ -171,13 +176,15 @@ Result<LogListing> ListLog(const fs::path& table_root) {
   }
   std::sort(listing.compactions.begin(), listing.compactions.end(),
             [](const CompactionFile& a, const CompactionFile& b) {
-              return a.start_version != b.start_version ? a.start_version < b.start_version
-                                                        : a.end_version > b.end_version;
+              return a.start_version != b.start_version
+                         ? a.start_version < b.start_version
+                         : a.end_version > b.end_version;
             });
   return listing;
 }
 
-Result<LogSegment> BuildLogSegment(const LogListing& listing, int64_t version,
+Result<LogSegment> BuildLogSegment(const LogListing& listing,
+                                   int64_t version,
                                    bool use_compactions) {
   auto latest = listing.LatestVersion();
   if (!latest) {
@@ -185,7 +192,8 @@ Result<LogSegment> BuildLogSegment(const LogListing& listing, int64_t version,
   }
   if (version < 0 || version > *latest) {
     return MakeError(ErrorCode::kNotFound,
-                     "version {} does not exist: the latest version is {}", version, *latest);
+                     "version {} does not exist: the latest version is {}", version,
+                     *latest);
   }
   LogSegment segment;
   segment.version = version;
@@ -211,25 +219,28 @@ Result<LogSegment> BuildLogSegment(const LogListing& listing, int64_t version,
   if (!segment.checkpoint) {
     auto first = listing.commits.begin();
     if (first == listing.commits.end() || first->first > version) {
-      return MakeError(ErrorCode::kNotFound,
-                       "version {} cannot be reconstructed: no checkpoint at or below it and "
-                       "no commit files from version 0",
-                       version);
+      return MakeError(
+          ErrorCode::kNotFound,
+          "version {} cannot be reconstructed: no checkpoint at or below it and "
+          "no commit files from version 0",
+          version);
     }
     if (first->first != 0) {
-      return MakeError(ErrorCode::kNotFound,
-                       "version {} cannot be reconstructed: the oldest commit is version {} "
-                       "and there is no checkpoint before it",
-                       version, first->first);
+      return MakeError(
+          ErrorCode::kNotFound,
+          "version {} cannot be reconstructed: the oldest commit is version {} "
+          "and there is no checkpoint before it",
+          version, first->first);
     }
   }
   for (int64_t v = first_commit; v <= version; ++v) {
     auto commit = listing.commits.find(v);
     if (commit == listing.commits.end()) {
-      return MakeError(ErrorCode::kCorruption,
-                       "versions not contiguous: missing version {} ({}) in _delta_log while "
-                       "reconstructing version {}",
-                       v, CommitFileName(v), version);
+      return MakeError(
+          ErrorCode::kCorruption,
+          "versions not contiguous: missing version {} ({}) in _delta_log while "
+          "reconstructing version {}",
+          v, CommitFileName(v), version);
     }
     segment.commits.emplace_back(v, commit->second);
   }

@@ -78,7 +78,8 @@ Result<LogListing> ListLog(const std::filesystem::path& table_root);
 /// state (commits cleaned up, no checkpoint); kCorruption when a commit in the needed
 /// range is missing ("versions not contiguous: missing version N").
 /// `use_compactions` replaces covered commit runs by compaction files.
-Result<LogSegment> BuildLogSegment(const LogListing& listing, int64_t version,
+Result<LogSegment> BuildLogSegment(const LogListing& listing,
+                                   int64_t version,
                                    bool use_compactions = false);
 
 /// `<20-digit version>.json`.

@@ -31,7 +31,9 @@ class LogReplay {
   std::vector<AddFile> TakeFiles();
   std::vector<RemoveFile> TakeTombstones();
   const std::map<std::string, SetTransaction>& app_transactions() const { return txns_; }
-  const std::map<std::string, DomainMetadata>& domain_metadata() const { return domains_; }
+  const std::map<std::string, DomainMetadata>& domain_metadata() const {
+    return domains_;
+  }
 
  private:
   std::optional<Protocol> protocol_;

@@ -83,8 +83,8 @@ Result<std::string> PartitionValueExpression(const std::optional<std::string>& v
     case TypeKind::kBinary:
       return fmt::format("encode({})", QuoteLiteral(v));
     case TypeKind::kTimestamp: {
-      // ISO-8601 with a zone ("1971-07-22T03:06:40.000000Z") is an instant; the plain form
-      // is wall-clock time in the writer's zone.
+      // ISO-8601 with a zone ("1971-07-22T03:06:40.000000Z") is an instant; the plain
+      // form is wall-clock time in the writer's zone.
       size_t time_start = v.find_first_of("T ");
       bool has_zone = time_start != std::string::npos &&
                       v.find_first_of("Z+", time_start) != std::string::npos;
@@ -128,7 +128,8 @@ bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
 
 // The file node holding `field` among `children` (PROTOCOL.md "Reader Requirements for
 // Column Mapping": by field id in id mode, by physical name in name mode).
-const SchemaNode* FindChild(const std::vector<SchemaNode>& children, const StructField& field,
+const SchemaNode* FindChild(const std::vector<SchemaNode>& children,
+                            const StructField& field,
                             ColumnMappingMode mode) {
   if (mode == ColumnMappingMode::kId) {
     if (auto id = FieldId(field)) {
@@ -157,25 +158,31 @@ const SchemaNode* FindChild(const std::vector<SchemaNode>& children, const Struc
 bool NeedsRebuild(const DataType& type) {
   return type.kind == TypeKind::kStruct ||
          (type.kind == TypeKind::kArray && NeedsRebuild(type.element())) ||
-         (type.kind == TypeKind::kMap && (NeedsRebuild(type.key()) || NeedsRebuild(type.value())));
+         (type.kind == TypeKind::kMap &&
+          (NeedsRebuild(type.key()) || NeedsRebuild(type.value())));
 }
 
 // An expression converting `src` (a value of file node `node`) to `target`.
-Result<std::string> Convert(const std::string& src, const SchemaNode* node,
-                            const DataType& target, ColumnMappingMode mode, int depth) {
+Result<std::string> Convert(const std::string& src,
+                            const SchemaNode* node,
+                            const DataType& target,
+                            ColumnMappingMode mode,
+                            int depth) {
   TRIB_ASSIGN_OR_RETURN(std::string duck_type, DuckDbType(target));
   if (node == nullptr) {
     return fmt::format("CAST(NULL AS {})", duck_type);
   }
   switch (target.kind) {
     case TypeKind::kStruct: {
-      std::string out = fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE struct_pack(", src);
+      std::string out =
+          fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE struct_pack(", src);
       for (size_t i = 0; i < target.fields.size(); ++i) {
         const StructField& field = target.fields[i];
         const SchemaNode* child = FindChild(node->children, field, mode);
         std::string child_src =
-            child == nullptr ? std::string()
-                             : fmt::format("struct_extract({}, {})", src, QuoteLiteral(child->name));
+            child == nullptr
+                ? std::string()
+                : fmt::format("struct_extract({}, {})", src, QuoteLiteral(child->name));
         TRIB_ASSIGN_OR_RETURN(std::string value,
                               Convert(child_src, child, field.type, mode, depth + 1));
         out += (i > 0 ? ", " : "") + QuoteIdentifier(field.name) + " := " + value;
@@ -187,8 +194,9 @@ Result<std::string> Convert(const std::string& src, const SchemaNode* node,
         return fmt::format("CAST({} AS {})", src, duck_type);
       }
       std::string var = fmt::format("__e{}", depth);
-      TRIB_ASSIGN_OR_RETURN(std::string element,
-                            Convert(var, node->ListElement(), target.element(), mode, depth + 1));
+      TRIB_ASSIGN_OR_RETURN(
+          std::string element,
+          Convert(var, node->ListElement(), target.element(), mode, depth + 1));
       return fmt::format("list_transform({}, lambda {}: {})", src, var, element);
     }
     case TypeKind::kMap: {
@@ -196,12 +204,12 @@ Result<std::string> Convert(const std::string& src, const SchemaNode* node,
         return fmt::format("CAST({} AS {})", src, duck_type);
       }
       std::string var = fmt::format("__e{}", depth);
-      TRIB_ASSIGN_OR_RETURN(
-          std::string key, Convert(fmt::format("struct_extract({}, 'key')", var),
-                                   node->MapKey(), target.key(), mode, depth + 1));
-      TRIB_ASSIGN_OR_RETURN(
-          std::string value, Convert(fmt::format("struct_extract({}, 'value')", var),
-                                     node->MapValue(), target.value(), mode, depth + 1));
+      TRIB_ASSIGN_OR_RETURN(std::string key,
+                            Convert(fmt::format("struct_extract({}, 'key')", var),
+                                    node->MapKey(), target.key(), mode, depth + 1));
+      TRIB_ASSIGN_OR_RETURN(std::string value,
+                            Convert(fmt::format("struct_extract({}, 'value')", var),
+                                    node->MapValue(), target.value(), mode, depth + 1));
       return fmt::format(
           "map_from_entries(list_transform(map_entries({}), lambda {}: "
           "struct_pack(\"key\" := {}, \"value\" := {})))",
@@ -241,7 +249,8 @@ std::string RowList(const std::vector<uint64_t>& rows) {
 
 }  // namespace
 
-Result<std::string> BuildFilesSelect(sql::Connection& connection, const SelectSpec& spec,
+Result<std::string> BuildFilesSelect(sql::Connection& connection,
+                                     const SelectSpec& spec,
                                      const std::vector<FileRead>& files) {
   // Partition columns by logical name -> field.
   auto is_partition = [&](const StructField& field) {
@@ -257,13 +266,14 @@ Result<std::string> BuildFilesSelect(sql::Connection& connection, const SelectSp
     bool first = true;
     for (const auto& field : spec.columns) {
       TRIB_ASSIGN_OR_RETURN(std::string duck_type, DuckDbType(field.type));
-      out += (first ? "" : ", ") +
-             fmt::format("CAST(NULL AS {}) AS {}", duck_type, QuoteIdentifier(field.name));
+      out += (first ? "" : ", ") + fmt::format("CAST(NULL AS {}) AS {}", duck_type,
+                                               QuoteIdentifier(field.name));
       first = false;
     }
     for (const auto& extra : spec.extras) {
-      out += (first ? "" : ", ") + fmt::format("CAST(NULL AS {}) AS {}", extra.duckdb_type,
-                                               QuoteIdentifier(extra.alias));
+      out +=
+          (first ? "" : ", ") + fmt::format("CAST(NULL AS {}) AS {}", extra.duckdb_type,
+                                            QuoteIdentifier(extra.alias));
       first = false;
     }
     return out + " LIMIT 0";
@@ -320,8 +330,8 @@ Result<std::string> BuildFilesSelect(sql::Connection& connection, const SelectSp
         if (pv != group.first->partition_values.end()) {
           value = pv->second;
         }
-        TRIB_ASSIGN_OR_RETURN(expr, PartitionValueExpression(value, field.type,
-                                                             spec.partition_timezone));
+        TRIB_ASSIGN_OR_RETURN(
+            expr, PartitionValueExpression(value, field.type, spec.partition_timezone));
       } else {
         const SchemaNode* node = FindChild(group.schema->children, field, spec.mode);
         std::string src = node == nullptr ? std::string() : QuoteIdentifier(node->name);
@@ -331,15 +341,16 @@ Result<std::string> BuildFilesSelect(sql::Connection& connection, const SelectSp
       first = false;
     }
     for (const auto& extra : spec.extras) {
-      select += (first ? "" : ", ") +
-                fmt::format("CAST({} AS {}) AS {}", extra.expression, extra.duckdb_type,
-                            QuoteIdentifier(extra.alias));
+      select += (first ? "" : ", ") + fmt::format("CAST({} AS {}) AS {}",
+                                                  extra.expression, extra.duckdb_type,
+                                                  QuoteIdentifier(extra.alias));
       first = false;
     }
     const FileRead& file = *group.first;
     bool filtered = file.filter != FileRead::RowFilter::kAll;
-    select += fmt::format(" FROM read_parquet({}{})", parquet::PathListLiteral(group.paths),
-                          filtered ? ", file_row_number = true" : "");
+    select +=
+        fmt::format(" FROM read_parquet({}{})", parquet::PathListLiteral(group.paths),
+                    filtered ? ", file_row_number = true" : "");
     if (filtered) {
       if (file.filter == FileRead::RowFilter::kOnly) {
         select += file.rows.empty()
@@ -356,7 +367,8 @@ Result<std::string> BuildFilesSelect(sql::Connection& connection, const SelectSp
 
 }  // namespace internal
 
-Result<std::string> BuildScanQuery(const Snapshot& snapshot, sql::Connection& connection,
+Result<std::string> BuildScanQuery(const Snapshot& snapshot,
+                                   sql::Connection& connection,
                                    const ScanOptions& options) {
   internal::SelectSpec spec;
   spec.mode = snapshot.column_mapping_mode();
@@ -390,8 +402,8 @@ Result<std::string> BuildScanQuery(const Snapshot& snapshot, sql::Connection& co
     if (add.deletion_vector) {
       auto rows = LoadDeletionVector(snapshot.table_root(), *add.deletion_vector);
       if (!rows.ok()) {
-        return std::move(rows).status().AddContext(
-            fmt::format("deletion vector of '{}' (version {})", add.path, snapshot.version()));
+        return std::move(rows).status().AddContext(fmt::format(
+            "deletion vector of '{}' (version {})", add.path, snapshot.version()));
       }
       read.filter = internal::FileRead::RowFilter::kExclude;
       read.rows = std::move(*rows);
@@ -407,9 +419,12 @@ Result<std::string> BuildScanQuery(const Snapshot& snapshot, sql::Connection& co
   return query;
 }
 
-Status RegisterSnapshotView(sql::Connection& connection, const Snapshot& snapshot,
-                            std::string_view schema, std::string_view view_name,
-                            bool temporary, const ScanOptions& options) {
+Status RegisterSnapshotView(sql::Connection& connection,
+                            const Snapshot& snapshot,
+                            std::string_view schema,
+                            std::string_view view_name,
+                            bool temporary,
+                            const ScanOptions& options) {
   TRIB_ASSIGN_OR_RETURN(std::string query, BuildScanQuery(snapshot, connection, options));
   std::string name = QuoteIdentifier(view_name);
   if (!schema.empty()) {
@@ -457,8 +472,10 @@ Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& connection,
   return names;
 }
 
-Result<sql::QueryResult> ScanRows(const Snapshot& snapshot, sql::Connection& connection,
-                                  const ScanOptions& options, std::optional<int64_t> limit) {
+Result<sql::QueryResult> ScanRows(const Snapshot& snapshot,
+                                  sql::Connection& connection,
+                                  const ScanOptions& options,
+                                  std::optional<int64_t> limit) {
   TRIB_ASSIGN_OR_RETURN(std::string query, BuildScanQuery(snapshot, connection, options));
   if (limit) {
     query = fmt::format("SELECT * FROM ({}) LIMIT {}", query, *limit);

@@ -48,15 +48,19 @@ Result<std::string> PartitionValueExpression(const std::optional<std::string>& v
 /// now; the text stays valid while the snapshot's files exist.
 /// Errors: kNotFound naming a missing data or DV file and the table version; kCorruption
 /// (unreadable Parquet footer, bad DV); kUnsupported (variant columns).
-Result<std::string> BuildScanQuery(const Snapshot& snapshot, sql::Connection& connection,
+Result<std::string> BuildScanQuery(const Snapshot& snapshot,
+                                   sql::Connection& connection,
                                    const ScanOptions& options = {});
 
 /// `CREATE OR REPLACE [TEMP] VIEW [schema.]name AS <BuildScanQuery>` on `connection`,
 /// so DuckDB SQL can query the snapshot by name. `schema` may be empty (main); a
 /// non-empty schema is created if missing. Errors: as BuildScanQuery, plus DuckDB's.
-Status RegisterSnapshotView(sql::Connection& connection, const Snapshot& snapshot,
-                            std::string_view schema, std::string_view view_name,
-                            bool temporary = false, const ScanOptions& options = {});
+Status RegisterSnapshotView(sql::Connection& connection,
+                            const Snapshot& snapshot,
+                            std::string_view schema,
+                            std::string_view view_name,
+                            bool temporary = false,
+                            const ScanOptions& options = {});
 
 /// Registers a view `<layer>.<table>` for every Delta table found at
 /// `<lake_root>/<layer>/<table>/_delta_log` (latest versions), e.g. `silver.customer`.
@@ -68,7 +72,8 @@ Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& connection,
                                                    bool temporary = false);
 
 /// Runs the scan and materializes the rows (at most `limit` when set).
-Result<sql::QueryResult> ScanRows(const Snapshot& snapshot, sql::Connection& connection,
+Result<sql::QueryResult> ScanRows(const Snapshot& snapshot,
+                                  sql::Connection& connection,
                                   const ScanOptions& options = {},
                                   std::optional<int64_t> limit = std::nullopt);
 

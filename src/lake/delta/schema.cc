@@ -17,11 +17,11 @@ struct PrimitiveName {
 
 // PROTOCOL.md "Primitive Types".
 constexpr PrimitiveName kPrimitives[] = {
-    {"string", TypeKind::kString},   {"long", TypeKind::kLong},
-    {"integer", TypeKind::kInteger}, {"short", TypeKind::kShort},
-    {"byte", TypeKind::kByte},       {"float", TypeKind::kFloat},
-    {"double", TypeKind::kDouble},   {"boolean", TypeKind::kBoolean},
-    {"binary", TypeKind::kBinary},   {"date", TypeKind::kDate},
+    {"string", TypeKind::kString},       {"long", TypeKind::kLong},
+    {"integer", TypeKind::kInteger},     {"short", TypeKind::kShort},
+    {"byte", TypeKind::kByte},           {"float", TypeKind::kFloat},
+    {"double", TypeKind::kDouble},       {"boolean", TypeKind::kBoolean},
+    {"binary", TypeKind::kBinary},       {"date", TypeKind::kDate},
     {"timestamp", TypeKind::kTimestamp}, {"timestamp_ntz", TypeKind::kTimestampNtz},
     {"variant", TypeKind::kVariant},
 };
@@ -237,7 +237,8 @@ Result<DataType> ParseDataType(const json& value) {
     return ParseTypeName(value.get<std::string>());
   }
   if (!value.is_object()) {
-    return MakeError(ErrorCode::kCorruption, "data type is neither a string nor an object");
+    return MakeError(ErrorCode::kCorruption,
+                     "data type is neither a string nor an object");
   }
   auto type = value.find("type");
   if (type == value.end() || !type->is_string()) {

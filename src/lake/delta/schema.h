@@ -37,8 +37,8 @@ enum class TypeKind {
 struct StructField;
 
 /// A Delta data type. Primitive kinds use only `kind` (and precision/scale for decimals);
-/// kStruct uses `fields`; kArray uses children[0] (element) and `contains_null`; kMap uses
-/// children[0] (key), children[1] (value) and `contains_null` (valueContainsNull).
+/// kStruct uses `fields`; kArray uses children[0] (element) and `contains_null`; kMap
+/// uses children[0] (key), children[1] (value) and `contains_null` (valueContainsNull).
 /// Plain value type: cheap enough to copy for schemas of a few hundred columns.
 struct DataType {
   TypeKind kind = TypeKind::kString;
@@ -55,7 +55,8 @@ struct DataType {
   static DataType Map(DataType key, DataType value, bool value_contains_null = true);
 
   bool is_primitive() const {
-    return kind != TypeKind::kStruct && kind != TypeKind::kArray && kind != TypeKind::kMap;
+    return kind != TypeKind::kStruct && kind != TypeKind::kArray &&
+           kind != TypeKind::kMap;
   }
   /// Requires kind == kArray.
   const DataType& element() const { return children.at(0); }
@@ -71,8 +72,8 @@ struct DataType {
   bool Equals(const DataType& other) const;
 };
 
-/// A named column or nested struct field (PROTOCOL.md "Struct Field"). `metadata` holds the
-/// field's JSON metadata object: e.g. "delta.columnMapping.id" (number),
+/// A named column or nested struct field (PROTOCOL.md "Struct Field"). `metadata` holds
+/// the field's JSON metadata object: e.g. "delta.columnMapping.id" (number),
 /// "delta.columnMapping.physicalName" (string), "delta.typeChanges" (array), comments.
 struct StructField {
   std::string name;
@@ -90,19 +91,21 @@ struct StructField {
 struct StructType {
   std::vector<StructField> fields;
 
-  /// The field named `name` (exact match first, then ASCII case-insensitive, as Delta column
-  /// names are case-insensitive), or nullptr.
+  /// The field named `name` (exact match first, then ASCII case-insensitive, as Delta
+  /// column names are case-insensitive), or nullptr.
   const StructField* Find(std::string_view name) const;
   /// The index of the field named `name` (same matching as Find), or -1.
   int IndexOf(std::string_view name) const;
 };
 
-/// Parses a Delta type JSON value (a primitive name string, or a struct/array/map object).
-/// Errors: kCorruption for malformed JSON shapes; kUnsupported for unknown type names.
+/// Parses a Delta type JSON value (a primitive name string, or a struct/array/map
+/// object). Errors: kCorruption for malformed JSON shapes; kUnsupported for unknown type
+/// names.
 Result<DataType> ParseDataType(const nlohmann::json& json);
 
 /// Parses `metaData.schemaString` (PROTOCOL.md "Schema Serialization Format").
-/// Errors: kCorruption if it is not valid JSON or not a struct; kUnsupported for unknown types.
+/// Errors: kCorruption if it is not valid JSON or not a struct; kUnsupported for unknown
+/// types.
 Result<StructType> ParseSchemaString(std::string_view schema_string);
 
 /// The JSON value of a type, as ParseDataType reads it.

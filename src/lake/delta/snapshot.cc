@@ -21,15 +21,16 @@ namespace {
 // Reader features this reader implements (PROTOCOL.md "Table Features",
 // "Valid Feature Names in Table Features").
 constexpr std::array<std::string_view, 7> kSupportedReaderFeatures = {
-    "columnMapping",   "deletionVectors",      "timestampNtz",       "v2Checkpoint",
-    "typeWidening",    "typeWidening-preview", "vacuumProtocolCheck",
+    "columnMapping", "deletionVectors",      "timestampNtz",        "v2Checkpoint",
+    "typeWidening",  "typeWidening-preview", "vacuumProtocolCheck",
 };
 
 constexpr int32_t kMaxReaderVersion = 3;
 
 // PROTOCOL.md "Reader Version Requirements" and "Table Features".
 Status CheckReaderProtocol(const Protocol& protocol, int64_t version) {
-  if (protocol.min_reader_version < 1 || protocol.min_reader_version > kMaxReaderVersion) {
+  if (protocol.min_reader_version < 1 ||
+      protocol.min_reader_version > kMaxReaderVersion) {
     return MakeError(ErrorCode::kUnsupported,
                      "unsupported Delta protocol: the table (version {}) requires reader "
                      "version {}, this reader supports reader versions 1 to {}",
@@ -37,9 +38,9 @@ Status CheckReaderProtocol(const Protocol& protocol, int64_t version) {
   }
   if (protocol.min_reader_version == 3) {
     if (!protocol.reader_features) {
-      return MakeError(ErrorCode::kCorruption,
-                       "protocol with reader version 3 has no readerFeatures (version {})",
-                       version);
+      return MakeError(
+          ErrorCode::kCorruption,
+          "protocol with reader version 3 has no readerFeatures (version {})", version);
     }
     for (const auto& feature : *protocol.reader_features) {
       if (std::find(kSupportedReaderFeatures.begin(), kSupportedReaderFeatures.end(),
@@ -56,8 +57,8 @@ Status CheckReaderProtocol(const Protocol& protocol, int64_t version) {
 Result<std::vector<Action>> ReadCommitFile(const LogFile& file, int64_t version) {
   auto text = ReadFileToString(file.path);
   if (!text.ok()) {
-    return std::move(text).status().AddContext(
-        fmt::format("reading commit {} (version {})", file.path.filename().string(), version));
+    return std::move(text).status().AddContext(fmt::format(
+        "reading commit {} (version {})", file.path.filename().string(), version));
   }
   auto actions = ParseCommitText(*text);
   if (!actions.ok()) {
@@ -104,15 +105,15 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::LoadLatest(const fs::path& tab
   return Load(table_root);
 }
 
-Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtVersion(const fs::path& table_root,
-                                                                int64_t version) {
+Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtVersion(
+    const fs::path& table_root, int64_t version) {
   SnapshotOptions options;
   options.version = version;
   return Load(table_root, options);
 }
 
-Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtTimestamp(const fs::path& table_root,
-                                                                  int64_t timestamp_ms) {
+Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtTimestamp(
+    const fs::path& table_root, int64_t timestamp_ms) {
   SnapshotOptions options;
   options.timestamp_ms = timestamp_ms;
   return Load(table_root, options);
@@ -138,7 +139,8 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
       target = *options.version;
     } else if (options.timestamp_ms) {
       TRIB_ASSIGN_OR_RETURN(auto timestamps, ListCommitTimestamps(listing));
-      TRIB_ASSIGN_OR_RETURN(target, VersionAtTimestamp(timestamps, *options.timestamp_ms));
+      TRIB_ASSIGN_OR_RETURN(target,
+                            VersionAtTimestamp(timestamps, *options.timestamp_ms));
     }
     TRIB_ASSIGN_OR_RETURN(LogSegment segment,
                           BuildLogSegment(listing, target, options.use_compaction_files));
@@ -158,19 +160,20 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
     // Commits and compaction files, in version order.
     size_t commit_idx = 0;
     size_t compaction_idx = 0;
-    while (commit_idx < segment.commits.size() || compaction_idx < segment.compactions.size()) {
-      bool take_compaction =
-          compaction_idx < segment.compactions.size() &&
-          (commit_idx >= segment.commits.size() ||
-           segment.compactions[compaction_idx].start_version <
-               segment.commits[commit_idx].first);
+    while (commit_idx < segment.commits.size() ||
+           compaction_idx < segment.compactions.size()) {
+      bool take_compaction = compaction_idx < segment.compactions.size() &&
+                             (commit_idx >= segment.commits.size() ||
+                              segment.compactions[compaction_idx].start_version <
+                                  segment.commits[commit_idx].first);
       if (take_compaction) {
         const CompactionFile& compaction = segment.compactions[compaction_idx++];
         TRIB_ASSIGN_OR_RETURN(auto actions,
                               ReadCommitFile(compaction.file, compaction.end_version));
         // PROTOCOL.md "Log Compaction Files": the file holds the range's actions as a
         // reverse (newest first) reconciliation writes them, where the first action for a
-        // key wins. Applying the lines in reverse order with last-wins gives the same state.
+        // key wins. Applying the lines in reverse order with last-wins gives the same
+        // state.
         for (auto it = actions.rbegin(); it != actions.rend(); ++it) {
           replay.Apply(*it);
         }
@@ -216,8 +219,8 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
     for (const auto& column : snapshot->metadata_.partition_columns) {
       if (snapshot->schema_.Find(column) == nullptr) {
         return MakeError(ErrorCode::kCorruption,
-                         "partition column '{}' is not in the schema (version {})", column,
-                         target);
+                         "partition column '{}' is not in the schema (version {})",
+                         column, target);
       }
     }
     snapshot->files_ = replay.TakeFiles();
@@ -228,7 +231,8 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
     snapshot->domain_metadata_ = replay.domain_metadata();
     if (ict_of_target) {
       snapshot->timestamp_ms_ = *ict_of_target;
-    } else if (auto commit = listing.commits.find(target); commit != listing.commits.end()) {
+    } else if (auto commit = listing.commits.find(target);
+               commit != listing.commits.end()) {
       snapshot->timestamp_ms_ = commit->second.modification_time_ms;
     } else if (segment.checkpoint) {
       snapshot->timestamp_ms_ = segment.checkpoint->parts.front().modification_time_ms;

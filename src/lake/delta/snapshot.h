@@ -22,8 +22,8 @@ namespace tributary::lake::delta {
 /// PROTOCOL.md "Column Mapping": how logical columns map to names in data files.
 enum class ColumnMappingMode { kNone, kName, kId };
 
-/// Options for loading a snapshot. At most one of `version` and `timestamp_ms` may be set;
-/// neither means the latest version.
+/// Options for loading a snapshot. At most one of `version` and `timestamp_ms` may be
+/// set; neither means the latest version.
 struct SnapshotOptions {
   /// Load exactly this version. Errors: kNotFound if the log cannot reconstruct it.
   /// Default: unset (latest).
@@ -54,9 +54,9 @@ struct CommitTimestamp {
 /// (PROTOCOL.md "Delta Table Specification", "Action Reconciliation").
 ///
 /// Loading: lists `_delta_log`, picks the newest complete checkpoint at or below the
-/// target version (classic, multi-part or V2 with sidecars), then replays the JSON commits
-/// after it in order. Versions must be contiguous. The reader protocol is checked: an
-/// unsupported reader version or feature is kUnsupported, naming it.
+/// target version (classic, multi-part or V2 with sidecars), then replays the JSON
+/// commits after it in order. Versions must be contiguous. The reader protocol is
+/// checked: an unsupported reader version or feature is kUnsupported, naming it.
 ///
 /// Thread safety: immutable after Load; share freely through shared_ptr<const Snapshot>.
 class Snapshot {
@@ -67,8 +67,8 @@ class Snapshot {
   /// non-contiguous versions; the message names the file and version), kUnsupported
   /// (reader protocol version or feature), kInvalidArgument (timestamp before the first
   /// commit, or both version and timestamp given), kIo.
-  static Result<std::shared_ptr<const Snapshot>> Load(const std::filesystem::path& table_root,
-                                                      const SnapshotOptions& options = {});
+  static Result<std::shared_ptr<const Snapshot>> Load(
+      const std::filesystem::path& table_root, const SnapshotOptions& options = {});
   /// Load() at the latest version.
   static Result<std::shared_ptr<const Snapshot>> LoadLatest(
       const std::filesystem::path& table_root);
@@ -158,7 +158,8 @@ Result<std::vector<Action>> ReadCommit(const std::filesystem::path& table_root,
 
 /// The latest commit version in `_delta_log` (by listing, ignoring checkpoints), or
 /// std::nullopt when the log has no commits. Errors: kIo.
-Result<std::optional<int64_t>> LatestCommitVersion(const std::filesystem::path& table_root);
+Result<std::optional<int64_t>> LatestCommitVersion(
+    const std::filesystem::path& table_root);
 
 /// `_delta_log/<20-digit version>.json` under `table_root`.
 std::filesystem::path CommitFilePath(const std::filesystem::path& table_root,

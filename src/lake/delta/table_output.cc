@@ -70,7 +70,8 @@ std::string CleanCell(std::string text) {
 }
 
 void PrintTable(const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
+                const std::vector<std::vector<std::string>>& rows,
+                std::ostream& out) {
   std::vector<size_t> widths(header.size(), 0);
   for (size_t c = 0; c < header.size(); ++c) {
     widths[c] = DisplayWidth(header[c]);
@@ -83,7 +84,8 @@ void PrintTable(const std::vector<std::string>& header,
   auto print_row = [&](const std::vector<std::string>& cells) {
     out << "|";
     for (size_t c = 0; c < cells.size(); ++c) {
-      out << " " << cells[c] << std::string(widths[c] - DisplayWidth(cells[c]), ' ') << " |";
+      out << " " << cells[c] << std::string(widths[c] - DisplayWidth(cells[c]), ' ')
+          << " |";
     }
     out << "\n";
   };
@@ -124,9 +126,11 @@ Result<OutputFormat> ParseOutputFormat(std::string_view text) {
 }
 
 Status RunScanCommand(const std::filesystem::path& table_root,
-                      const ScanCommandOptions& options, std::ostream& out) {
+                      const ScanCommandOptions& options,
+                      std::ostream& out) {
   if (options.version && options.timestamp) {
-    return MakeError(ErrorCode::kInvalidArgument, "give --version or --timestamp, not both");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "give --version or --timestamp, not both");
   }
   if (options.format == OutputFormat::kParquet && options.output_file.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "parquet output needs an output file");
@@ -138,7 +142,8 @@ Status RunScanCommand(const std::filesystem::path& table_root,
   snapshot_options.connection = conn.get();
   snapshot_options.version = options.version;
   if (options.timestamp) {
-    TRIB_ASSIGN_OR_RETURN(snapshot_options.timestamp_ms, ParseTimestamp(*options.timestamp));
+    TRIB_ASSIGN_OR_RETURN(snapshot_options.timestamp_ms,
+                          ParseTimestamp(*options.timestamp));
   }
   TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::Load(table_root, snapshot_options));
   TRIB_ASSIGN_OR_RETURN(std::string query, BuildScanQuery(*snapshot, *conn));
@@ -162,8 +167,8 @@ Status RunScanCommand(const std::filesystem::path& table_root,
         break;
     }
     if (!format.empty()) {
-      auto copied = conn->Query(fmt::format("COPY ({}) TO {} ({})", query,
-                                            sql::QuoteLiteral(options.output_file), format));
+      auto copied = conn->Query(fmt::format(
+          "COPY ({}) TO {} ({})", query, sql::QuoteLiteral(options.output_file), format));
       if (!copied.ok()) {
         return std::move(copied).status().AddContext(
             fmt::format("writing '{}'", options.output_file));
@@ -171,8 +176,8 @@ Status RunScanCommand(const std::filesystem::path& table_root,
       int64_t written = copied->row_count() > 0 && copied->column_count() > 0
                             ? copied->GetInt64(0, 0)
                             : copied->rows_changed();
-      out << fmt::format("wrote {} rows of version {} to {}\n", written, snapshot->version(),
-                         options.output_file);
+      out << fmt::format("wrote {} rows of version {} to {}\n", written,
+                         snapshot->version(), options.output_file);
       return OkStatus();
     }
   }
@@ -182,15 +187,16 @@ Status RunScanCommand(const std::filesystem::path& table_root,
   if (!options.output_file.empty()) {
     file.open(options.output_file, std::ios::binary | std::ios::trunc);
     if (!file) {
-      return MakeError(ErrorCode::kIo, "cannot open '{}' for writing", options.output_file);
+      return MakeError(ErrorCode::kIo, "cannot open '{}' for writing",
+                       options.output_file);
     }
     sink = &file;
   }
   if (options.format == OutputFormat::kJsonl) {
-    TRIB_ASSIGN_OR_RETURN(auto rows,
-                          conn->Query(fmt::format("SELECT CAST(to_json(t) AS VARCHAR) FROM "
-                                                  "({}) AS t",
-                                                  query)));
+    TRIB_ASSIGN_OR_RETURN(
+        auto rows, conn->Query(fmt::format("SELECT CAST(to_json(t) AS VARCHAR) FROM "
+                                           "({}) AS t",
+                                           query)));
     for (size_t row = 0; row < rows.row_count(); ++row) {
       *sink << rows.GetString(0, row) << "\n";
     }
@@ -207,7 +213,8 @@ Status RunScanCommand(const std::filesystem::path& table_root,
       *sink << "\n";
       for (size_t row = 0; row < rows.row_count(); ++row) {
         for (size_t c = 0; c < rows.column_count(); ++c) {
-          *sink << (c > 0 ? "," : "") << (rows.IsNull(c, row) ? "" : CsvField(rows.GetString(c, row)));
+          *sink << (c > 0 ? "," : "")
+                << (rows.IsNull(c, row) ? "" : CsvField(rows.GetString(c, row)));
         }
         *sink << "\n";
       }
@@ -217,7 +224,8 @@ Status RunScanCommand(const std::filesystem::path& table_root,
       for (size_t row = 0; row < rows.row_count(); ++row) {
         std::vector<std::string> line;
         for (size_t c = 0; c < rows.column_count(); ++c) {
-          line.push_back(rows.IsNull(c, row) ? "NULL" : CleanCell(rows.GetString(c, row)));
+          line.push_back(rows.IsNull(c, row) ? "NULL"
+                                             : CleanCell(rows.GetString(c, row)));
         }
         cells.push_back(std::move(line));
       }
@@ -234,7 +242,8 @@ Status RunScanCommand(const std::filesystem::path& table_root,
 }
 
 Status RunHistoryCommand(const std::filesystem::path& table_root,
-                         const HistoryCommandOptions& options, std::ostream& out) {
+                         const HistoryCommandOptions& options,
+                         std::ostream& out) {
   if (options.format != OutputFormat::kTable && options.format != OutputFormat::kJsonl) {
     return MakeError(ErrorCode::kInvalidArgument, "history prints table or jsonl only");
   }

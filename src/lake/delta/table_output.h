@@ -44,7 +44,8 @@ struct ScanCommandOptions {
 /// file, both version and timestamp, or a bad timestamp; kIo when the file cannot be
 /// written.
 Status RunScanCommand(const std::filesystem::path& table_root,
-                      const ScanCommandOptions& options, std::ostream& out);
+                      const ScanCommandOptions& options,
+                      std::ostream& out);
 
 /// Options of `tributary history`.
 struct HistoryCommandOptions {
@@ -58,6 +59,7 @@ struct HistoryCommandOptions {
 /// operation parameters and metrics (jsonl: one object per commit with those keys).
 /// Errors: as ReadHistory; kInvalidArgument for csv/parquet.
 Status RunHistoryCommand(const std::filesystem::path& table_root,
-                         const HistoryCommandOptions& options, std::ostream& out);
+                         const HistoryCommandOptions& options,
+                         std::ostream& out);
 
 }  // namespace tributary::lake::delta

@@ -98,7 +98,8 @@ Result<std::vector<CommitTimestamp>> ListCommitTimestamps(const LogListing& list
 Result<int64_t> VersionAtTimestamp(const std::vector<CommitTimestamp>& timestamps,
                                    int64_t timestamp_ms) {
   if (timestamps.empty()) {
-    return MakeError(ErrorCode::kNotFound, "the table has no commits to time travel over");
+    return MakeError(ErrorCode::kNotFound,
+                     "the table has no commits to time travel over");
   }
   std::optional<int64_t> found;
   for (const auto& ts : timestamps) {
@@ -107,10 +108,11 @@ Result<int64_t> VersionAtTimestamp(const std::vector<CommitTimestamp>& timestamp
     }
   }
   if (!found) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "timestamp {} is before the earliest available commit (version {} at {})",
-                     FormatTimestampMs(timestamp_ms), timestamps.front().version,
-                     FormatTimestampMs(timestamps.front().timestamp_ms));
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "timestamp {} is before the earliest available commit (version {} at {})",
+        FormatTimestampMs(timestamp_ms), timestamps.front().version,
+        FormatTimestampMs(timestamps.front().timestamp_ms));
   }
   return *found;
 }
@@ -129,9 +131,10 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
     s.remove_suffix(1);
   }
-  if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c));
-      }) && s.size() > 8) {
+  if (!s.empty() &&
+      std::all_of(s.begin(), s.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+      s.size() > 8) {
     try {
       return static_cast<int64_t>(std::stoll(std::string(s)));
     } catch (const std::exception&) {
@@ -212,7 +215,8 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
     return bad();
   }
   int64_t days = DaysFromCivil(year, month, day);
-  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  int64_t seconds =
+      days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return seconds * 1000 + micros / 1000;
 }
 
@@ -227,8 +231,8 @@ std::string FormatTimestampMs(int64_t timestamp_ms) {
   int64_t m = 0;
   int64_t d = 0;
   CivilFromDays(days, y, m, d);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, rest / 3600000,
-                     rest / 60000 % 60, rest / 1000 % 60, rest % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d,
+                     rest / 3600000, rest / 60000 % 60, rest / 1000 % 60, rest % 1000);
 }
 
 Result<std::vector<HistoryEntry>> ReadHistory(const std::filesystem::path& table_root,
@@ -249,9 +253,8 @@ Result<std::vector<HistoryEntry>> ReadHistory(const std::filesystem::path& table
     }
     auto actions = ParseCommitText(*text);
     if (!actions.ok()) {
-      return std::move(actions).status().AddContext(
-          fmt::format("reading commit {} (version {})", CommitFileName(it->version),
-                      it->version));
+      return std::move(actions).status().AddContext(fmt::format(
+          "reading commit {} (version {})", CommitFileName(it->version), it->version));
     }
     for (auto& action : *actions) {
       if (auto* info = std::get_if<CommitInfo>(&action)) {

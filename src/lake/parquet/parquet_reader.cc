@@ -99,8 +99,8 @@ size_t BuildTree(const std::vector<FlatRow>& rows, size_t index, SchemaNode& out
 
 }  // namespace
 
-Result<std::map<std::string, SchemaNode>> ReadSchemas(sql::Connection& conn,
-                                                      const std::vector<std::string>& files) {
+Result<std::map<std::string, SchemaNode>> ReadSchemas(
+    sql::Connection& conn, const std::vector<std::string>& files) {
   std::map<std::string, SchemaNode> out;
   if (files.empty()) {
     return out;

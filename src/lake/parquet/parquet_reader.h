@@ -18,7 +18,7 @@ struct SchemaNode {
   std::string repetition;      ///< "REQUIRED", "OPTIONAL", "REPEATED" ("" for the root)
   std::string converted_type;  ///< "LIST", "MAP", "UTF8", "DECIMAL", ... or ""
   std::string logical_type;    ///< e.g. "ListType()", "" when absent
-  std::string duckdb_type;     ///< DuckDB's type for a leaf ("TIMESTAMP", "INTEGER"), or ""
+  std::string duckdb_type;  ///< DuckDB's type for a leaf ("TIMESTAMP", "INTEGER"), or ""
   std::optional<int64_t> field_id;
   std::vector<SchemaNode> children;
 
@@ -39,10 +39,11 @@ struct SchemaNode {
   std::string Signature() const;
 };
 
-/// Reads the schema trees (root node per file) of `files` with one parquet_schema() query.
-/// Errors: kNotFound (a file is missing), kCorruption (not a Parquet file, naming it).
-Result<std::map<std::string, SchemaNode>> ReadSchemas(sql::Connection& conn,
-                                                      const std::vector<std::string>& files);
+/// Reads the schema trees (root node per file) of `files` with one parquet_schema()
+/// query. Errors: kNotFound (a file is missing), kCorruption (not a Parquet file, naming
+/// it).
+Result<std::map<std::string, SchemaNode>> ReadSchemas(
+    sql::Connection& conn, const std::vector<std::string>& files);
 
 /// `[ 'a', 'b' ]`: a DuckDB list literal of quoted paths, for read_parquet().
 std::string PathListLiteral(const std::vector<std::string>& files);

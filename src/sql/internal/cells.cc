@@ -66,8 +66,8 @@ std::string DoubleText(double value, bool is_float) {
   if (std::isinf(value)) {
     return value > 0 ? "inf" : "-inf";
   }
-  std::string out = is_float ? fmt::format("{}", static_cast<float>(value))
-                             : fmt::format("{}", value);
+  std::string out =
+      is_float ? fmt::format("{}", static_cast<float>(value)) : fmt::format("{}", value);
   if (out.find_first_of(".e") == std::string::npos) {
     out += ".0";
   }
@@ -287,7 +287,8 @@ Cell ReadCell(duckdb_vector vector, duckdb_logical_type type, idx_t row) {
     case DUCKDB_TYPE_TIMESTAMP_TZ:
       // Rendered in UTC, independent of the session time zone.
       cell.kind = Cell::Kind::kText;
-      cell.s = TimestampText(static_cast<const duckdb_timestamp*>(data)[row].micros) + "+00";
+      cell.s =
+          TimestampText(static_cast<const duckdb_timestamp*>(data)[row].micros) + "+00";
       return cell;
     case DUCKDB_TYPE_TIMESTAMP_S:
       cell.kind = Cell::Kind::kText;
@@ -310,7 +311,8 @@ Cell ReadCell(duckdb_vector vector, duckdb_logical_type type, idx_t row) {
     case DUCKDB_TYPE_INTERVAL: {
       duckdb_interval v = static_cast<const duckdb_interval*>(data)[row];
       cell.kind = Cell::Kind::kText;
-      cell.s = fmt::format("{} months {} days {} microseconds", v.months, v.days, v.micros);
+      cell.s =
+          fmt::format("{} months {} days {} microseconds", v.months, v.days, v.micros);
       return cell;
     }
     case DUCKDB_TYPE_UUID:

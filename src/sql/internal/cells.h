@@ -1,10 +1,10 @@
 #pragma once
 
-#include <duckdb.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <duckdb.h>
 
 namespace tributary::sql::internal {
 

@@ -19,10 +19,13 @@ class DatabaseTest : public ::testing::Test {
 
 TEST_F(DatabaseTest, TypedGettersAndText) {
   auto result = conn_->Query(
-      "SELECT 42::BIGINT AS i, 2.5::DOUBLE AS d, true AS b, 'it''s' AS s, NULL::INTEGER AS n, "
+      "SELECT 42::BIGINT AS i, 2.5::DOUBLE AS d, true AS b, 'it''s' AS s, NULL::INTEGER "
+      "AS n, "
       "12.30::DECIMAL(10,2) AS dec, DATE '2024-01-02' AS dt, "
-      "TIMESTAMPTZ '2021-01-01 00:00:00.5+00' AS tz, [1, 2] AS l, {'a': 'x', 'b': NULL} AS st, "
-      "MAP([1], ['v']) AS m, '\\x00\\xFF'::BLOB AS bl, 123456789012345678901234567890::HUGEINT h, "
+      "TIMESTAMPTZ '2021-01-01 00:00:00.5+00' AS tz, [1, 2] AS l, {'a': 'x', 'b': NULL} "
+      "AS st, "
+      "MAP([1], ['v']) AS m, '\\x00\\xFF'::BLOB AS bl, "
+      "123456789012345678901234567890::HUGEINT h, "
       "-0.000001::DECIMAL(38,6) AS small");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_EQ(result->row_count(), 1u);
@@ -60,13 +63,16 @@ TEST_F(DatabaseTest, ErrorsCarryCodeAndStatement) {
   EXPECT_NE(syntax.status().message().find("SELEC 1"), std::string::npos);
   auto missing = conn_->Query("SELECT * FROM read_parquet('/nonexistent/file.parquet')");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("/nonexistent/file.parquet"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("/nonexistent/file.parquet"),
+            std::string::npos);
 }
 
 TEST_F(DatabaseTest, PreparedStatementsAndAppender) {
-  ASSERT_TRUE(conn_->Execute("CREATE TABLE t (id BIGINT, name VARCHAR, amount DECIMAL(10,2), "
-                             "created TIMESTAMP, payload BLOB, ok BOOLEAN, f DOUBLE)")
-                  .ok());
+  ASSERT_TRUE(
+      conn_
+          ->Execute("CREATE TABLE t (id BIGINT, name VARCHAR, amount DECIMAL(10,2), "
+                    "created TIMESTAMP, payload BLOB, ok BOOLEAN, f DOUBLE)")
+          .ok());
   auto appender = conn_->CreateAppender("", "t");
   ASSERT_TRUE(appender.ok()) << appender.status().ToString();
   for (int i = 0; i < 3; ++i) {
@@ -84,7 +90,8 @@ TEST_F(DatabaseTest, PreparedStatementsAndAppender) {
     ASSERT_TRUE((*appender)->EndRow().ok());
   }
   ASSERT_TRUE((*appender)->Close().ok());
-  auto stmt = conn_->Prepare("SELECT count(*), sum(amount) FROM t WHERE id >= ? AND name <> ?");
+  auto stmt =
+      conn_->Prepare("SELECT count(*), sum(amount) FROM t WHERE id >= ? AND name <> ?");
   ASSERT_TRUE(stmt.ok()) << stmt.status().ToString();
   EXPECT_EQ((*stmt)->parameter_count(), 2u);
   ASSERT_TRUE((*stmt)->BindInt64(1, 1).ok());

@@ -25,7 +25,8 @@ struct FileRead {
 /// An extra output column appended after the table columns.
 struct ExtraColumn {
   std::string alias;
-  std::string expression;  ///< SQL over the file's columns (e.g. "_change_type") or a literal
+  std::string
+      expression;  ///< SQL over the file's columns (e.g. "_change_type") or a literal
   std::string duckdb_type;
 };
 
@@ -41,7 +42,8 @@ struct SelectSpec {
 /// A SELECT (UNION ALL over groups of files with the same Parquet schema and partition
 /// values) producing `spec.columns` + extras from `files`; with no files, an empty typed
 /// SELECT. Errors: see BuildScanQuery.
-Result<std::string> BuildFilesSelect(sql::Connection& connection, const SelectSpec& spec,
+Result<std::string> BuildFilesSelect(sql::Connection& connection,
+                                     const SelectSpec& spec,
                                      const std::vector<FileRead>& files);
 
 }  // namespace tributary::lake::delta::internal

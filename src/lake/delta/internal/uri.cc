@@ -50,11 +50,13 @@ Result<std::filesystem::path> ResolveLogPath(const std::filesystem::path& base,
   }
   size_t colon = path.find(':');
   size_t slash = path.find('/');
-  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash) &&
-      colon + 2 < path.size() && path.substr(colon, 3) == "://") {
-    return MakeError(ErrorCode::kUnsupported,
-                     "path '{}' uses a URI scheme this reader cannot open (local files only)",
-                     log_path);
+  if (colon != std::string_view::npos &&
+      (slash == std::string_view::npos || colon < slash) && colon + 2 < path.size() &&
+      path.substr(colon, 3) == "://") {
+    return MakeError(
+        ErrorCode::kUnsupported,
+        "path '{}' uses a URI scheme this reader cannot open (local files only)",
+        log_path);
   }
   std::string decoded = PercentDecode(path);
   if (!decoded.empty() && decoded[0] == '/') {

@@ -57,11 +57,13 @@ TEST(ActionsTest, RoundTripsEveryActionType) {
   DomainMetadata domain{"d", "{}", false};
   Sidecar sidecar{"s.parquet", 10, 11, std::nullopt};
   CheckpointMetadata checkpoint_metadata{12, std::nullopt};
-  std::vector<Action> actions = {protocol, metadata, add, remove, cdc, txn, info,
-                                 domain, sidecar, checkpoint_metadata};
+  std::vector<Action> actions = {
+      protocol, metadata, add,    remove,  cdc,
+      txn,      info,     domain, sidecar, checkpoint_metadata};
   std::string text = SerializeCommit(actions);
   // inCommitTimestamp must be the first field of commitInfo.
-  EXPECT_NE(text.find(R"js({"commitInfo":{"inCommitTimestamp":2,)js"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"js({"commitInfo":{"inCommitTimestamp":2,)js"), std::string::npos)
+      << text;
   auto parsed = ParseCommitText(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ASSERT_EQ(parsed->size(), actions.size());
@@ -75,14 +77,16 @@ TEST(ActionsTest, RoundTripsEveryActionType) {
 }
 
 TEST(ActionsTest, SkipsUnknownActionsAndBlankLines) {
-  auto parsed = ParseCommitText("{\"futureAction\":{\"x\":1}}\n\n{\"txn\":{\"appId\":\"a\",\"version\":1}}\n");
+  auto parsed = ParseCommitText(
+      "{\"futureAction\":{\"x\":1}}\n\n{\"txn\":{\"appId\":\"a\",\"version\":1}}\n");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ASSERT_EQ(parsed->size(), 1u);
   EXPECT_EQ(std::get<SetTransaction>((*parsed)[0]).version, 1);
 }
 
 TEST(ActionsTest, TruncatedLineIsCorruptionNamingTheLine) {
-  auto parsed = ParseCommitText("{\"txn\":{\"appId\":\"a\",\"version\":1}}\n{\"add\":{\"path\":\"x");
+  auto parsed = ParseCommitText(
+      "{\"txn\":{\"appId\":\"a\",\"version\":1}}\n{\"add\":{\"path\":\"x");
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.status().code(), ErrorCode::kCorruption);
   EXPECT_NE(parsed.status().ToString().find("line 2"), std::string::npos)
@@ -127,7 +131,8 @@ TEST(SchemaTest, ParsesAndSerializesNestedTypes) {
   EXPECT_FALSE(schema->fields[1].nullable);
   EXPECT_EQ(schema->fields[2].type.ToString(), "array<struct<v:integer>>");
   EXPECT_EQ(schema->fields[2].MetadataInt("delta.columnMapping.id"), 3);
-  EXPECT_EQ(schema->fields[2].MetadataString("delta.columnMapping.physicalName"), "col-1");
+  EXPECT_EQ(schema->fields[2].MetadataString("delta.columnMapping.physicalName"),
+            "col-1");
   EXPECT_EQ(schema->fields[3].type.ToString(), "map<string,long>");
   EXPECT_FALSE(schema->fields[3].type.contains_null);
   EXPECT_EQ(schema->Find("M"), &schema->fields[3]) << "names are case-insensitive";

@@ -64,8 +64,9 @@ TEST(DeletionVectorTest, FileWithBadChecksumIsCorruptionNamingTheFile) {
   testing::TempDir dir("dv-test");
   std::string data = EncodeRoaringBitmapArray({1, 5});
   auto write_file = [&](uint32_t crc) {
-    std::ofstream out(dir.path() / "deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin",
-                      std::ios::binary);
+    std::ofstream out(
+        dir.path() / "deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin",
+        std::ios::binary);
     out.put(1);
     auto put_be = [&](uint32_t v) {
       for (int shift = 24; shift >= 0; shift -= 8) {
@@ -95,7 +96,8 @@ TEST(DeletionVectorTest, FileWithBadChecksumIsCorruptionNamingTheFile) {
   EXPECT_NE(bad.status().message().find("CRC-32"), std::string::npos);
   EXPECT_NE(bad.status().message().find("deletion_vector_d2c639aa"), std::string::npos);
 
-  std::filesystem::remove(dir.path() / "deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin");
+  std::filesystem::remove(dir.path() /
+                          "deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin");
   auto missing = LoadDeletionVector(dir.path(), dv);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);

@@ -40,9 +40,10 @@ class SnapshotTest : public ::testing::Test {
 
   // A parquet file `name` with ids [from, to).
   AddFile WriteData(const std::string& name, int from, int to) {
-    auto status = conn_->Execute(fmt::format(
-        "COPY (SELECT CAST(range AS BIGINT) AS id FROM range({}, {})) TO {} (FORMAT parquet)",
-        from, to, sql::QuoteLiteral((root_ / name).string())));
+    auto status =
+        conn_->Execute(fmt::format("COPY (SELECT CAST(range AS BIGINT) AS id FROM "
+                                   "range({}, {})) TO {} (FORMAT parquet)",
+                                   from, to, sql::QuoteLiteral((root_ / name).string())));
     EXPECT_TRUE(status.ok()) << status.status().ToString();
     AddFile add;
     add.path = name;
@@ -190,7 +191,8 @@ TEST_F(SnapshotTest, IncompleteMultiPartCheckpointIsSkipped) {
   WriteCommit(0, {DefaultProtocol(), DefaultMetadata(), WriteData("a.parquet", 0, 10)});
   WriteCommit(1, {WriteData("b.parquet", 10, 20)});
   // Only part 1 of 2: must be ignored, the JSON commits are used.
-  WriteText(root_ / "_delta_log" / "00000000000000000001.checkpoint.0000000001.0000000002.parquet",
+  WriteText(root_ / "_delta_log" /
+                "00000000000000000001.checkpoint.0000000001.0000000002.parquet",
             "junk");
   auto listing = ListLog(root_);
   ASSERT_TRUE(listing.ok());
@@ -250,7 +252,8 @@ TEST(TimeTravelTest, ParsesTimestampForms) {
 }
 
 TEST(TimeTravelTest, VersionAtTimestampRules) {
-  std::vector<CommitTimestamp> ts = {{0, 1000, false}, {1, 2000, false}, {2, 3000, false}};
+  std::vector<CommitTimestamp> ts = {
+      {0, 1000, false}, {1, 2000, false}, {2, 3000, false}};
   EXPECT_EQ(*VersionAtTimestamp(ts, 1000), 0);
   EXPECT_EQ(*VersionAtTimestamp(ts, 2999), 1);
   EXPECT_EQ(*VersionAtTimestamp(ts, 99999), 2);
@@ -269,11 +272,13 @@ TEST_F(SnapshotTest, ColumnMappingIdModeMatchesByFieldId) {
   // Data file column names differ from both logical and physical names: id mode must
   // match by Parquet field id, also for nested fields.
   std::string file = (root_ / "ids.parquet").string();
-  ASSERT_TRUE(conn_->Execute(fmt::format(
-                      "COPY (SELECT 1::BIGINT AS zz, {{'q': 2}}::STRUCT(q INTEGER) AS yy) TO {} "
-                      "(FORMAT parquet, FIELD_IDS {{zz: 1, yy: {{__duckdb_field_id: 2, q: 3}}}})",
-                      sql::QuoteLiteral(file)))
-                  .ok());
+  ASSERT_TRUE(
+      conn_
+          ->Execute(fmt::format(
+              "COPY (SELECT 1::BIGINT AS zz, {{'q': 2}}::STRUCT(q INTEGER) AS yy) TO {} "
+              "(FORMAT parquet, FIELD_IDS {{zz: 1, yy: {{__duckdb_field_id: 2, q: 3}}}})",
+              sql::QuoteLiteral(file)))
+          .ok());
   Protocol protocol{2, 5, std::nullopt, std::nullopt};
   Metadata metadata = DefaultMetadata();
   metadata.schema_string =

@@ -24,7 +24,8 @@ TEST(TableOutputTest, ScanAsTableCsvAndJsonl) {
   std::ostringstream table;
   auto status = RunScanCommand(Golden("cdc_ict_table"), options, table);
   ASSERT_TRUE(status.ok()) << status.status().ToString();
-  EXPECT_NE(table.str().find("| name  | birthyear | age |"), std::string::npos) << table.str();
+  EXPECT_NE(table.str().find("| name  | birthyear | age |"), std::string::npos)
+      << table.str();
   EXPECT_NE(table.str().find("(4 rows)"), std::string::npos) << table.str();
 
   options.format = OutputFormat::kCsv;
@@ -58,8 +59,9 @@ TEST(TableOutputTest, ScanToParquetKeepsTypes) {
   EXPECT_NE(out.str().find("wrote 2 rows of version 2"), std::string::npos) << out.str();
   auto conn = sql::Database::OpenInMemoryConnection();
   ASSERT_TRUE(conn.ok());
-  auto described = (*conn)->Query("DESCRIBE SELECT long_decimal, date_timestamp_ntz FROM " +
-                                  sql::QuoteLiteral(options.output_file));
+  auto described =
+      (*conn)->Query("DESCRIBE SELECT long_decimal, date_timestamp_ntz FROM " +
+                     sql::QuoteLiteral(options.output_file));
   ASSERT_TRUE(described.ok()) << described.status().ToString();
   EXPECT_EQ(described->GetString(1, 0), "DECIMAL(21,1)");
   EXPECT_EQ(described->GetString(1, 1), "TIMESTAMP");
@@ -77,7 +79,8 @@ TEST(TableOutputTest, ScanByTimestampAndErrors) {
   options.timestamp = "not a time";
   EXPECT_FALSE(RunScanCommand(Golden("cdc_ict_table"), options, out).ok());
   ScanCommandOptions bad;
-  auto unsupported = RunScanCommand(Golden("deltalog-invalid-protocol-version"), bad, out);
+  auto unsupported =
+      RunScanCommand(Golden("deltalog-invalid-protocol-version"), bad, out);
   ASSERT_FALSE(unsupported.ok());
   EXPECT_EQ(unsupported.status().code(), ErrorCode::kUnsupported);
 }
@@ -86,7 +89,8 @@ TEST(TableOutputTest, HistoryTableAndJsonl) {
   std::ostringstream table;
   auto status = RunHistoryCommand(Golden("cdc_ict_table"), {}, table);
   ASSERT_TRUE(status.ok()) << status.status().ToString();
-  EXPECT_NE(table.str().find("| 3       | 2026-07-12T16:36:53.881Z | UPDATE"), std::string::npos)
+  EXPECT_NE(table.str().find("| 3       | 2026-07-12T16:36:53.881Z | UPDATE"),
+            std::string::npos)
       << table.str();
   HistoryCommandOptions options;
   options.format = OutputFormat::kJsonl;

@@ -15,12 +15,13 @@ TEST(ParquetReaderTest, ReadsNestedSchemaTree) {
   ASSERT_TRUE(conn.ok());
   testing::TempDir dir("parquet-test");
   std::string path = (dir.path() / "nested.parquet").string();
-  ASSERT_TRUE((*conn)
-                  ->Execute(fmt::format(
-                      "COPY (SELECT 1::INTEGER AS i, [{{'a': 1}}] AS l, MAP([1], ['x']) AS m, "
-                      "{{'s': 'v'}} AS st) TO {} (FORMAT parquet)",
-                      sql::QuoteLiteral(path)))
-                  .ok());
+  ASSERT_TRUE(
+      (*conn)
+          ->Execute(fmt::format(
+              "COPY (SELECT 1::INTEGER AS i, [{{'a': 1}}] AS l, MAP([1], ['x']) AS m, "
+              "{{'s': 'v'}} AS st) TO {} (FORMAT parquet)",
+              sql::QuoteLiteral(path)))
+          .ok());
   auto schemas = ReadSchemas(**conn, {path});
   ASSERT_TRUE(schemas.ok()) << schemas.status().ToString();
   const SchemaNode& root = schemas->at(path);
