@@ -87,7 +87,9 @@ enum class ColumnType {
 };
 
 /// A fully materialized query result. Row and column indices are 0-based and must be in
-/// range (checked: an out-of-range index is a programming error).
+/// range (checked: an out-of-range index is a programming error). Every cell is copied
+/// into C++ memory (numbers as numbers, everything else as text or bytes): keep large row
+/// sets inside DuckDB (COPY ... TO, INSERT ... SELECT) instead of querying them out.
 class QueryResult {
  public:
   QueryResult(QueryResult&&) noexcept;
