@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iterator>
 #include <ctime>
 #include <set>
 #include <system_error>
@@ -13,6 +14,7 @@
 
 #include "core/check.h"
 #include "lake/delta/checkpoint_writer.h"
+#include "lake/delta/deletion_vector.h"
 #include "lake/delta/internal/data_files.h"
 #include "lake/delta/internal/write_util.h"
 
@@ -652,14 +654,11 @@ WriteResult CountAdds(const std::vector<AddFile>& adds) {
 }
 
 // A relation with every table column of one live file (partition values as constants).
+// Rows deleted by the file's deletion vector are filtered out; `with_row_number` adds the
+// physical row index as __trib_row (for writing deletion vectors).
 Result<std::string> FileRelationWith(const Snapshot& snapshot, const AddFile& add,
-                                     std::string_view extra_select = {}) {
-  if (add.deletion_vector) {
-    return MakeError(ErrorCode::kUnsupported,
-                     "Delta table '{}': rewriting file '{}' that has a deletion vector is "
-                     "not supported by this writer",
-                     snapshot.table_root().string(), add.path);
-  }
+                                     std::string_view extra_select = {},
+                                     bool with_row_number = false) {
   TRIB_ASSIGN_OR_RETURN(auto path, snapshot.ResolvePath(add.path));
   std::string select;
   for (const auto& field : snapshot.schema().fields) {
@@ -677,8 +676,170 @@ Result<std::string> FileRelationWith(const Snapshot& snapshot, const AddFile& ad
       select += QuoteIdentifier(field.name);
     }
   }
-  return fmt::format("SELECT {}{} FROM read_parquet({})", select, extra_select,
-                     QuoteLiteral(path.string()));
+  std::string where;
+  bool need_row_number = with_row_number || add.deletion_vector.has_value();
+  if (add.deletion_vector) {
+    TRIB_ASSIGN_OR_RETURN(auto deleted,
+                          LoadDeletionVector(snapshot.table_root(), *add.deletion_vector));
+    if (!deleted.empty()) {
+      where = " WHERE file_row_number NOT IN (";
+      for (size_t i = 0; i < deleted.size(); ++i) {
+        where += (i == 0 ? "" : ",") + std::to_string(deleted[i]);
+      }
+      where += ")";
+    }
+  }
+  if (with_row_number) {
+    select += ", file_row_number AS __trib_row";
+  }
+  return fmt::format("SELECT {}{} FROM read_parquet({}{}){}", select, extra_select,
+                     QuoteLiteral(path.string()),
+                     need_row_number ? ", file_row_number = true" : "", where);
+}
+
+bool DeletionVectorsEnabled(const Snapshot& snapshot) {
+  return ConfigTrue(snapshot.metadata().configuration, "delta.enableDeletionVectors") &&
+         snapshot.protocol().HasWriterFeature("deletionVectors");
+}
+
+// Writes `bitmaps` into one new DV file (PROTOCOL.md "Deletion Vector File Storage
+// Format": version byte 1, then per DV a big-endian int32 size, the serialized
+// RoaringBitmapArray and its big-endian CRC-32) and returns their "u" descriptors.
+Result<std::vector<DeletionVectorDescriptor>> WriteDeletionVectorFile(
+    const fs::path& table_root, const std::vector<std::vector<uint64_t>>& bitmaps) {
+  std::string uuid = internal::RandomUuid();
+  std::string uuid_bytes;
+  for (size_t i = 0; i < uuid.size(); i += 2) {
+    if (uuid[i] == '-') {
+      --i;
+      continue;
+    }
+    uuid_bytes += static_cast<char>(std::stoi(uuid.substr(i, 2), nullptr, 16));
+  }
+  TRIB_CHECK(uuid_bytes.size() == 16, "uuid '{}' did not give 16 bytes", uuid);
+  auto put_be32 = [](std::string* out, uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      out->push_back(static_cast<char>((value >> shift) & 0xFF));
+    }
+  };
+  std::string content(1, '\x01');
+  std::vector<DeletionVectorDescriptor> descriptors;
+  const std::string encoded_id = Z85Encode(uuid_bytes);
+  for (const auto& rows : bitmaps) {
+    std::string data = EncodeRoaringBitmapArray(rows);
+    DeletionVectorDescriptor dv;
+    dv.storage_type = "u";
+    dv.path_or_inline_dv = encoded_id;
+    dv.offset = static_cast<int32_t>(content.size());
+    dv.size_in_bytes = static_cast<int32_t>(data.size());
+    dv.cardinality = static_cast<int64_t>(rows.size());
+    put_be32(&content, static_cast<uint32_t>(data.size()));
+    content += data;
+    put_be32(&content, Crc32(data));
+    descriptors.push_back(std::move(dv));
+  }
+  TRIB_RETURN_IF_ERROR(
+      WriteFileIfAbsent(table_root / fmt::format("deletion_vector_{}.bin", uuid), content));
+  return descriptors;
+}
+
+// Marks rows deleted with deletion vectors instead of rewriting files: `deleted_rows` is a
+// table (__trib_file, __trib_row) of newly deleted physical rows. Each touched file is
+// removed and re-added with the union of its old and new DV (one commit, with the adds of
+// `extra_rows`, a relation with every table column, may be empty).
+Result<WriteResult> ApplyDeletionVectors(sql::Connection& conn, const Snapshot& snapshot,
+                                         const std::string& deleted_rows,
+                                         const std::string& extra_rows, CommitInfo info,
+                                         ReadSet read_set, const WriteOptions& options,
+                                         WriteResult result) {
+  TRIB_ASSIGN_OR_RETURN(auto rows,
+                        conn.Query(fmt::format("SELECT DISTINCT __trib_file, __trib_row FROM "
+                                               "{} ORDER BY 1, 2",
+                                               QuoteIdentifier(deleted_rows))));
+  std::vector<size_t> touched;
+  std::vector<std::vector<uint64_t>> bitmaps;
+  for (size_t row = 0; row < rows.row_count(); ++row) {
+    auto file = static_cast<size_t>(rows.GetInt64(0, row));
+    if (touched.empty() || touched.back() != file) {
+      touched.push_back(file);
+      bitmaps.emplace_back();
+    }
+    bitmaps.back().push_back(static_cast<uint64_t>(rows.GetInt64(1, row)));
+  }
+  std::vector<Action> actions;
+  const int64_t now = NowMillis();
+  std::vector<size_t> rewritten;  // files keeping rows, to re-add with a DV
+  std::vector<std::vector<uint64_t>> dv_rows;
+  for (size_t n = 0; n < touched.size(); ++n) {
+    const AddFile& add = snapshot.files()[touched[n]];
+    std::vector<uint64_t> merged = std::move(bitmaps[n]);
+    if (add.deletion_vector) {
+      TRIB_ASSIGN_OR_RETURN(auto old,
+                            LoadDeletionVector(snapshot.table_root(), *add.deletion_vector));
+      std::vector<uint64_t> both;
+      std::set_union(old.begin(), old.end(), merged.begin(), merged.end(),
+                     std::back_inserter(both));
+      merged = std::move(both);
+    }
+    actions.emplace_back(MakeRemove(add, now, /*data_change=*/true));
+    ++result.files_removed;
+    auto records = add.NumRecords();
+    if (records && static_cast<int64_t>(merged.size()) >= *records) {
+      continue;  // every row deleted: the file just goes
+    }
+    rewritten.push_back(touched[n]);
+    dv_rows.push_back(std::move(merged));
+  }
+  std::vector<AddFile> adds;
+  if (!dv_rows.empty()) {
+    TRIB_ASSIGN_OR_RETURN(auto descriptors,
+                          WriteDeletionVectorFile(snapshot.table_root(), dv_rows));
+    for (size_t n = 0; n < rewritten.size(); ++n) {
+      AddFile add = snapshot.files()[rewritten[n]];
+      add.deletion_vector = descriptors[n];
+      add.data_change = true;
+      if (!add.stats.empty()) {
+        try {
+          json stats = json::parse(add.stats);
+          stats["tightBounds"] = false;
+          add.stats = stats.dump();
+        } catch (const json::exception&) {
+          add.stats.clear();
+        }
+      }
+      result.bytes_written += descriptors[n].size_in_bytes;
+      adds.push_back(std::move(add));
+    }
+  }
+  std::vector<AddFile> new_files;
+  if (!extra_rows.empty()) {
+    FileWriter writer(conn, snapshot.table_root(), snapshot.schema(),
+                      snapshot.partition_columns(), options, /*data_change=*/true);
+    TRIB_RETURN_IF_ERROR(writer.Write(extra_rows, &new_files));
+  }
+  WriteResult counts = CountAdds(new_files);
+  result.files_added = counts.files_added;
+  result.rows_written = counts.rows_written;
+  result.bytes_written += counts.bytes_written;
+  result.rows_copied = 0;
+  for (auto& add : adds) {
+    actions.emplace_back(std::move(add));
+  }
+  for (auto& add : new_files) {
+    actions.emplace_back(std::move(add));
+  }
+  AddMetric(&info, "numAddedFiles", result.files_added);
+  AddMetric(&info, "numRemovedFiles", result.files_removed);
+  AddMetric(&info, "numDeletionVectorsAdded", static_cast<int64_t>(dv_rows.size()));
+  AddMetric(&info, "numOutputRows", result.rows_written);
+  AddMetric(&info, "numOutputBytes", result.bytes_written);
+  AddMetric(&info, "numDeletedRows", result.rows_deleted);
+  info.is_blind_append = false;
+  if (actions.empty() && !options.txn) {
+    return result;
+  }
+  return FinishWrite(conn, snapshot, std::move(actions), std::move(info), std::move(read_set),
+                     options, result);
 }
 
 std::string TableProjection(const StructType& schema, std::string_view alias) {
@@ -840,11 +1001,6 @@ Result<Protocol> MinimalProtocol(const StructType& schema,
                      "table property delta.enableChangeDataFeed=true is not supported by this "
                      "writer (it does not write change data files)");
   }
-  if (ConfigTrue(properties, "delta.enableDeletionVectors")) {
-    return MakeError(ErrorCode::kUnsupported,
-                     "table property delta.enableDeletionVectors=true is not supported by "
-                     "this writer");
-  }
   auto mapping = properties.find("delta.columnMapping.mode");
   if (mapping != properties.end() && !EqualsIgnoreCase(mapping->second, "none")) {
     return MakeError(ErrorCode::kUnsupported,
@@ -869,6 +1025,10 @@ Result<Protocol> MinimalProtocol(const StructType& schema,
   }
   if (ConfigTrue(properties, "delta.enableInCommitTimestamps")) {
     writer_features.emplace_back("inCommitTimestamp");
+  }
+  if (ConfigTrue(properties, "delta.enableDeletionVectors")) {
+    reader_features.emplace_back("deletionVectors");
+    writer_features.emplace_back("deletionVectors");
   }
   if (!writer_features.empty()) {
     // Table features (writer version 7) list every supported feature explicitly.
@@ -896,7 +1056,7 @@ Status CheckWriteSupport(const Snapshot& snapshot, bool removes_data) {
   static const std::set<std::string> kSupported = {
       "appendOnly", "invariants", "timestampNtz", "inCommitTimestamp", "checkConstraints",
       "generatedColumns", "identityColumns", "changeDataFeed", "columnMapping",
-      "domainMetadata", "vacuumProtocolCheck"};
+      "domainMetadata", "vacuumProtocolCheck", "deletionVectors"};
   if (protocol.min_writer_version == 7 && protocol.writer_features) {
     for (const auto& feature : *protocol.writer_features) {
       if (kSupported.count(feature) == 0) {
@@ -1100,20 +1260,31 @@ Result<WriteResult> DeleteWhere(sql::Connection& conn, const fs::path& table_roo
   ReadSet read_set;
   read_set.read_version = snapshot->version();
   read_set.scope = ReadSet::Scope::kAll;
-  // Count matches per file in one scan.
+  const bool use_dv = DeletionVectorsEnabled(*snapshot);
+  TempTables temps(conn);
+  const std::string deleted_rows = temps.NewName("deleted");
+  // Count matches per file in one scan (and keep their row numbers for deletion vectors).
   if (!files.empty()) {
     std::string scan;
     for (size_t index = 0; index < files.size(); ++index) {
       TRIB_ASSIGN_OR_RETURN(
-          auto relation,
-          FileRelationWith(*snapshot, files[index], fmt::format(", {} AS __trib_file", index)));
+          auto relation, FileRelationWith(*snapshot, files[index],
+                                          fmt::format(", {} AS __trib_file", index), use_dv));
       scan += fmt::format("{}SELECT * FROM ({}) AS f WHERE ({})",
                           index == 0 ? "" : " UNION ALL ", relation, predicate);
       read_set.read_files.insert(files[index].path);
     }
+    if (use_dv) {
+      TRIB_RETURN_IF_ERROR(conn.Execute(
+          fmt::format("CREATE TEMP TABLE {} AS SELECT __trib_file, __trib_row FROM ({})",
+                      QuoteIdentifier(deleted_rows), scan)));
+      scan = QuoteIdentifier(deleted_rows);
+    } else {
+      scan = "(" + scan + ")";
+    }
     TRIB_ASSIGN_OR_RETURN(
         auto counts,
-        conn.Query(fmt::format("SELECT __trib_file, count(*) FROM ({}) GROUP BY __trib_file "
+        conn.Query(fmt::format("SELECT __trib_file, count(*) FROM {} GROUP BY __trib_file "
                                "ORDER BY __trib_file",
                                scan)));
     for (size_t row = 0; row < counts.row_count(); ++row) {
@@ -1127,6 +1298,10 @@ Result<WriteResult> DeleteWhere(sql::Connection& conn, const fs::path& table_roo
   if (matched.empty()) {
     return FinishWrite(conn, *snapshot, {}, std::move(info), std::move(read_set), options,
                        result);
+  }
+  if (use_dv) {
+    return ApplyDeletionVectors(conn, *snapshot, deleted_rows, "", std::move(info),
+                                std::move(read_set), options, result);
   }
   return RewriteFiles(conn, *snapshot, matched,
                       fmt::format("NOT coalesce(({}), false)", predicate), "",
@@ -1298,15 +1473,18 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   WriteResult result;
   // 2. Scan the candidates for matched keys.
   const std::string matches = temps.NewName("matches");
+  const bool use_dv = DeletionVectorsEnabled(*snapshot);
+  const std::string row_column = use_dv ? ", __trib_row" : "";
   std::vector<size_t> matched_files;
   if (!candidates.empty()) {
     std::string scan;
     for (size_t n = 0; n < candidates.size(); ++n) {
       size_t index = candidates[n];
       read_set.read_files.insert(files[index].path);
-      TRIB_ASSIGN_OR_RETURN(auto relation, FileRelationWith(*snapshot, files[index]));
-      scan += fmt::format("{}SELECT {} AS __trib_file, {} FROM ({}) AS f", n == 0 ? "" : " UNION ALL ",
-                          index, key_list, relation);
+      TRIB_ASSIGN_OR_RETURN(auto relation,
+                            FileRelationWith(*snapshot, files[index], {}, use_dv));
+      scan += fmt::format("{}SELECT {} AS __trib_file, {}{} FROM ({}) AS f",
+                          n == 0 ? "" : " UNION ALL ", index, key_list, row_column, relation);
     }
     TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
         "CREATE TEMP TABLE {} AS SELECT f.* FROM ({}) AS f WHERE EXISTS (SELECT 1 FROM {} "
@@ -1321,7 +1499,8 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
     }
   } else {
     TRIB_RETURN_IF_ERROR(conn.Execute(
-        fmt::format("CREATE TEMP TABLE {} AS SELECT 0 AS __trib_file, {} FROM {} WHERE false",
+        fmt::format("CREATE TEMP TABLE {} AS SELECT 0 AS __trib_file, 0::BIGINT AS "
+                    "__trib_row, {} FROM {} WHERE false",
                     QuoteIdentifier(matches), key_list, QuoteIdentifier(stage))));
   }
   // 3. Counts: matched keys split by the delete flag, inserts, copied rows.
@@ -1361,6 +1540,11 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   }
   result.rows_copied =
       std::max<int64_t>(0, matched_rows_total - result.rows_updated - result.rows_deleted);
+  if (use_dv) {
+    AddMetric(&info, "numTargetRowsCopied", 0);
+    return ApplyDeletionVectors(conn, *snapshot, matches, upserts, std::move(info),
+                                std::move(read_set), options.write, result);
+  }
   AddMetric(&info, "numTargetRowsCopied", result.rows_copied);
   return RewriteFiles(conn, *snapshot, matched_files, keep, upserts, std::move(info),
                       std::move(read_set), options.write, result);

@@ -320,6 +320,70 @@ TEST_F(WriterTest, MergeRewritesOnlyFilesWithMatchedKeys) {
   EXPECT_NE(duplicate.status().message().find("id=1"), std::string::npos);
 }
 
+TEST_F(WriterTest, DeletionVectorsMarkRowsInsteadOfRewritingFiles) {
+  CreateTableOptions create;
+  create.schema = Schema({{"id", DataType::Primitive(TypeKind::kLong)},
+                          {"v", DataType::Primitive(TypeKind::kString)}});
+  create.properties["delta.enableDeletionVectors"] = "true";
+  ASSERT_TRUE(CreateTable(root_, create).ok());
+  ASSERT_TRUE(Append(*conn_, root_, "SELECT i AS id, 'v' || i AS v FROM range(1000) t(i)").ok());
+  auto first = Latest();
+  ASSERT_NE(first, nullptr);
+  EXPECT_TRUE(first->protocol().HasReaderFeature("deletionVectors"));
+  EXPECT_TRUE(first->protocol().HasWriterFeature("deletionVectors"));
+  const std::string data_path = first->files().at(0).path;
+
+  MergeOptions merge;
+  merge.key_columns = {"id"};
+  merge.delete_flag_column = "deleted";
+  auto merged = Merge(*conn_, root_,
+                      "SELECT * FROM (VALUES (10, 'ten', false), (20, NULL, true), (2000, "
+                      "'new', false)) t(id, v, deleted)",
+                      merge);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->rows_updated, 1);
+  EXPECT_EQ(merged->rows_deleted, 1);
+  EXPECT_EQ(merged->rows_inserted, 1);
+  auto snapshot = Latest();
+  ASSERT_NE(snapshot, nullptr);
+  ASSERT_EQ(snapshot->files().size(), 2u);
+  const AddFile* original = nullptr;
+  for (const auto& add : snapshot->files()) {
+    if (add.path == data_path) {
+      original = &add;
+    }
+  }
+  ASSERT_NE(original, nullptr) << "the data file must be kept, with a deletion vector";
+  ASSERT_TRUE(original->deletion_vector.has_value());
+  EXPECT_EQ(original->deletion_vector->storage_type, "u");
+  EXPECT_EQ(original->deletion_vector->cardinality, 2);
+  EXPECT_NE(original->stats.find("\"tightBounds\":false"), std::string::npos);
+  auto scan = BuildScanQuery(*snapshot, *conn_);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(QueryText("SELECT count(*), sum(id) FROM (" + *scan + ")"), "1000|501480\n");
+  EXPECT_EQ(QueryText("SELECT id, v FROM (" + *scan + ") WHERE id IN (10, 20, 2000) ORDER BY id"),
+            "10|ten\n2000|new\n");
+
+  // A second merge and a delete extend the same file's DV (old rows stay deleted).
+  ASSERT_TRUE(Merge(*conn_, root_, "SELECT 30 AS id, 'thirty' AS v, false AS deleted", merge).ok());
+  auto deleted = DeleteWhere(*conn_, root_, "id < 5");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->rows_deleted, 5);
+  snapshot = Latest();
+  scan = BuildScanQuery(*snapshot, *conn_);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(QueryText("SELECT count(*), count(DISTINCT id), min(id) FROM (" + *scan + ")"),
+            "995|995|5\n");
+  EXPECT_EQ(QueryText("SELECT v FROM (" + *scan + ") WHERE id IN (10, 30) ORDER BY id"),
+            "ten\nthirty\n");
+  for (const auto& add : snapshot->files()) {
+    if (add.path == data_path) {
+      ASSERT_TRUE(add.deletion_vector.has_value());
+      EXPECT_EQ(add.deletion_vector->cardinality, 8);  // 10, 20, 30 and 0..4
+    }
+  }
+}
+
 TEST_F(WriterTest, DeleteWhereAndOverwrite) {
   CreateTableOptions create;
   create.schema = Schema({{"id", DataType::Primitive(TypeKind::kLong)},
