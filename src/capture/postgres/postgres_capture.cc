@@ -136,6 +136,7 @@ class PostgresCapture::Impl {
   Status Acknowledge(const SourcePosition& position);
   Status Close();
   Result<uint64_t> ServerWalLsn();
+  bool ReachedLsn(uint64_t lsn);
 
   bool done() const { return phase_ == Phase::kDone; }
   uint64_t emitted_lsn() const { return emitted_lsn_; }
@@ -191,6 +192,8 @@ class PostgresCapture::Impl {
   uint64_t flush_lsn_ = 0;       // what we report (acked or idle keepalive position)
   uint64_t server_wal_end_ = 0;
   bool caught_up_ = false;       // the last frame was a keepalive with nothing pending
+  uint64_t idle_wal_end_ = 0;    // keepalive WAL end seen with nothing pending
+  Clock::time_point last_probe_{};
   Clock::time_point last_status_{};
   Clock::time_point last_heartbeat_{};
   bool status_dirty_ = false;
@@ -547,12 +550,25 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
       return BeginSnapshot(Cell(*created, 0, 2), consistent_point);
     }
     start_lsn_ = consistent_point;
+    acked_lsn_ = consistent_point;
+    flush_lsn_ = consistent_point;
+    emitted_lsn_ = consistent_point;
+  }
+  if (slot_exists) {
+    // PostgreSQL 15 sets confirmed_flush to whatever flush position a standby reports,
+    // even an older one: never report less than the slot already has.
+    auto confirmed = core::ParseLsn(Cell(slot, 0, 4));
+    if (confirmed.ok()) {
+      acked_lsn_ = std::max(acked_lsn_, *confirmed);
+      flush_lsn_ = std::max(flush_lsn_, *confirmed);
+      emitted_lsn_ = std::max(emitted_lsn_, *confirmed);
+    }
   }
   if (resume != nullptr) {
     start_lsn_ = std::max(start_lsn_, resume->commit_lsn);
-    assembler_->set_skip_lsn(resume->commit_lsn);
-    emitted_lsn_ = resume->commit_lsn;
-    acked_lsn_ = resume->commit_lsn;
+    assembler_->SetResumeAfter(resume->commit_lsn, resume->event_index);
+    emitted_lsn_ = std::max(emitted_lsn_, resume->commit_lsn);
+    acked_lsn_ = std::max(acked_lsn_, resume->commit_lsn);
   }
   return StartStreaming();
 }
@@ -676,9 +692,7 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
   }
   // Every table is read: mark the last row and hand over to streaming.
   if (held_event_) {
-    held_event_->snapshot = held_event_->position.postgres()->event_index == 0
-                                ? core::SnapshotMarker::kLast
-                                : core::SnapshotMarker::kLast;
+    held_event_->snapshot = core::SnapshotMarker::kLast;
     PostgresPosition last = *held_event_->position.postgres();
     last.event_lsn = consistent_point_;
     held_event_->position = last;
@@ -704,6 +718,9 @@ Status PostgresCapture::Impl::FinishSnapshot() {
   spdlog::info("postgres capture {}: snapshot done, {} rows", options_.name, snapshot_index_);
   emitted_lsn_ = consistent_point_;
   start_lsn_ = consistent_point_;
+  // The slot starts at the consistent point; acked_lsn_ waits for the downstream to make
+  // the snapshot durable, so an idle keepalive cannot move the slot past it before then.
+  flush_lsn_ = std::max(flush_lsn_, consistent_point_);
   assembler_->set_skip_lsn(consistent_point_);
   if (options_.snapshot_mode == SnapshotMode::kInitialOnly) {
     phase_ = Phase::kDone;
@@ -789,6 +806,9 @@ Status PostgresCapture::Impl::HandleFrame(std::string_view frame) {
     // Nothing open and everything returned acknowledged: the slot may move to the server's
     // sent position, so an idle slot does not hold back WAL.
     caught_up_ = !assembler_->Busy();
+    if (caught_up_) {
+      idle_wal_end_ = std::max(idle_wal_end_, keepalive->wal_end);
+    }
     if (caught_up_ && emitted_lsn_ <= acked_lsn_ && keepalive->wal_end > flush_lsn_) {
       flush_lsn_ = keepalive->wal_end;
       status_dirty_ = true;
@@ -849,8 +869,9 @@ Status PostgresCapture::Impl::HandleDisconnect(const Error& error) {
   sql_.reset();
   connected_ = false;
   assembler_->ResetConnectionState();
-  // Whatever was returned already is not returned again after the reconnect.
-  assembler_->set_skip_lsn(emitted_lsn_);
+  // Every transaction fully received is returned (or being returned) already: the server
+  // resends them after the reconnect, so they are dropped then.
+  assembler_->set_skip_lsn(std::max(emitted_lsn_, assembler_->received_lsn()));
   backoff_ = backoff_.count() == 0
                  ? options_.reconnect_backoff_initial
                  : std::min(options_.reconnect_backoff_max, backoff_ * 2);
@@ -1026,6 +1047,28 @@ Status PostgresCapture::Impl::Close() {
   return OkStatus();
 }
 
+bool PostgresCapture::Impl::ReachedLsn(uint64_t lsn) {
+  if (phase_ == Phase::kDone) {
+    return true;
+  }
+  if (phase_ != Phase::kStreaming || assembler_->Busy()) {
+    return false;
+  }
+  if (emitted_lsn_ >= lsn || idle_wal_end_ >= lsn) {
+    return true;
+  }
+  // A Standby Status Update with the reply flag makes the walsender answer with a
+  // keepalive carrying its sent position (§55.4).
+  if (connected_ && Clock::now() - last_probe_ >= std::chrono::milliseconds(250)) {
+    last_probe_ = Clock::now();
+    auto status = SendStatus(true);
+    if (!status.ok()) {
+      static_cast<void>(HandleDisconnect(status.error()));
+    }
+  }
+  return false;
+}
+
 Result<uint64_t> PostgresCapture::Impl::ServerWalLsn() {
   TRIB_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(options_.dsn, false,
                                                           options_.application_name));
@@ -1060,6 +1103,7 @@ Status PostgresCapture::Close() { return impl_->Close(); }
 bool PostgresCapture::done() const { return impl_->done(); }
 uint64_t PostgresCapture::emitted_lsn() const { return impl_->emitted_lsn(); }
 Result<uint64_t> PostgresCapture::ServerWalLsn() { return impl_->ServerWalLsn(); }
+bool PostgresCapture::ReachedLsn(uint64_t lsn) { return impl_->ReachedLsn(lsn); }
 PostgresCaptureMetrics PostgresCapture::metrics() const { return impl_->metrics(); }
 
 }  // namespace tributary::capture::postgres

@@ -84,6 +84,11 @@ class PostgresCapture : public core::ChangeSource {
   uint64_t emitted_lsn() const;
   /// Runs `SELECT pg_current_wal_lsn()` on a separate connection (for `capture --once`).
   Result<uint64_t> ServerWalLsn();
+  /// True when every transaction that committed before `lsn` (e.g. from ServerWalLsn()) has
+  /// been returned by Poll() and nothing is pending. When it cannot tell yet, asks the
+  /// server for a keepalive (at most every 250 ms) so that a following Poll() can: call it
+  /// between Poll()s.
+  bool ReachedLsn(uint64_t lsn);
   /// A copy of the current metrics. Thread-safe.
   PostgresCaptureMetrics metrics() const;
 

@@ -1,5 +1,6 @@
 #include "capture/postgres/internal/change_assembler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -36,6 +37,14 @@ ChangeAssembler::ChangeAssembler(AssemblerOptions options,
       key_lookup_(std::move(key_lookup)) {}
 
 ChangeAssembler::~ChangeAssembler() = default;
+
+void ChangeAssembler::SetResumeAfter(uint64_t commit_lsn, uint64_t event_index) {
+  if (commit_lsn > resume_commit_lsn_ ||
+      (commit_lsn == resume_commit_lsn_ && event_index > resume_event_index_)) {
+    resume_commit_lsn_ = commit_lsn;
+    resume_event_index_ = event_index;
+  }
+}
 
 const RelationInfo* ChangeAssembler::relation(uint32_t relation_id) const {
   auto it = relations_.find(relation_id);
@@ -96,7 +105,6 @@ std::unique_ptr<TxnBuffer> ChangeAssembler::NewBuffer(uint32_t xid) {
 
 void ChangeAssembler::ResetConnectionState() {
   in_txn_ = false;
-  txn_skip_ = false;
   txn_.reset();
   streams_.clear();
   stream_xid_.reset();
@@ -120,10 +128,7 @@ Status ChangeAssembler::HandleMessage(uint64_t wal_start, std::span<const uint8_
     in_txn_ = true;
     txn_xid_ = begin->xid;
     txn_commit_time_us_ = begin->commit_time_us + kPostgresEpochOffsetUs;
-    // A commit record starting before the skip LSN (a record boundary) ends at or before
-    // it: the transaction is already durable downstream.
-    txn_skip_ = begin->final_lsn < skip_lsn_;
-    txn_ = txn_skip_ ? nullptr : NewBuffer(begin->xid);
+    txn_ = NewBuffer(begin->xid);
     return OkStatus();
   }
   if (auto* commit = std::get_if<CommitMessage>(&message)) {
@@ -134,10 +139,6 @@ Status ChangeAssembler::HandleMessage(uint64_t wal_start, std::span<const uint8_
     in_txn_ = false;
     received_lsn_ = std::max(received_lsn_, commit->end_lsn);
     ++transactions_;
-    if (txn_skip_ || commit->end_lsn <= skip_lsn_) {
-      txn_.reset();
-      return OkStatus();
-    }
     return StartReplay(std::move(txn_), false, txn_xid_, commit->end_lsn,
                        commit->commit_time_us + kPostgresEpochOffsetUs);
   }
@@ -162,9 +163,6 @@ Status ChangeAssembler::HandleMessage(uint64_t wal_start, std::span<const uint8_
     if (it != streams_.end()) {
       buffer = std::move(it->second);
       streams_.erase(it);
-    }
-    if (stream_commit->end_lsn <= skip_lsn_) {
-      return OkStatus();
     }
     if (buffer == nullptr) {
       buffer = NewBuffer(stream_commit->xid);
@@ -209,7 +207,7 @@ Status ChangeAssembler::HandleMessage(uint64_t wal_start, std::span<const uint8_
   if (logical != nullptr && !logical->transactional) {
     // Non-transactional messages arrive as they are decoded, outside any transaction.
     if (logical->prefix == options_.heartbeat_prefix || !options_.logical_messages ||
-        logical->lsn < skip_lsn_) {
+        logical->lsn <= resume_commit_lsn_) {
       return OkStatus();
     }
     auto replay = std::make_unique<Replay>();
@@ -234,13 +232,6 @@ Status ChangeAssembler::HandleMessage(uint64_t wal_start, std::span<const uint8_
     return OkStatus();
   }
   if (in_txn_) {
-    if (txn_skip_) {
-      if (auto* relation = std::get_if<RelationMessage>(&message)) {
-        TRIB_ASSIGN_OR_RETURN(RelationInfo info, BuildRelation(*relation));
-        relations_[relation->relation_id] = std::move(info);
-      }
-      return OkStatus();
-    }
     return txn_->Append(wal_start, 0, bytes);
   }
   if (auto* relation = std::get_if<RelationMessage>(&message)) {
@@ -306,7 +297,21 @@ Result<ChangeBatch> ChangeAssembler::NextBatch() {
     if (replay_->streamed && replay_->buffer->IsAborted(raw->xid)) {
       continue;  // a rolled-back subtransaction
     }
+    size_t first_new = batch.events.size();
     TRIB_RETURN_IF_ERROR(ConvertMessage(*raw, *message, batch.events));
+    if (replay_->end_lsn <= resume_commit_lsn_) {
+      // Durable downstream already: drop what a restart replays.
+      auto durable = [this](const ChangeEvent& event) {
+        const auto* position = event.position.postgres();
+        return position->commit_lsn < resume_commit_lsn_ ||
+               (position->commit_lsn == resume_commit_lsn_ &&
+                position->event_index <= resume_event_index_);
+      };
+      batch.events.erase(
+          std::remove_if(batch.events.begin() + static_cast<std::ptrdiff_t>(first_new),
+                         batch.events.end(), durable),
+          batch.events.end());
+    }
   }
   return batch;
 }

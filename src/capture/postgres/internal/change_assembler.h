@@ -54,12 +54,11 @@ using KeyLookupFn =
 ///   - once committed, the transaction is replayed: messages are decoded again and turned
 ///     into ChangeEvents whose position is (Commit end LSN, change LSN, xid, index), at most
 ///     max_batch_events per batch;
-///   - transactions whose commit ends at or before the skip LSN (already durable
-///     downstream) are dropped, so a replay by the slot yields no duplicates.
+///   - events at or before the resume position (already durable downstream) are dropped,
+///     so a replay by the slot yields no duplicates.
 /// Relation messages are buffered with their transaction and applied to the relation cache
 /// when it is replayed, in commit order, as pgoutput considers a schema sent once the
-/// transaction carrying it commits; those of skipped transactions are applied at once, and
-/// those of aborted streams never.
+/// transaction carrying it commits; those of aborted streams never apply.
 class ChangeAssembler {
  public:
   ChangeAssembler(AssemblerOptions options, PgTypeRegistry::LookupFn type_lookup,
@@ -82,9 +81,14 @@ class ChangeAssembler {
   /// True between Begin and Commit, while a replay is unfinished, or while a standalone
   /// batch waits: the idle keepalive LSN must not be confirmed then.
   bool Busy() const { return in_txn_ || HasBatch(); }
-  /// Transactions at or before this end LSN are dropped.
-  void set_skip_lsn(uint64_t lsn) { skip_lsn_ = std::max(skip_lsn_, lsn); }
-  uint64_t skip_lsn() const { return skip_lsn_; }
+  /// Drops every transaction whose commit ends at or before `lsn`.
+  void set_skip_lsn(uint64_t lsn) { SetResumeAfter(lsn, UINT64_MAX); }
+  /// Drops every event at or before (commit_lsn, event_index): earlier transactions whole,
+  /// and the first events of the transaction ending at commit_lsn (a restart in the middle
+  /// of a large transaction whose first batches are durable). Such transactions are still
+  /// replayed so that their Relation messages apply.
+  void SetResumeAfter(uint64_t commit_lsn, uint64_t event_index);
+  uint64_t skip_lsn() const { return resume_commit_lsn_; }
   /// End LSN of the last transaction fully received (committed), including skipped ones.
   uint64_t received_lsn() const { return received_lsn_; }
   /// Commit time (microseconds since the Unix epoch) of the last replayed transaction.
@@ -128,7 +132,6 @@ class ChangeAssembler {
   std::unordered_map<uint32_t, RelationInfo> relations_;
 
   bool in_txn_ = false;
-  bool txn_skip_ = false;
   uint32_t txn_xid_ = 0;
   int64_t txn_commit_time_us_ = 0;
   std::unique_ptr<TxnBuffer> txn_;
@@ -137,7 +140,8 @@ class ChangeAssembler {
   std::unique_ptr<Replay> replay_;
   std::deque<core::ChangeBatch> standalone_;
 
-  uint64_t skip_lsn_ = 0;
+  uint64_t resume_commit_lsn_ = 0;
+  uint64_t resume_event_index_ = 0;
   uint64_t received_lsn_ = 0;
   uint64_t last_commit_lsn_ = 0;
   int64_t last_commit_time_us_ = 0;

@@ -265,3 +265,32 @@ TEST_F(ChangeAssemblerTest, RejectsACommitWithoutBegin) {
 
 }  // namespace
 }  // namespace tributary::capture::postgres::internal
+
+namespace tributary::capture::postgres::internal {
+namespace {
+
+TEST_F(ChangeAssemblerTest, ResumesInTheMiddleOfALargeTransaction) {
+  auto messages = ReadGolden("pgoutput_v2_streaming.txt");
+  auto first = Make(2, 8u << 20, 100);
+  auto all = FeedAll(*first, messages);
+  // The streamed transaction's 500 rows; pretend its first 150 events were durable.
+  const core::PostgresPosition* cut = nullptr;
+  for (const auto& event : all.events) {
+    if (event.table.table == "big_rows" && event.position.postgres()->event_index == 149) {
+      cut = event.position.postgres();
+    }
+  }
+  ASSERT_NE(cut, nullptr);
+  auto second = Make(2, 8u << 20, 100);
+  second->SetResumeAfter(cut->commit_lsn, cut->event_index);
+  auto replayed = FeedAll(*second, messages);
+  size_t expected = 0;
+  for (const auto& event : all.events) {
+    expected += *cut < *event.position.postgres() ? 1 : 0;
+  }
+  ASSERT_EQ(replayed.events.size(), expected);
+  EXPECT_EQ(replayed.events.front().position.postgres()->event_index, 150u);
+}
+
+}  // namespace
+}  // namespace tributary::capture::postgres::internal
