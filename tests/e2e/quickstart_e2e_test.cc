@@ -1,0 +1,240 @@
+// Runs the real binary's `tributary quickstart --exit` (stdin not a terminal) the way the
+// README's first command does, then checks what a user sees and what it leaves behind:
+// every live change shown arriving in silver and gold with a latency, the gold tables
+// printed, bronze/silver/gold Delta tables with the expected row counts, and no server
+// process left running.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "datasets/generate.h"
+#include "devserver/mariadb_server.h"
+#include "devserver/postgres_server.h"
+#include "lake/delta/scan.h"
+#include "lake/delta/snapshot.h"
+#include "sql/database.h"
+#include "testing/temp_dir.h"
+#include "testing/test_server.h"
+
+extern char** environ;
+
+namespace tributary {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Runs the binary with stdin from /dev/null, output in files; kills it after `timeout`.
+RunResult RunTributary(const std::vector<std::string>& args,
+                       const fs::path& io_dir,
+                       std::chrono::seconds timeout) {
+  const std::string out_path = (io_dir / "out").string();
+  const std::string err_path = (io_dir / "err").string();
+  std::vector<std::string> argv_strings = {TRIB_BINARY_PATH};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_strings) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  RunResult result;
+  const int spawn_error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawn_error != 0) {
+    ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(spawn_error);
+    return result;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      break;
+    }
+    if (done < 0 && errno != EINTR) {
+      ADD_FAILURE() << "waitpid: " << std::strerror(errno);
+      return result;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      // SIGINT first: the quickstart then stops its servers by pid.
+      kill(pid, SIGINT);
+      std::this_thread::sleep_for(std::chrono::seconds(30));
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      ADD_FAILURE() << "quickstart did not finish within " << timeout.count() << " s";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadAll(out_path);
+  result.err = ReadAll(err_path);
+  return result;
+}
+
+// The row count of the latest snapshot of the Delta table at `root`.
+Result<int64_t> CountRows(const fs::path& root) {
+  TRIB_ASSIGN_OR_RETURN(auto conn, sql::Database::OpenInMemoryConnection());
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, lake::delta::Snapshot::LoadLatest(root));
+  TRIB_ASSIGN_OR_RETURN(std::string scan, lake::delta::BuildScanQuery(*snapshot, *conn));
+  TRIB_ASSIGN_OR_RETURN(auto result, conn->Query("SELECT count(*) FROM (" + scan + ")"));
+  return result.GetInt64(0, 0);
+}
+
+Result<std::vector<std::string>> ColumnNames(const fs::path& root) {
+  TRIB_ASSIGN_OR_RETURN(auto conn, sql::Database::OpenInMemoryConnection());
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, lake::delta::Snapshot::LoadLatest(root));
+  TRIB_ASSIGN_OR_RETURN(std::string scan, lake::delta::BuildScanQuery(*snapshot, *conn));
+  TRIB_ASSIGN_OR_RETURN(auto result, conn->Query("SELECT * FROM (" + scan + ") LIMIT 0"));
+  std::vector<std::string> names;
+  for (size_t i = 0; i < result.column_count(); ++i) {
+    names.push_back(result.column_name(i));
+  }
+  return names;
+}
+
+size_t CountMatches(const std::string& text, const std::regex& pattern) {
+  return static_cast<size_t>(
+      std::distance(std::sregex_iterator(text.begin(), text.end(), pattern),
+                    std::sregex_iterator()));
+}
+
+TEST(QuickstartE2eTest, ShowsLiveChangesLeavesTheLakeAndStopsItsServers) {
+  Status pg_binaries = devserver::FindPostgresBinaries();
+  Status maria_binaries = devserver::FindMariaDbBinaries();
+  for (const Status* status : {&pg_binaries, &maria_binaries}) {
+    if (!status->ok()) {
+      if (testing::E2eRequired()) {
+        FAIL() << status->error().ToString();
+      }
+      GTEST_SKIP() << status->error().ToString();
+    }
+  }
+
+  testing::TempDir temp("trib-quickstart");
+  // The servers run as postgres/mysql: let them enter the (mkdtemp, 0700) temp dir.
+  ASSERT_EQ(chmod(temp.path().c_str(), 0755), 0);
+  const fs::path work_dir = temp.path() / "qs";
+  RunResult run = RunTributary({"quickstart", "--exit", "--work-dir", work_dir.string()},
+                               temp.path(), std::chrono::seconds(840));
+  SCOPED_TRACE("stdout:\n" + run.out + "\nstderr:\n" + run.err);
+  EXPECT_EQ(run.exit_code, 0);
+
+  // What the user sees.
+  EXPECT_THAT(run.out, HasSubstr("PostgreSQL  127.0.0.1:"));
+  EXPECT_THAT(run.out, HasSubstr("MariaDB     127.0.0.1:"));
+  EXPECT_THAT(run.out, HasSubstr("MySQL/MariaDB capture is not built yet"));
+  EXPECT_THAT(run.out, HasSubstr("Snapshot done"));
+  for (int step = 1; step <= 6; ++step) {
+    EXPECT_THAT(run.out, HasSubstr("[" + std::to_string(step) + "/6]"));
+  }
+  // Six changes, each with a silver line and a gold line carrying a latency.
+  EXPECT_GE(CountMatches(run.out, std::regex(R"(\n +silver\.\w+ +\+ *[0-9.]+ ms)")), 6u);
+  EXPECT_GE(CountMatches(run.out, std::regex(R"(\n +gold\.\w+ +\+ *[0-9.]+ ms)")), 6u);
+  EXPECT_THAT(run.out, HasSubstr("row removed"));
+  for (const char* model : {"dim_date", "dim_customer", "dim_customer_scd2", "dim_product",
+                            "fact_sales", "sales_by_category_month"}) {
+    EXPECT_THAT(run.out, HasSubstr(std::string("gold.") + model + ": "));
+  }
+  EXPECT_THAT(run.out, HasSubstr(" sql --lake " + (work_dir / "lake").string()));
+  EXPECT_THAT(run.out, HasSubstr("Stopped MariaDB (pid "));
+  EXPECT_THAT(run.out + run.err, Not(HasSubstr("password")));
+
+  // The lake: row counts follow from the generated dataset plus the live script
+  // (+1 customer, +2 order lines, -1 order line; 7 change events in all).
+  auto retail = datasets::GenerateDataset("retail", 1);
+  ASSERT_TRUE(retail.ok()) << retail.status().ToString();
+  std::map<std::string, int64_t> generated;
+  int64_t generated_total = 0;
+  for (const auto& table : *retail) {
+    generated[table.spec.name] = static_cast<int64_t>(table.rows.size());
+    generated_total += static_cast<int64_t>(table.rows.size());
+  }
+  const fs::path lake = work_dir / "lake";
+  const std::map<std::string, int64_t> expected = {
+      {"bronze/all_events", generated_total + 7},
+      {"silver/customer", generated["customer"] + 1},
+      {"silver/product", generated["product"]},
+      {"silver/salesorder", generated["salesorder"] + 1},
+      {"gold/dim_customer", generated["customer"] + 1},
+      {"gold/dim_customer_scd2", generated["customer"] + 2},
+      {"gold/dim_product", generated["product"]},
+      {"gold/fact_sales", generated["salesorder"] + 1},
+  };
+  for (const auto& [table, rows] : expected) {
+    EXPECT_TRUE(fs::is_directory(lake / table / "_delta_log")) << table;
+    auto count = CountRows(lake / table);
+    ASSERT_TRUE(count.ok()) << table << ": " << count.status().ToString();
+    EXPECT_EQ(*count, rows) << table;
+  }
+  for (const char* table : {"gold/dim_date", "gold/sales_by_category_month"}) {
+    auto count = CountRows(lake / table);
+    ASSERT_TRUE(count.ok()) << table << ": " << count.status().ToString();
+    EXPECT_GT(*count, 0) << table;
+  }
+  // The schema change reached silver.
+  auto columns = ColumnNames(lake / "silver/customer");
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  EXPECT_THAT(*columns, ::testing::Contains("LoyaltyTier"));
+
+  // The reusable config is there, and every server it started is gone.
+  EXPECT_TRUE(fs::exists(work_dir / "quickstart.toml"));
+  std::ifstream pids(work_dir / "quickstart.pids");
+  ASSERT_TRUE(pids) << "no quickstart.pids in " << work_dir;
+  std::map<std::string, long> recorded;
+  std::string server;
+  long pid = 0;
+  while (pids >> server >> pid) {
+    recorded[server] = pid;
+  }
+  EXPECT_EQ(recorded.count("postgres"), 1u);
+  EXPECT_EQ(recorded.count("mariadbd"), 1u);
+  for (const auto& [name, server_pid] : recorded) {
+    ASSERT_GT(server_pid, 0);
+    std::ifstream comm("/proc/" + std::to_string(server_pid) + "/comm");
+    std::string running;
+    std::getline(comm, running);
+    EXPECT_NE(running, name) << name << " pid " << server_pid << " is still running";
+  }
+}
+
+}  // namespace
+}  // namespace tributary
