@@ -1,14 +1,13 @@
 #include "devserver/mariadb_server.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <mutex>
 #include <optional>
 #include <system_error>
 #include <thread>
 
 #include <mysql.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "devserver/internal/config_render.h"
 #include "devserver/internal/process.h"
@@ -67,12 +66,15 @@ Result<MysqlPtr> Connect(const Endpoint& endpoint, unsigned int timeout_seconds)
   }
   MYSQL* connected = mysql_real_connect(
       mysql.get(), endpoint.socket.empty() ? endpoint.host.c_str() : "localhost",
-      endpoint.user.c_str(), endpoint.password.empty() ? nullptr : endpoint.password.c_str(),
+      endpoint.user.c_str(),
+      endpoint.password.empty() ? nullptr : endpoint.password.c_str(),
       endpoint.database.empty() ? nullptr : endpoint.database.c_str(), endpoint.port,
-      endpoint.socket.empty() ? nullptr : endpoint.socket.c_str(), CLIENT_MULTI_STATEMENTS);
+      endpoint.socket.empty() ? nullptr : endpoint.socket.c_str(),
+      CLIENT_MULTI_STATEMENTS);
   if (connected == nullptr) {
-    return MakeError(ErrorCode::kNetwork, "cannot connect to MariaDB at {}: {} (error {})",
-                     endpoint.display, mysql_error(mysql.get()), mysql_errno(mysql.get()));
+    return MakeError(ErrorCode::kNetwork,
+                     "cannot connect to MariaDB at {}: {} (error {})", endpoint.display,
+                     mysql_error(mysql.get()), mysql_errno(mysql.get()));
   }
   return mysql;
 }
@@ -82,8 +84,9 @@ Result<SqlRows> RunSql(const Endpoint& endpoint, const std::string& sql) {
   MYSQL* conn = mysql.get();
   auto rejected = [&]() {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "MariaDB ({}) rejected SQL: {} (error {}, SQLSTATE {})", endpoint.display,
-                     mysql_error(conn), mysql_errno(conn), mysql_sqlstate(conn));
+                     "MariaDB ({}) rejected SQL: {} (error {}, SQLSTATE {})",
+                     endpoint.display, mysql_error(conn), mysql_errno(conn),
+                     mysql_sqlstate(conn));
   };
   if (mysql_real_query(conn, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
     return rejected();
@@ -192,7 +195,9 @@ Status FindMariaDbBinaries(const std::filesystem::path& mariadbd,
 }
 
 MariaDbServer::MariaDbServer(MariaDbServerOptions options)
-    : options_(std::move(options)), port_(options_.port), port_fixed_(options_.port != 0) {}
+    : options_(std::move(options)),
+      port_(options_.port),
+      port_fixed_(options_.port != 0) {}
 
 MariaDbServer::~MariaDbServer() {
   if (pid_ > 0) {
@@ -206,7 +211,8 @@ MariaDbServer::~MariaDbServer() {
   }
 }
 
-Result<std::unique_ptr<MariaDbServer>> MariaDbServer::Create(MariaDbServerOptions options) {
+Result<std::unique_ptr<MariaDbServer>> MariaDbServer::Create(
+    MariaDbServerOptions options) {
   TRIB_RETURN_IF_ERROR(options.Validate());
   TRIB_RETURN_IF_ERROR(FindMariaDbBinaries(options.mariadbd, options.install_db));
   std::error_code ec;
@@ -223,7 +229,8 @@ Result<std::unique_ptr<MariaDbServer>> MariaDbServer::Create(MariaDbServerOption
 
 Result<std::unique_ptr<MariaDbServer>> MariaDbServer::CreateAndStart(
     MariaDbServerOptions options) {
-  TRIB_ASSIGN_OR_RETURN(std::unique_ptr<MariaDbServer> server, Create(std::move(options)));
+  TRIB_ASSIGN_OR_RETURN(std::unique_ptr<MariaDbServer> server,
+                        Create(std::move(options)));
   TRIB_RETURN_IF_ERROR(server->Start());
   return server;
 }
@@ -235,14 +242,15 @@ Status MariaDbServer::Initialize() {
     account_ = std::make_shared<Account>(*account);
   }
   if (socket_path().string().size() > kMaxSocketPathLength) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "socket path {} is too long for a unix socket (max {} chars): choose a "
-                     "shorter work dir",
-                     socket_path().string(), kMaxSocketPathLength);
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "socket path {} is too long for a unix socket (max {} chars): choose a "
+        "shorter work dir",
+        socket_path().string(), kMaxSocketPathLength);
   }
   TRIB_RETURN_IF_ERROR(internal::MakeOwnedDir(options_.work_dir, account, 0700));
-  TRIB_RETURN_IF_ERROR(
-      internal::EnsureReachable(options_.work_dir, account, options_.make_parents_searchable));
+  TRIB_RETURN_IF_ERROR(internal::EnsureReachable(options_.work_dir, account,
+                                                 options_.make_parents_searchable));
 
   // Keep the server_id of an existing server: binlog readers may remember it.
   server_id_ = options_.server_id;
@@ -271,15 +279,16 @@ Status MariaDbServer::Initialize() {
       internal::SpawnOptions spawn;
       // Only settings fixed at creation time, so the result can serve as a template for
       // any server; no log_bin, so bootstrap statements never reach a binlog.
-      spawn.argv = {options_.install_db.string(),
-                    "--no-defaults",
-                    "--datadir=" + target.string(),
-                    "--auth-root-authentication-method=normal",
-                    "--skip-test-db",
-                    "--skip-name-resolve",
-                    std::string("--innodb-log-file-size=") + internal::kMariaDbInnodbLogFileSize,
-                    "--innodb-buffer-pool-size=32M",
-                    "--innodb-use-native-aio=0"};
+      spawn.argv = {
+          options_.install_db.string(),
+          "--no-defaults",
+          "--datadir=" + target.string(),
+          "--auth-root-authentication-method=normal",
+          "--skip-test-db",
+          "--skip-name-resolve",
+          std::string("--innodb-log-file-size=") + internal::kMariaDbInnodbLogFileSize,
+          "--innodb-buffer-pool-size=32M",
+          "--innodb-use-native-aio=0"};
       if (account) {
         spawn.argv.push_back("--user=" + account->name);
       }
@@ -294,14 +303,15 @@ Status MariaDbServer::Initialize() {
       TRIB_ASSIGN_OR_RETURN(int exit_code,
                             internal::RunToCompletion(spawn, std::chrono::minutes(2)));
       if (exit_code != 0) {
-        return MakeError(ErrorCode::kInternal, "mariadb-install-db exited with code {}:\n{}",
-                         exit_code, internal::TailOfFile(spawn.log_file));
+        return MakeError(ErrorCode::kInternal,
+                         "mariadb-install-db exited with code {}:\n{}", exit_code,
+                         internal::TailOfFile(spawn.log_file));
       }
       return OkStatus();
     };
-    const std::string key = internal::TemplateKey(
-        "mariadb", {internal::kMariaDbInnodbLogFileSize},
-        {options_.mariadbd, options_.install_db});
+    const std::string key =
+        internal::TemplateKey("mariadb", {internal::kMariaDbInnodbLogFileSize},
+                              {options_.mariadbd, options_.install_db});
     TRIB_RETURN_IF_ERROR(internal::MaterializeDataDir(options_.template_cache_dir, key,
                                                       account, build, data_dir()));
   }
@@ -339,10 +349,9 @@ Status MariaDbServer::Start() {
       TRIB_ASSIGN_OR_RETURN(port_, PickFreeLoopbackPort());
     }
     TRIB_RETURN_IF_ERROR(WriteConfig());
-    TRIB_ASSIGN_OR_RETURN(bool started,
-                          StartOnce().WithContext(fmt::format(
-                              "starting MariaDB in {} on port {}",
-                              options_.work_dir.string(), port_)));
+    TRIB_ASSIGN_OR_RETURN(bool started, StartOnce().WithContext(fmt::format(
+                                            "starting MariaDB in {} on port {}",
+                                            options_.work_dir.string(), port_)));
     if (started) {
       port_fixed_ = true;
       if (!bootstrapped_) {
@@ -356,10 +365,11 @@ Status MariaDbServer::Start() {
       port_ = 0;
     }
   }
-  return MakeError(ErrorCode::kNetwork,
-                   "MariaDB in {} could not bind a port on 127.0.0.1 after {} attempts (last "
-                   "{}); see {}",
-                   options_.work_dir.string(), kMaxPortAttempts, port_, error_log().string());
+  return MakeError(
+      ErrorCode::kNetwork,
+      "MariaDB in {} could not bind a port on 127.0.0.1 after {} attempts (last "
+      "{}); see {}",
+      options_.work_dir.string(), kMaxPortAttempts, port_, error_log().string());
 }
 
 Result<bool> MariaDbServer::StartOnce() {
@@ -386,7 +396,8 @@ Result<bool> MariaDbServer::StartOnce() {
   const auto deadline = Clock::now() + options_.start_timeout;
   while (true) {
     if (internal::ReapIfExited(pid)) {
-      std::string log = LogSince(error_log(), error_offset) + LogSince(stdout_log, stdout_offset);
+      std::string log =
+          LogSince(error_log(), error_offset) + LogSince(stdout_log, stdout_offset);
       if (LogSaysPortTaken(log)) {
         return false;
       }
@@ -412,17 +423,16 @@ Status MariaDbServer::Bootstrap() {
   root.socket = socket_path().string();
   root.user = "root";
   root.display = socket_path().string();
-  const std::string account =
-      internal::QuoteMySqlLiteral(options_.user) + "@'%'";
+  const std::string account = internal::QuoteMySqlLiteral(options_.user) + "@'%'";
   std::string sql = "CREATE USER IF NOT EXISTS " + account;
   if (!options_.password.empty()) {
     sql += " IDENTIFIED BY " + internal::QuoteMySqlLiteral(options_.password);
   }
   sql += "; GRANT ALL PRIVILEGES ON *.* TO " + account + " WITH GRANT OPTION";
-  sql += "; CREATE DATABASE IF NOT EXISTS " + internal::QuoteMySqlIdentifier(options_.database);
-  TRIB_RETURN_IF_ERROR(RunSql(root, sql).WithContext(
-      fmt::format("creating MariaDB user '{}' and database '{}'", options_.user,
-                  options_.database)));
+  sql += "; CREATE DATABASE IF NOT EXISTS " +
+         internal::QuoteMySqlIdentifier(options_.database);
+  TRIB_RETURN_IF_ERROR(RunSql(root, sql).WithContext(fmt::format(
+      "creating MariaDB user '{}' and database '{}'", options_.user, options_.database)));
   bootstrapped_ = true;
   return OkStatus();
 }
@@ -443,16 +453,21 @@ Status MariaDbServer::StopWith(int first_signal) {
       fmt::format("stopping MariaDB in {}", options_.work_dir.string()));
 }
 
-Status MariaDbServer::Stop() { return StopWith(SIGTERM); }
+Status MariaDbServer::Stop() {
+  return StopWith(SIGTERM);
+}
 
-Status MariaDbServer::StopImmediately() { return StopWith(SIGKILL); }
+Status MariaDbServer::StopImmediately() {
+  return StopWith(SIGKILL);
+}
 
 Status MariaDbServer::Restart() {
   TRIB_RETURN_IF_ERROR(Stop());
   return Start();
 }
 
-Result<SqlRows> MariaDbServer::Exec(const std::string& sql, const std::string& database) const {
+Result<SqlRows> MariaDbServer::Exec(const std::string& sql,
+                                    const std::string& database) const {
   Endpoint endpoint;
   endpoint.host = host_;
   endpoint.port = port_;
@@ -484,11 +499,12 @@ Status MariaDbServer::CreateUser(const std::string& name,
 }
 
 std::string MariaDbServer::Dsn(const std::string& database) const {
-  return internal::BuildDsn({{"host", host_},
-                             {"port", std::to_string(port_)},
-                             {"user", options_.user},
-                             {"password", options_.password},
-                             {"dbname", database.empty() ? options_.database : database}});
+  return internal::BuildDsn(
+      {{"host", host_},
+       {"port", std::to_string(port_)},
+       {"user", options_.user},
+       {"password", options_.password},
+       {"dbname", database.empty() ? options_.database : database}});
 }
 
 std::string MariaDbServer::Url(const std::string& database) const {
@@ -497,11 +513,12 @@ std::string MariaDbServer::Url(const std::string& database) const {
 }
 
 std::string MariaDbServer::RedactedDsn(const std::string& database) const {
-  return internal::BuildDsn({{"host", host_},
-                             {"port", std::to_string(port_)},
-                             {"user", options_.user},
-                             {"password", options_.password.empty() ? "" : "********"},
-                             {"dbname", database.empty() ? options_.database : database}});
+  return internal::BuildDsn(
+      {{"host", host_},
+       {"port", std::to_string(port_)},
+       {"user", options_.user},
+       {"password", options_.password.empty() ? "" : "********"},
+       {"dbname", database.empty() ? options_.database : database}});
 }
 
 }  // namespace tributary::devserver

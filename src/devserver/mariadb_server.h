@@ -1,7 +1,5 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -9,6 +7,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "core/result.h"
 #include "devserver/sql_rows.h"
@@ -61,7 +61,8 @@ struct MariaDbServerOptions {
   std::chrono::milliseconds stop_timeout{30000};
   /// The server gets SIGKILL when the thread that started it dies. Default: true.
   bool stop_with_parent = true;
-  /// Delete work_dir when the server object is destroyed (after stopping). Default: false.
+  /// Delete work_dir when the server object is destroyed (after stopping). Default:
+  /// false.
   bool remove_work_dir = false;
   /// As PostgresServerOptions::template_cache_dir, for mariadb-install-db.
   /// Default: empty (no cache).
@@ -73,24 +74,27 @@ struct MariaDbServerOptions {
 
 /// Whether mariadbd and mariadb-install-db exist at the given paths.
 /// Errors: kNotFound naming the missing binary and the Debian package to install.
-Status FindMariaDbBinaries(const std::filesystem::path& mariadbd = "/usr/sbin/mariadbd",
-                           const std::filesystem::path& install_db =
-                               "/usr/bin/mariadb-install-db");
+Status FindMariaDbBinaries(
+    const std::filesystem::path& mariadbd = "/usr/sbin/mariadbd",
+    const std::filesystem::path& install_db = "/usr/bin/mariadb-install-db");
 
 /// A throwaway MariaDB server on 127.0.0.1 with a row-based binlog (log_bin,
-/// binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL, a unique server_id),
-/// started directly (mariadbd is our child) and stopped by its pid, never by process name.
+/// binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL, a unique
+/// server_id), started directly (mariadbd is our child) and stopped by its pid, never by
+/// process name.
 ///
 /// Thread safety and lifetime as PostgresServer.
 class MariaDbServer {
  public:
   /// Validates options, checks the binaries, prepares work_dir and runs
   /// mariadb-install-db unless data/ already holds a server. Does not start it.
-  /// Errors: kInvalidArgument, kNotFound, kIo, kInternal (install failed: log tail included).
+  /// Errors: kInvalidArgument, kNotFound, kIo, kInternal (install failed: log tail
+  /// included).
   static Result<std::unique_ptr<MariaDbServer>> Create(MariaDbServerOptions options);
 
   /// Create() then Start().
-  static Result<std::unique_ptr<MariaDbServer>> CreateAndStart(MariaDbServerOptions options);
+  static Result<std::unique_ptr<MariaDbServer>> CreateAndStart(
+      MariaDbServerOptions options);
 
   ~MariaDbServer();
   MariaDbServer(const MariaDbServer&) = delete;
@@ -144,7 +148,9 @@ class MariaDbServer {
   const std::string& database() const { return options_.database; }
   const std::filesystem::path& work_dir() const { return options_.work_dir; }
   std::filesystem::path data_dir() const { return options_.work_dir / "data"; }
-  std::filesystem::path socket_path() const { return options_.work_dir / "mariadbd.sock"; }
+  std::filesystem::path socket_path() const {
+    return options_.work_dir / "mariadbd.sock";
+  }
   std::filesystem::path pid_file() const { return options_.work_dir / "mariadbd.pid"; }
   /// The server's error log (startup failures, warnings).
   std::filesystem::path error_log() const { return options_.work_dir / "mariadbd.err"; }

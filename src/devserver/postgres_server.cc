@@ -1,13 +1,12 @@
 #include "devserver/postgres_server.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <system_error>
 #include <thread>
 
 #include <libpq-fe.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "devserver/internal/config_render.h"
 #include "devserver/internal/process.h"
@@ -97,17 +96,20 @@ Status FindPostgresBinaries(const std::filesystem::path& bin_dir) {
   for (const char* name : {"initdb", "postgres"}) {
     std::filesystem::path binary = bin_dir / name;
     if (access(binary.c_str(), X_OK) != 0) {
-      return MakeError(ErrorCode::kNotFound,
-                       "PostgreSQL server binary {} not found (install the Debian package "
-                       "postgresql-15)",
-                       binary.string());
+      return MakeError(
+          ErrorCode::kNotFound,
+          "PostgreSQL server binary {} not found (install the Debian package "
+          "postgresql-15)",
+          binary.string());
     }
   }
   return OkStatus();
 }
 
 PostgresServer::PostgresServer(PostgresServerOptions options)
-    : options_(std::move(options)), port_(options_.port), port_fixed_(options_.port != 0) {}
+    : options_(std::move(options)),
+      port_(options_.port),
+      port_fixed_(options_.port != 0) {}
 
 PostgresServer::~PostgresServer() {
   if (pid_ > 0) {
@@ -128,8 +130,8 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Create(
   std::error_code ec;
   options.work_dir = std::filesystem::absolute(options.work_dir, ec);
   if (ec) {
-    return MakeError(ErrorCode::kInvalidArgument, "cannot resolve PostgreSQL work dir: {}",
-                     ec.message());
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot resolve PostgreSQL work dir: {}", ec.message());
   }
   std::unique_ptr<PostgresServer> server(new PostgresServer(std::move(options)));
   TRIB_RETURN_IF_ERROR(server->Initialize().WithContext(
@@ -158,8 +160,8 @@ Status PostgresServer::Initialize() {
                      socket_dir().string(), kMaxSocketDirLength);
   }
   TRIB_RETURN_IF_ERROR(internal::MakeOwnedDir(options_.work_dir, account, 0700));
-  TRIB_RETURN_IF_ERROR(
-      internal::EnsureReachable(options_.work_dir, account, options_.make_parents_searchable));
+  TRIB_RETURN_IF_ERROR(internal::EnsureReachable(options_.work_dir, account,
+                                                 options_.make_parents_searchable));
   TRIB_RETURN_IF_ERROR(internal::MakeOwnedDir(socket_dir(), account, 0700));
 
   std::error_code ec;
@@ -182,8 +184,8 @@ Status PostgresServer::Initialize() {
       TRIB_ASSIGN_OR_RETURN(int exit_code,
                             internal::RunToCompletion(spawn, std::chrono::minutes(2)));
       if (exit_code != 0) {
-        return MakeError(ErrorCode::kInternal, "initdb exited with code {}:\n{}", exit_code,
-                         internal::TailOfFile(spawn.log_file));
+        return MakeError(ErrorCode::kInternal, "initdb exited with code {}:\n{}",
+                         exit_code, internal::TailOfFile(spawn.log_file));
       }
       return OkStatus();
     };
@@ -194,8 +196,8 @@ Status PostgresServer::Initialize() {
   }
 
   TRIB_RETURN_IF_ERROR(internal::WriteOwnedFile(
-      data_dir() / "pg_hba.conf", internal::RenderPgHba(!options_.password.empty()), account,
-      0600));
+      data_dir() / "pg_hba.conf", internal::RenderPgHba(!options_.password.empty()),
+      account, 0600));
   std::filesystem::path conf = data_dir() / "postgresql.conf";
   TRIB_ASSIGN_OR_RETURN(std::string conf_text, internal::ReadFile(conf));
   if (conf_text.find(kIncludeLine) == std::string::npos) {
@@ -212,9 +214,9 @@ Status PostgresServer::WriteConfig() {
   if (account_) {
     account = *account_;
   }
-  return internal::WriteOwnedFile(data_dir() / "tributary.conf",
-                                  internal::RenderPostgresConf(options_, port_, socket_dir()),
-                                  account, 0600);
+  return internal::WriteOwnedFile(
+      data_dir() / "tributary.conf",
+      internal::RenderPostgresConf(options_, port_, socket_dir()), account, 0600);
 }
 
 Status PostgresServer::Start() {
@@ -230,10 +232,9 @@ Status PostgresServer::Start() {
       TRIB_ASSIGN_OR_RETURN(port_, PickFreeLoopbackPort());
     }
     TRIB_RETURN_IF_ERROR(WriteConfig());
-    TRIB_ASSIGN_OR_RETURN(bool started,
-                          StartOnce().WithContext(fmt::format(
-                              "starting PostgreSQL in {} on port {}",
-                              options_.work_dir.string(), port_)));
+    TRIB_ASSIGN_OR_RETURN(bool started, StartOnce().WithContext(fmt::format(
+                                            "starting PostgreSQL in {} on port {}",
+                                            options_.work_dir.string(), port_)));
     if (started) {
       port_fixed_ = true;  // a restart must keep the port clients know
       if (!bootstrapped_) {
@@ -248,10 +249,11 @@ Status PostgresServer::Start() {
       port_ = 0;
     }
   }
-  return MakeError(ErrorCode::kNetwork,
-                   "PostgreSQL in {} could not bind a port on 127.0.0.1 after {} attempts "
-                   "(last {}); see {}",
-                   options_.work_dir.string(), kMaxPortAttempts, port_, log_file().string());
+  return MakeError(
+      ErrorCode::kNetwork,
+      "PostgreSQL in {} could not bind a port on 127.0.0.1 after {} attempts "
+      "(last {}); see {}",
+      options_.work_dir.string(), kMaxPortAttempts, port_, log_file().string());
 }
 
 Result<bool> PostgresServer::StartOnce() {
@@ -287,7 +289,8 @@ Result<bool> PostgresServer::StartOnce() {
       return true;
     }
     if (Clock::now() >= deadline) {
-      TRIB_RETURN_IF_ERROR(internal::StopProcess(pid, {{SIGQUIT, std::chrono::seconds(5)}}));
+      TRIB_RETURN_IF_ERROR(
+          internal::StopProcess(pid, {{SIGQUIT, std::chrono::seconds(5)}}));
       return MakeError(ErrorCode::kTimeout,
                        "postgres did not accept connections within {} ms:\n{}",
                        options_.start_timeout.count(), internal::TailOfFile(log_file()));
@@ -320,21 +323,20 @@ Status PostgresServer::Bootstrap() {
     return rows;
   };
   if (!options_.password.empty()) {
-    TRIB_RETURN_IF_ERROR(run("ALTER ROLE " + internal::QuotePgIdentifier(options_.superuser) +
+    TRIB_RETURN_IF_ERROR(run("ALTER ROLE " +
+                             internal::QuotePgIdentifier(options_.superuser) +
                              " PASSWORD " + internal::QuotePgLiteral(options_.password))
                              .WithContext("setting the superuser password"));
   }
   if (options_.database != "postgres") {
-    TRIB_ASSIGN_OR_RETURN(SqlRows rows,
-                          run("SELECT 1 FROM pg_database WHERE datname = " +
-                              internal::QuotePgLiteral(options_.database)));
+    TRIB_ASSIGN_OR_RETURN(SqlRows rows, run("SELECT 1 FROM pg_database WHERE datname = " +
+                                            internal::QuotePgLiteral(options_.database)));
     if (rows.empty()) {
       // FILE_COPY: a cheap checkpoint and a file copy instead of WAL-logging template1.
-      TRIB_RETURN_IF_ERROR(run("CREATE DATABASE " +
-                               internal::QuotePgIdentifier(options_.database) +
-                               " STRATEGY FILE_COPY")
-                               .WithContext(fmt::format("creating database '{}'",
-                                                        options_.database)));
+      TRIB_RETURN_IF_ERROR(
+          run("CREATE DATABASE " + internal::QuotePgIdentifier(options_.database) +
+              " STRATEGY FILE_COPY")
+              .WithContext(fmt::format("creating database '{}'", options_.database)));
     }
   }
   bootstrapped_ = true;
@@ -358,9 +360,13 @@ Status PostgresServer::StopWith(int first_signal) {
       fmt::format("stopping PostgreSQL in {}", options_.work_dir.string()));
 }
 
-Status PostgresServer::Stop() { return StopWith(SIGINT); }
+Status PostgresServer::Stop() {
+  return StopWith(SIGINT);
+}
 
-Status PostgresServer::StopImmediately() { return StopWith(SIGQUIT); }
+Status PostgresServer::StopImmediately() {
+  return StopWith(SIGQUIT);
+}
 
 Status PostgresServer::Restart() {
   TRIB_RETURN_IF_ERROR(Stop());
@@ -394,9 +400,9 @@ Result<SqlRows> PostgresServer::Exec(const std::string& sql,
         if (PQgetisnull(result.get(), row, column) != 0) {
           values.emplace_back(std::nullopt);
         } else {
-          values.emplace_back(std::string(PQgetvalue(result.get(), row, column),
-                                          static_cast<size_t>(
-                                              PQgetlength(result.get(), row, column))));
+          values.emplace_back(
+              std::string(PQgetvalue(result.get(), row, column),
+                          static_cast<size_t>(PQgetlength(result.get(), row, column))));
         }
       }
       rows.rows.push_back(std::move(values));
@@ -439,17 +445,22 @@ Status PostgresServer::CreateRole(const std::string& name,
   return OkStatus();
 }
 
-Status PostgresServer::CreateDatabase(const std::string& name, const std::string& owner) const {
+Status PostgresServer::CreateDatabase(const std::string& name,
+                                      const std::string& owner) const {
   std::string sql = "CREATE DATABASE " + internal::QuotePgIdentifier(name);
   if (!owner.empty()) {
     sql += " OWNER " + internal::QuotePgIdentifier(owner);
   }
+  // FILE_COPY: a checkpoint and a file copy, instead of writing template1 into the WAL
+  // that logical decoding then has to read through.
+  sql += " STRATEGY FILE_COPY";
   TRIB_RETURN_IF_ERROR(
       Exec(sql, "postgres").WithContext(fmt::format("creating database '{}'", name)));
   return OkStatus();
 }
 
-std::string PostgresServer::Dsn(const std::string& database, const std::string& user) const {
+std::string PostgresServer::Dsn(const std::string& database,
+                                const std::string& user) const {
   const bool as_superuser = user.empty() || user == options_.superuser;
   return internal::BuildDsn({{"host", host_},
                              {"port", std::to_string(port_)},

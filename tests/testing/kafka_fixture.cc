@@ -1,16 +1,19 @@
 #include "testing/kafka_fixture.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <random>
+
+#include <unistd.h>
 
 namespace tributary::testing {
 namespace {
 
 // librdkafka logs through this instead of stderr: warnings and worse only, as a test's
 // output is read by people.
-void QuietLog(const rd_kafka_t* /*rk*/, int level, const char* facility, const char* message) {
+void QuietLog(const rd_kafka_t* /*rk*/,
+              int level,
+              const char* facility,
+              const char* message) {
   if (level <= 4) {
     fprintf(stderr, "librdkafka %s: %s\n", facility, message);
   }
@@ -45,12 +48,14 @@ Result<std::unique_ptr<KafkaTestCluster>> KafkaTestCluster::Start(int brokers) {
   cluster->bootstrap_servers_ = bootstrap;
   TRIB_ASSIGN_OR_RETURN(cluster->handle_, NewProducer(cluster->bootstrap_servers_));
   const rd_kafka_metadata_t* metadata = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(cluster->handle_, 0, nullptr, &metadata, 10000);
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(cluster->handle_, 0, nullptr, &metadata, 10000);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return MakeError(ErrorCode::kNetwork,
-                     "Kafka broker at TRIB_TEST_KAFKA_BOOTSTRAP={} did not answer a metadata "
-                     "request: {}",
-                     cluster->bootstrap_servers_, rd_kafka_err2str(err));
+    return MakeError(
+        ErrorCode::kNetwork,
+        "Kafka broker at TRIB_TEST_KAFKA_BOOTSTRAP={} did not answer a metadata "
+        "request: {}",
+        cluster->bootstrap_servers_, rd_kafka_err2str(err));
   }
   rd_kafka_metadata_destroy(metadata);
   return cluster;
@@ -58,8 +63,8 @@ Result<std::unique_ptr<KafkaTestCluster>> KafkaTestCluster::Start(int brokers) {
 
 Result<std::unique_ptr<KafkaTestCluster>> KafkaTestCluster::StartMock(int brokers) {
   if (brokers < 1) {
-    return MakeError(ErrorCode::kInvalidArgument, "a mock cluster needs >= 1 broker, got {}",
-                     brokers);
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "a mock cluster needs >= 1 broker, got {}", brokers);
   }
   std::unique_ptr<KafkaTestCluster> cluster(new KafkaTestCluster());
   TRIB_ASSIGN_OR_RETURN(cluster->handle_, NewProducer(""));
@@ -71,7 +76,8 @@ Result<std::unique_ptr<KafkaTestCluster>> KafkaTestCluster::StartMock(int broker
   const char* bootstraps = rd_kafka_mock_cluster_bootstraps(cluster->mock_);
   cluster->bootstrap_servers_ = bootstraps == nullptr ? "" : bootstraps;
   if (cluster->bootstrap_servers_.empty()) {
-    return MakeError(ErrorCode::kInternal, "the Kafka mock cluster has no bootstrap servers");
+    return MakeError(ErrorCode::kInternal,
+                     "the Kafka mock cluster has no bootstrap servers");
   }
   return cluster;
 }
@@ -92,21 +98,22 @@ Status KafkaTestCluster::CreateTopic(const std::string& topic,
     rd_kafka_resp_err_t err =
         rd_kafka_mock_topic_create(mock_, topic.c_str(), partitions, replication_factor);
     if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      return MakeError(ErrorCode::kAlreadyExists, "Kafka topic '{}' already exists", topic);
+      return MakeError(ErrorCode::kAlreadyExists, "Kafka topic '{}' already exists",
+                       topic);
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "mock cluster cannot create topic '{}' ({} partitions, replication "
-                       "{}): {}",
-                       topic, partitions, replication_factor, rd_kafka_err2str(err));
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "mock cluster cannot create topic '{}' ({} partitions, replication "
+          "{}): {}",
+          topic, partitions, replication_factor, rd_kafka_err2str(err));
     }
     return OkStatus();
   }
 
   char errstr[512];
-  rd_kafka_NewTopic_t* new_topic =
-      rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr,
-                            sizeof(errstr));
+  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(
+      topic.c_str(), partitions, replication_factor, errstr, sizeof(errstr));
   if (new_topic == nullptr) {
     return MakeError(ErrorCode::kInvalidArgument, "bad topic '{}': {}", topic, errstr);
   }
@@ -120,16 +127,19 @@ Status KafkaTestCluster::CreateTopic(const std::string& topic,
   if (event == nullptr) {
     status = MakeError(ErrorCode::kTimeout, "creating Kafka topic '{}' timed out", topic);
   } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    status = MakeError(ErrorCode::kInternal, "creating Kafka topic '{}' failed: {}", topic,
-                       rd_kafka_event_error_string(event));
+    status = MakeError(ErrorCode::kInternal, "creating Kafka topic '{}' failed: {}",
+                       topic, rd_kafka_event_error_string(event));
   } else {
-    const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event);
+    const rd_kafka_CreateTopics_result_t* result =
+        rd_kafka_event_CreateTopics_result(event);
     size_t count = 0;
-    const rd_kafka_topic_result_t** topics = rd_kafka_CreateTopics_result_topics(result, &count);
+    const rd_kafka_topic_result_t** topics =
+        rd_kafka_CreateTopics_result_topics(result, &count);
     for (size_t topic_idx = 0; topic_idx < count; ++topic_idx) {
       rd_kafka_resp_err_t err = rd_kafka_topic_result_error(topics[topic_idx]);
       if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        status = MakeError(ErrorCode::kAlreadyExists, "Kafka topic '{}' already exists", topic);
+        status = MakeError(ErrorCode::kAlreadyExists, "Kafka topic '{}' already exists",
+                           topic);
       } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         const char* message = rd_kafka_topic_result_error_string(topics[topic_idx]);
         status = MakeError(ErrorCode::kInternal, "creating Kafka topic '{}' failed: {}",

@@ -14,11 +14,11 @@
 namespace tributary::testing {
 
 /// A Kafka cluster for tests: librdkafka's in-process mock cluster (rdkafka_mock.h) whose
-/// brokers listen on 127.0.0.1 TCP ports any Kafka client can reach, or a real broker when
-/// TRIB_TEST_KAFKA_BOOTSTRAP is set (e.g. "127.0.0.1:9092").
+/// brokers listen on 127.0.0.1 TCP ports any Kafka client can reach, or a real broker
+/// when TRIB_TEST_KAFKA_BOOTSTRAP is set (e.g. "127.0.0.1:9092").
 ///
-/// The mock cluster runs on librdkafka's own threads inside this process and lives as long
-/// as this object. Not thread-safe; bootstrap_servers() may be read from any thread.
+/// The mock cluster runs on librdkafka's own threads inside this process and lives as
+/// long as this object. Not thread-safe; bootstrap_servers() may be read from any thread.
 class KafkaTestCluster {
  public:
   /// TRIB_TEST_KAFKA_BOOTSTRAP when set (checked with a metadata request), else
@@ -35,14 +35,16 @@ class KafkaTestCluster {
   /// "host:port,host:port,..." for bootstrap.servers.
   const std::string& bootstrap_servers() const { return bootstrap_servers_; }
   bool is_mock() const { return mock_ != nullptr; }
-  /// The mock cluster for fault injection (rd_kafka_mock_broker_set_down, ...), or nullptr
-  /// for a real broker. Owned by this object.
+  /// The mock cluster for fault injection (rd_kafka_mock_broker_set_down, ...), or
+  /// nullptr for a real broker. Owned by this object.
   rd_kafka_mock_cluster_t* mock() const { return mock_; }
 
   /// Creates `topic` with `partitions` partitions. On the mock cluster replication_factor
-  /// must not exceed the broker count. Errors: kAlreadyExists, kInvalidArgument, kTimeout,
-  /// kInternal.
-  Status CreateTopic(const std::string& topic, int partitions, int replication_factor = 1);
+  /// must not exceed the broker count. Errors: kAlreadyExists, kInvalidArgument,
+  /// kTimeout, kInternal.
+  Status CreateTopic(const std::string& topic,
+                     int partitions,
+                     int replication_factor = 1);
 
   /// `base` plus a suffix unique to this process and call, so runs against a shared real
   /// broker never see each other's messages.

@@ -6,7 +6,8 @@
 
 namespace tributary::testing {
 
-TestServer<devserver::MariaDbServer> StartTestMariaDb(const MariaDbCustomizer& customize) {
+TestServer<devserver::MariaDbServer> StartTestMariaDb(
+    const MariaDbCustomizer& customize) {
   devserver::MariaDbServerOptions options;
   options.template_cache_dir = TemplateCacheDir();
   if (customize) {

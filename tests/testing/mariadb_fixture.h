@@ -14,10 +14,12 @@ using MariaDbCustomizer = std::function<void(devserver::MariaDbServerOptions&)>;
 
 /// Starts a throwaway MariaDB server for tests: a fresh work dir under $TMPDIR removed
 /// afterwards, log_bin with binlog_format=ROW, binlog_row_image=FULL,
-/// binlog_row_metadata=FULL, a random server_id, a free port on 127.0.0.1, user "tributary"
-/// (no password, all privileges) and database "tributary". `customize` may change any
-/// option. The result is `missing` when mariadbd or mariadb-install-db is not installed.
-TestServer<devserver::MariaDbServer> StartTestMariaDb(const MariaDbCustomizer& customize = {});
+/// binlog_row_metadata=FULL, a random server_id, a free port on 127.0.0.1, user
+/// "tributary" (no password, all privileges) and database "tributary". `customize` may
+/// change any option. The result is `missing` when mariadbd or mariadb-install-db is not
+/// installed.
+TestServer<devserver::MariaDbServer> StartTestMariaDb(
+    const MariaDbCustomizer& customize = {});
 
 /// A GoogleTest fixture sharing one MariaDB server across the tests of a suite; see
 /// PostgresFixture for the contract.

@@ -6,7 +6,8 @@
 
 namespace tributary::testing {
 
-TestServer<devserver::PostgresServer> StartTestPostgres(const PostgresCustomizer& customize) {
+TestServer<devserver::PostgresServer> StartTestPostgres(
+    const PostgresCustomizer& customize) {
   devserver::PostgresServerOptions options;
   options.template_cache_dir = TemplateCacheDir();
   if (customize) {

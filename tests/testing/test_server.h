@@ -12,21 +12,20 @@
 
 namespace tributary::testing {
 
-/// Whether TRIB_E2E_REQUIRED=1 (CI sets it): a missing server then fails a test instead of
-/// skipping it.
+/// Whether TRIB_E2E_REQUIRED=1 (CI sets it): a missing server then fails a test instead
+/// of skipping it.
 bool E2eRequired();
 
-/// A fresh directory $TMPDIR/<prefix>-XXXXXX (TMPDIR defaults to /tmp) for a server's work
-/// dir. The caller removes it (the devservers do with remove_work_dir).
-/// Errors: kIo.
+/// A fresh directory $TMPDIR/<prefix>-XXXXXX (TMPDIR defaults to /tmp) for a server's
+/// work dir. The caller removes it (the devservers do with remove_work_dir). Errors: kIo.
 Result<std::filesystem::path> MakeWorkDir(const std::string& prefix);
 
 /// $TMPDIR/tributary-devserver-cache: where test servers keep initdb / mariadb-install-db
 /// templates, so each test process copies a data dir instead of creating one.
 std::filesystem::path TemplateCacheDir();
 
-/// A server a test needs, or why there is none. Produced by StartTestPostgres() and friends;
-/// check it in SetUp() with TRIB_REQUIRE_SERVER.
+/// A server a test needs, or why there is none. Produced by StartTestPostgres() and
+/// friends; check it in SetUp() with TRIB_REQUIRE_SERVER.
 template <typename T>
 struct TestServer {
   std::unique_ptr<T> server;
@@ -73,17 +72,24 @@ struct TestServer {
 
 }  // namespace tributary::testing
 
-/// In SetUp() or a test body: skips the test when `test_server` is missing because the server
-/// software is not installed (fails instead under TRIB_E2E_REQUIRED=1), fails it when the
-/// server could not start for any other reason, and continues otherwise.
-#define TRIB_REQUIRE_SERVER(test_server)                                         \
-  do {                                                                           \
-    const auto& _trib_server = (test_server);                                    \
-    if (!_trib_server) {                                                         \
-      if (_trib_server.missing && !::tributary::testing::E2eRequired()) {        \
-        GTEST_SKIP() << _trib_server.Explain();                                  \
-      } else {                                                                   \
-        GTEST_FAIL() << _trib_server.Explain();                                  \
-      }                                                                          \
-    }                                                                            \
+/// In SetUp() or a test body: skips the test when `test_server` is missing because the
+/// server software is not installed (fails instead under TRIB_E2E_REQUIRED=1), fails it
+/// when the server could not start for any other reason, and continues otherwise.
+#define TRIB_REQUIRE_SERVER(test_server)                                  \
+  do {                                                                    \
+    const auto& _trib_server = (test_server);                             \
+    if (!_trib_server) {                                                  \
+      if (_trib_server.missing && !::tributary::testing::E2eRequired()) { \
+        GTEST_SKIP() << _trib_server.Explain();                           \
+      } else {                                                            \
+        GTEST_FAIL() << _trib_server.Explain();                           \
+      }                                                                   \
+    }                                                                     \
+  } while (false)
+
+/// Asserts that a Result or Status is ok, printing its error otherwise.
+#define TRIB_ASSERT_OK(expr)                                           \
+  do {                                                                 \
+    const auto& _trib_result = (expr);                                 \
+    ASSERT_TRUE(_trib_result.ok()) << _trib_result.error().ToString(); \
   } while (false)

@@ -21,8 +21,8 @@ std::string DoubleQuoteChar(std::string_view value, char quote) {
 // A my.cnf value: bare when safe, otherwise double-quoted with \ escapes
 // (https://mariadb.com/kb/en/configuring-mariadb-with-option-files/#option-file-syntax).
 std::string QuoteCnfValue(std::string_view value) {
-  bool bare = !value.empty() &&
-              value.find_first_of(" \t\"'\\#;=") == std::string_view::npos;
+  bool bare =
+      !value.empty() && value.find_first_of(" \t\"'\\#;=") == std::string_view::npos;
   if (bare) {
     return std::string(value);
   }
@@ -58,7 +58,9 @@ std::string PercentEncode(std::string_view value) {
 
 }  // namespace
 
-std::string QuotePgConfValue(std::string_view value) { return DoubleQuoteChar(value, '\''); }
+std::string QuotePgConfValue(std::string_view value) {
+  return DoubleQuoteChar(value, '\'');
+}
 
 std::string RenderPostgresConf(const PostgresServerOptions& options,
                                uint16_t port,
@@ -136,11 +138,17 @@ std::string BuildDsn(const std::vector<std::pair<std::string, std::string>>& pai
   return out;
 }
 
-std::string QuotePgIdentifier(std::string_view name) { return DoubleQuoteChar(name, '"'); }
+std::string QuotePgIdentifier(std::string_view name) {
+  return DoubleQuoteChar(name, '"');
+}
 
-std::string QuotePgLiteral(std::string_view value) { return DoubleQuoteChar(value, '\''); }
+std::string QuotePgLiteral(std::string_view value) {
+  return DoubleQuoteChar(value, '\'');
+}
 
-std::string QuoteMySqlIdentifier(std::string_view name) { return DoubleQuoteChar(name, '`'); }
+std::string QuoteMySqlIdentifier(std::string_view name) {
+  return DoubleQuoteChar(name, '`');
+}
 
 std::string QuoteMySqlLiteral(std::string_view value) {
   std::string out = "'";
@@ -202,7 +210,8 @@ std::string FindConfSetting(const std::string& conf, std::string_view name) {
     auto trim = [](std::string s) {
       size_t begin = s.find_first_not_of(" \t");
       size_t end = s.find_last_not_of(" \t\r");
-      return begin == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
+      return begin == std::string::npos ? std::string()
+                                        : s.substr(begin, end - begin + 1);
     };
     if (trim(line.substr(0, equals)) == name) {
       found = trim(line.substr(equals + 1));

@@ -37,7 +37,8 @@ std::string BuildDsn(const std::vector<std::pair<std::string, std::string>>& pai
 
 /// A PostgreSQL identifier in double quotes, quotes doubled.
 std::string QuotePgIdentifier(std::string_view name);
-/// A PostgreSQL string literal in single quotes, quotes doubled (standard_conforming_strings).
+/// A PostgreSQL string literal in single quotes, quotes doubled
+/// (standard_conforming_strings).
 std::string QuotePgLiteral(std::string_view value);
 
 /// A MariaDB identifier in backticks, backticks doubled.
@@ -45,7 +46,8 @@ std::string QuoteMySqlIdentifier(std::string_view name);
 /// A MariaDB string literal in single quotes with \ and ' backslash-escaped.
 std::string QuoteMySqlLiteral(std::string_view value);
 
-/// innodb_log_file_size of every server (and of the data dir templates, which must match).
+/// innodb_log_file_size of every server (and of the data dir templates, which must
+/// match).
 inline constexpr const char* kMariaDbInnodbLogFileSize = "16M";
 
 /// Paths and ids the MariaDB config refers to.
@@ -58,10 +60,12 @@ struct MariaDbLayout {
   uint32_t server_id = 0;
 };
 
-/// my.cnf with one [mariadbd] group: bind to 127.0.0.1:port, the row-based binlog settings
-/// CDC needs (log_bin, binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL),
-/// server_id, utf8mb4, small buffers for fast start, then options.extra_settings.
-std::string RenderMariaDbConf(const MariaDbServerOptions& options, const MariaDbLayout& layout);
+/// my.cnf with one [mariadbd] group: bind to 127.0.0.1:port, the row-based binlog
+/// settings CDC needs (log_bin, binlog_format=ROW, binlog_row_image=FULL,
+/// binlog_row_metadata=FULL), server_id, utf8mb4, small buffers for fast start, then
+/// options.extra_settings.
+std::string RenderMariaDbConf(const MariaDbServerOptions& options,
+                              const MariaDbLayout& layout);
 
 /// The value of `name` in the [mariadbd] settings text `conf` ("" when absent).
 std::string FindConfSetting(const std::string& conf, std::string_view name);

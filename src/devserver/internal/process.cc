@@ -1,5 +1,13 @@
 #include "devserver/internal/process.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -9,14 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-#include <system_error>
-#include <thread>
-
 extern char** environ;
 
 namespace tributary::devserver::internal {
@@ -24,7 +24,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
+std::string ErrnoText(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
 
 // Writes all of `data` to `fd`, ignoring errors: only used in the forked child.
 void WriteAll(int fd, const void* data, size_t size) {
@@ -101,7 +103,8 @@ Result<Account> LookUpAccount(const std::string& name) {
   int rc = getpwnam_r(name.c_str(), &pwd, buffer.data(), buffer.size(), &found);
   if (rc != 0 || found == nullptr) {
     return MakeError(ErrorCode::kNotFound,
-                     "system user '{}' does not exist (the server package creates it)", name);
+                     "system user '{}' does not exist (the server package creates it)",
+                     name);
   }
   Account account;
   account.name = name;
@@ -135,12 +138,14 @@ Result<pid_t> Spawn(const SpawnOptions& options) {
     return MakeError(ErrorCode::kNotFound, "program '{}' is not an executable file: {}",
                      program, ErrnoText(errno));
   }
-  // Everything the child needs is prepared before fork: only async-signal-safe calls follow.
+  // Everything the child needs is prepared before fork: only async-signal-safe calls
+  // follow.
   std::vector<std::string> argv_strings = options.argv;
   std::vector<char*> argv = CStrings(argv_strings);
   std::vector<std::string> env_strings = MergedEnvironment(options.env);
   std::vector<char*> envp = CStrings(env_strings);
-  std::string log_file = options.log_file.empty() ? "/dev/null" : options.log_file.string();
+  std::string log_file =
+      options.log_file.empty() ? "/dev/null" : options.log_file.string();
   std::string cwd = options.cwd.string();
   std::vector<gid_t> groups;
   if (options.account) {
@@ -173,7 +178,8 @@ Result<pid_t> Spawn(const SpawnOptions& options) {
       ChildFail(fd, kStageSetup, errno);
     }
     int log_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-    if (log_fd < 0 || dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0) {
+    if (log_fd < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
+        dup2(log_fd, STDERR_FILENO) < 0) {
       ChildFail(fd, kStageSetup, errno);
     }
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
@@ -226,7 +232,8 @@ Result<int> WaitForChild(pid_t pid, std::chrono::milliseconds timeout) {
       return status;
     }
     if (rc < 0 && errno != EINTR) {
-      return MakeError(ErrorCode::kInternal, "waitpid({}) failed: {}", pid, ErrnoText(errno));
+      return MakeError(ErrorCode::kInternal, "waitpid({}) failed: {}", pid,
+                       ErrnoText(errno));
     }
     if (Clock::now() >= deadline) {
       return MakeError(ErrorCode::kTimeout, "process {} still running after {} ms", pid,
@@ -237,7 +244,8 @@ Result<int> WaitForChild(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
-Result<int> RunToCompletion(const SpawnOptions& options, std::chrono::milliseconds timeout) {
+Result<int> RunToCompletion(const SpawnOptions& options,
+                            std::chrono::milliseconds timeout) {
   TRIB_ASSIGN_OR_RETURN(pid_t pid, Spawn(options));
   auto waited = WaitForChild(pid, timeout);
   if (!waited.ok()) {
@@ -290,8 +298,8 @@ bool ReapIfExited(pid_t pid) {
   return false;
 }
 
-Status StopProcess(pid_t pid,
-                   const std::vector<std::pair<int, std::chrono::milliseconds>>& signals) {
+Status StopProcess(
+    pid_t pid, const std::vector<std::pair<int, std::chrono::milliseconds>>& signals) {
   if (pid <= 0) {
     return OkStatus();
   }
@@ -335,7 +343,8 @@ std::string TailOfFile(const std::filesystem::path& path, size_t max_bytes) {
   }
   in.seekg(0, std::ios::end);
   std::streamoff size = in.tellg();
-  std::streamoff start = std::max<std::streamoff>(0, size - static_cast<std::streamoff>(max_bytes));
+  std::streamoff start =
+      std::max<std::streamoff>(0, size - static_cast<std::streamoff>(max_bytes));
   in.seekg(start);
   std::string text(static_cast<size_t>(size - start), '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
@@ -386,7 +395,8 @@ Status EnsureReachable(const std::filesystem::path& dir,
        p = p.parent_path()) {
     struct stat st {};
     if (stat(p.c_str(), &st) != 0) {
-      return MakeError(ErrorCode::kIo, "cannot stat {}: {}", p.string(), ErrnoText(errno));
+      return MakeError(ErrorCode::kIo, "cannot stat {}: {}", p.string(),
+                       ErrnoText(errno));
     }
     if (!SearchableBy(st, *account)) {
       if (fix && st.st_uid == geteuid()) {
@@ -395,10 +405,11 @@ Status EnsureReachable(const std::filesystem::path& dir,
                            ErrnoText(errno));
         }
       } else {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "the server runs as system user '{}', which cannot reach {}: {} is "
-                         "not searchable by it (chmod o+x {} or choose a work dir under /tmp)",
-                         account->name, dir.string(), p.string(), p.string());
+        return MakeError(
+            ErrorCode::kInvalidArgument,
+            "the server runs as system user '{}', which cannot reach {}: {} is "
+            "not searchable by it (chmod o+x {} or choose a work dir under /tmp)",
+            account->name, dir.string(), p.string(), p.string());
       }
     }
     if (p == p.root_path()) {
@@ -418,7 +429,8 @@ Status MakeOwnedDir(const std::filesystem::path& dir,
                      ec.message());
   }
   if (chmod(dir.c_str(), static_cast<mode_t>(mode)) != 0) {
-    return MakeError(ErrorCode::kIo, "cannot chmod {}: {}", dir.string(), ErrnoText(errno));
+    return MakeError(ErrorCode::kIo, "cannot chmod {}: {}", dir.string(),
+                     ErrnoText(errno));
   }
   if (account && chown(dir.c_str(), account->uid, account->gid) != 0) {
     return MakeError(ErrorCode::kIo, "cannot hand {} to user '{}': {}", dir.string(),
@@ -434,7 +446,8 @@ Status WriteOwnedFile(const std::filesystem::path& path,
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                 static_cast<mode_t>(mode));
   if (fd < 0) {
-    return MakeError(ErrorCode::kIo, "cannot write {}: {}", path.string(), ErrnoText(errno));
+    return MakeError(ErrorCode::kIo, "cannot write {}: {}", path.string(),
+                     ErrnoText(errno));
   }
   size_t written = 0;
   while (written < contents.size()) {
@@ -445,7 +458,8 @@ Status WriteOwnedFile(const std::filesystem::path& path,
       }
       int err = errno;
       close(fd);
-      return MakeError(ErrorCode::kIo, "cannot write {}: {}", path.string(), ErrnoText(err));
+      return MakeError(ErrorCode::kIo, "cannot write {}: {}", path.string(),
+                       ErrnoText(err));
     }
     written += static_cast<size_t>(n);
   }
@@ -460,7 +474,8 @@ Status WriteOwnedFile(const std::filesystem::path& path,
   return OkStatus();
 }
 
-Status ChownRecursive(const std::filesystem::path& path, const std::optional<Account>& account) {
+Status ChownRecursive(const std::filesystem::path& path,
+                      const std::optional<Account>& account) {
   if (!account) {
     return OkStatus();
   }

@@ -1,18 +1,19 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "core/result.h"
 
 namespace tributary::devserver::internal {
 
-/// A system account a server runs as when we are root (PostgreSQL and MariaDB refuse root).
+/// A system account a server runs as when we are root (PostgreSQL and MariaDB refuse
+/// root).
 struct Account {
   std::string name;
   uid_t uid = 0;
@@ -40,15 +41,15 @@ struct SpawnOptions {
   std::filesystem::path cwd;
   /// Extra "NAME=value" entries added to (or replacing in) the inherited environment.
   std::vector<std::string> env;
-  /// Signal the child receives when the thread that spawned it dies (PR_SET_PDEATHSIG), so
-  /// an aborted test does not leak servers. 0: none. Linux delivers it when the spawning
-  /// *thread* exits, so spawn long-lived children from a long-lived thread.
+  /// Signal the child receives when the thread that spawned it dies (PR_SET_PDEATHSIG),
+  /// so an aborted test does not leak servers. 0: none. Linux delivers it when the
+  /// spawning *thread* exits, so spawn long-lived children from a long-lived thread.
   int parent_death_signal = 0;
 };
 
 /// Forks and execs `options.argv`; returns the child's pid once exec succeeded.
-/// The child gets its own process group. Errors: kNotFound when the program does not exist,
-/// kInternal for other fork/exec failures (the errno text is in the message).
+/// The child gets its own process group. Errors: kNotFound when the program does not
+/// exist, kInternal for other fork/exec failures (the errno text is in the message).
 Result<pid_t> Spawn(const SpawnOptions& options);
 
 /// Waits up to `timeout` for our child `pid` to exit and returns its wait status.
@@ -58,7 +59,8 @@ Result<int> WaitForChild(pid_t pid, std::chrono::milliseconds timeout);
 /// Runs a program to completion (Spawn + WaitForChild). Returns the exit code; a child
 /// killed by a signal gives 128 + signal. Errors: as Spawn; kTimeout kills the child with
 /// SIGKILL first.
-Result<int> RunToCompletion(const SpawnOptions& options, std::chrono::milliseconds timeout);
+Result<int> RunToCompletion(const SpawnOptions& options,
+                            std::chrono::milliseconds timeout);
 
 /// Whether process `pid` exists and is not a zombie.
 bool ProcessAlive(pid_t pid);
@@ -67,9 +69,9 @@ bool ProcessAlive(pid_t pid);
 /// and no longer alive).
 bool ReapIfExited(pid_t pid);
 
-/// Stops `pid`: sends each signal of `signals` in turn, waiting up to the paired timeout for
-/// the process to exit, and finally SIGKILL. Works for our children (reaped) and for other
-/// processes (polled through kill(pid, 0)). Returns once the process is gone.
+/// Stops `pid`: sends each signal of `signals` in turn, waiting up to the paired timeout
+/// for the process to exit, and finally SIGKILL. Works for our children (reaped) and for
+/// other processes (polled through kill(pid, 0)). Returns once the process is gone.
 /// Errors: kInternal when even SIGKILL did not end it within 10 s.
 Status StopProcess(pid_t pid,
                    const std::vector<std::pair<int, std::chrono::milliseconds>>& signals);
@@ -89,8 +91,8 @@ Status EnsureReachable(const std::filesystem::path& dir,
                        const std::optional<Account>& account,
                        bool fix);
 
-/// Creates `dir` (and parents) with `mode` and, with an account, hands it to that account.
-/// Errors: kIo naming the directory.
+/// Creates `dir` (and parents) with `mode` and, with an account, hands it to that
+/// account. Errors: kIo naming the directory.
 Status MakeOwnedDir(const std::filesystem::path& dir,
                     const std::optional<Account>& account,
                     unsigned mode);
@@ -103,7 +105,8 @@ Status WriteOwnedFile(const std::filesystem::path& path,
                       unsigned mode);
 
 /// Recursively hands `path` to `account` (no-op without one). Errors: kIo.
-Status ChownRecursive(const std::filesystem::path& path, const std::optional<Account>& account);
+Status ChownRecursive(const std::filesystem::path& path,
+                      const std::optional<Account>& account);
 
 /// Reads a whole file. Errors: kNotFound, kIo.
 Result<std::string> ReadFile(const std::filesystem::path& path);

@@ -1,13 +1,13 @@
 #include "devserver/internal/template_cache.h"
 
+#include <cerrno>
+#include <functional>
+#include <system_error>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <functional>
-#include <system_error>
 
 namespace tributary::devserver::internal {
 namespace {
@@ -57,7 +57,8 @@ std::string TemplateKey(const std::string& prefix,
     struct stat st {};
     material += binary.string();
     if (stat(binary.c_str(), &st) == 0) {
-      material += fmt::format(":{}:{}.{}", st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+      material +=
+          fmt::format(":{}:{}.{}", st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
     }
     material += '\0';
   }
@@ -95,8 +96,10 @@ Status MaterializeDataDir(const std::filesystem::path& cache_dir,
     if (!std::filesystem::exists(complete, ec)) {
       std::filesystem::remove_all(root, ec);
       TRIB_RETURN_IF_ERROR(MakeOwnedDir(root, account, 0700));
-      TRIB_RETURN_IF_ERROR(build(template_data).WithContext(
-          fmt::format("building the template data dir {}", template_data.string())));
+      TRIB_RETURN_IF_ERROR(
+          build(template_data)
+              .WithContext(fmt::format("building the template data dir {}",
+                                       template_data.string())));
       TRIB_RETURN_IF_ERROR(WriteOwnedFile(complete, "", std::nullopt, 0644));
     }
   }

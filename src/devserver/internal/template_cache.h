@@ -21,9 +21,10 @@ std::string TemplateKey(const std::string& prefix,
                         const std::vector<std::string>& parts,
                         const std::vector<std::filesystem::path>& binaries);
 
-/// Makes `dest` (which must not exist) a copy of the template data dir `key` in `cache_dir`,
-/// building the template once with `build` under an exclusive lock, so concurrent test
-/// processes share one initdb / mariadb-install-db run. The copy is handed to `account`.
+/// Makes `dest` (which must not exist) a copy of the template data dir `key` in
+/// `cache_dir`, building the template once with `build` under an exclusive lock, so
+/// concurrent test processes share one initdb / mariadb-install-db run. The copy is
+/// handed to `account`.
 ///
 /// The cache is only trusted when `cache_dir` is owned by us and writable by nobody else;
 /// otherwise (and when `cache_dir` is empty) `build(dest)` runs directly.

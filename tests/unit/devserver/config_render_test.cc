@@ -123,7 +123,8 @@ TEST(ConfigRenderTest, RandomServerIdsAreValidAndVary) {
 }
 
 TEST(ConfigRenderTest, MySqlUrlPercentEncodesCredentials) {
-  EXPECT_EQ(BuildMySqlUrl("app", "", "127.0.0.1", 3306, "db"), "mysql://app@127.0.0.1:3306/db");
+  EXPECT_EQ(BuildMySqlUrl("app", "", "127.0.0.1", 3306, "db"),
+            "mysql://app@127.0.0.1:3306/db");
   EXPECT_EQ(BuildMySqlUrl("a@b", "p:w/d", "127.0.0.1", 1, "d b"),
             "mysql://a%40b:p%3Aw%2Fd@127.0.0.1:1/d%20b");
 }

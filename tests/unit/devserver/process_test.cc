@@ -1,6 +1,14 @@
 #include "devserver/internal/process.h"
 
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -8,23 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "devserver/port.h"
 #include "testing/temp_dir.h"
 
 namespace tributary::devserver::internal {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 TEST(PortTest, PicksABindableLoopbackPort) {
   auto port = PickFreeLoopbackPort();
@@ -105,7 +104,8 @@ TEST(ProcessTest, StopProcessEscalatesToSigkill) {
   options.log_file = dir.path() / "log";
   auto pid = Spawn(options);
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
-  for (int attempt = 0; attempt < 200 && TailOfFile(options.log_file) != "ready"; ++attempt) {
+  for (int attempt = 0; attempt < 200 && TailOfFile(options.log_file) != "ready";
+       ++attempt) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   const auto started = std::chrono::steady_clock::now();
@@ -140,7 +140,8 @@ TEST(ProcessTest, ReadsPidFiles) {
   ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_EQ(*good, 12345);
   EXPECT_EQ(ReadPidFile(dir.path() / "bad.pid").status().code(), ErrorCode::kCorruption);
-  EXPECT_EQ(ReadPidFile(dir.path() / "missing.pid").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ReadPidFile(dir.path() / "missing.pid").status().code(),
+            ErrorCode::kNotFound);
 }
 
 TEST(ProcessTest, TailOfFileKeepsWholeLines) {
@@ -162,7 +163,8 @@ TEST(ProcessTest, UnreachableWorkDirNamesTheBlockingDirectory) {
   chmod(dir.path().c_str(), 0700);
   Status blocked = EnsureReachable(work, *account, false);
   ASSERT_FALSE(blocked.ok());
-  EXPECT_THAT(blocked.status().message(), HasSubstr(dir.path().string() + " is not searchable"));
+  EXPECT_THAT(blocked.status().message(),
+              HasSubstr(dir.path().string() + " is not searchable"));
   EXPECT_TRUE(EnsureReachable(work, *account, true).ok());
   struct stat st {};
   ASSERT_EQ(stat(dir.path().c_str(), &st), 0);

@@ -1,12 +1,11 @@
 #include "devserver/internal/template_cache.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testing/temp_dir.h"
 
@@ -28,8 +27,10 @@ TEST(TemplateCacheTest, BuildsOnceAndCopiesAfterwards) {
     std::ofstream(target / "sub" / "file") << "content " << builds;
     return OkStatus();
   };
-  ASSERT_TRUE(MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "a").ok());
-  ASSERT_TRUE(MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "b").ok());
+  ASSERT_TRUE(
+      MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "a").ok());
+  ASSERT_TRUE(
+      MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "b").ok());
   EXPECT_EQ(builds, 1);
   EXPECT_EQ(Slurp(dir.path() / "a" / "sub" / "file"), "content 1");
   EXPECT_EQ(Slurp(dir.path() / "b" / "sub" / "file"), "content 1");
@@ -38,7 +39,8 @@ TEST(TemplateCacheTest, BuildsOnceAndCopiesAfterwards) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 
   // Another key builds its own template.
-  ASSERT_TRUE(MaterializeDataDir(cache, "other", std::nullopt, build, dir.path() / "c").ok());
+  ASSERT_TRUE(
+      MaterializeDataDir(cache, "other", std::nullopt, build, dir.path() / "c").ok());
   EXPECT_EQ(builds, 2);
 }
 
@@ -59,7 +61,8 @@ TEST(TemplateCacheTest, AFailedBuildLeavesNoTemplate) {
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().ToString().find("initdb broke"), std::string::npos);
   fail = false;
-  ASSERT_TRUE(MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "b").ok());
+  ASSERT_TRUE(
+      MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "b").ok());
   EXPECT_EQ(builds, 2);
 }
 
@@ -82,8 +85,10 @@ TEST(TemplateCacheTest, NoOrUntrustedCacheDirBuildsEveryTime) {
   const std::filesystem::path cache = dir.path() / "foreign";
   std::filesystem::create_directories(cache);
   ASSERT_EQ(chown(cache.c_str(), 65534, 65534), 0);
-  ASSERT_TRUE(MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "c").ok());
-  ASSERT_TRUE(MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "d").ok());
+  ASSERT_TRUE(
+      MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "c").ok());
+  ASSERT_TRUE(
+      MaterializeDataDir(cache, "key", std::nullopt, build, dir.path() / "d").ok());
   EXPECT_EQ(builds, 4);
   EXPECT_FALSE(std::filesystem::exists(cache / "key.complete"));
 }
