@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "lake/delta/table_output.h"
 
 // `tributary history PATH`: a Delta table's commits.
 // TODO(issue 3): implement.
@@ -16,8 +17,17 @@ struct HistoryOptions {
 };
 
 int RunHistory(const HistoryOptions& options, CommandContext& context) {
-  (void)options;
-  return context.NotImplemented("history");
+  auto format = lake::delta::ParseOutputFormat(options.format);
+  if (!format.ok()) {
+    return context.ReportUsageError("history", format.status().message());
+  }
+  lake::delta::HistoryCommandOptions history;
+  history.format = *format;
+  auto status = lake::delta::RunHistoryCommand(options.path, history, context.out());
+  if (!status.ok()) {
+    return context.ReportError(status.status());
+  }
+  return kExitOk;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "lake/delta/table_output.h"
 
 // `tributary scan PATH`: the rows of a Delta table, optionally time-travelled.
 // TODO(issue 3): implement.
@@ -28,7 +29,27 @@ int RunScan(const ScanOptions& options, CommandContext& context) {
   if (options.format == "parquet" && options.output.empty()) {
     return context.ReportUsageError("scan", "--format parquet needs --output FILE");
   }
-  return context.NotImplemented("scan");
+  auto format = lake::delta::ParseOutputFormat(options.format);
+  if (!format.ok()) {
+    return context.ReportUsageError("scan", format.status().message());
+  }
+  lake::delta::ScanCommandOptions scan;
+  if (options.version >= 0) {
+    scan.version = options.version;
+  }
+  if (!options.timestamp.empty()) {
+    scan.timestamp = options.timestamp;
+  }
+  scan.format = *format;
+  scan.output_file = options.output;
+  if (options.limit >= 0) {
+    scan.limit = options.limit;
+  }
+  auto status = lake::delta::RunScanCommand(options.path, scan, context.out());
+  if (!status.ok()) {
+    return context.ReportError(status.status());
+  }
+  return kExitOk;
 }
 
 }  // namespace

@@ -30,9 +30,9 @@ std::optional<int64_t> ParseVersion(std::string_view s) {
   }
 }
 
-int64_t MtimeMs(const fs::directory_entry& entry) {
+int64_t MtimeMs(const fs::path& path) {
   std::error_code ec;
-  auto time = entry.last_write_time(ec);
+  auto time = fs::last_write_time(path, ec);
   if (ec) {
     return 0;
   }
@@ -58,6 +58,13 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }
 
 }  // namespace
+
+int64_t LogFileModificationTimeMs(const LogFile& file) {
+  if (file.modification_time_ms >= 0) {
+    return file.modification_time_ms;
+  }
+  return MtimeMs(file.path);
+}
 
 std::string CommitFileName(int64_t version) {
   return fmt::format("{:020}.json", version);
@@ -128,16 +135,19 @@ Result<LogListing> ListLog(const fs::path& table_root) {
     if (!entry.is_regular_file(type_ec)) {
       continue;
     }
-    LogFile file{entry.path(), static_cast<int64_t>(entry.file_size(type_ec)),
-                 MtimeMs(entry)};
     auto parts = Split(name, '.');
     auto version = ParseVersion(parts[0]);
     if (!version) {
       continue;
     }
+    LogFile file{entry.path(), -1, -1};
     if (parts.size() == 2 && parts[1] == "json") {
       listing.commits[*version] = std::move(file);
-    } else if (parts.size() == 3 && parts[1] == "checkpoint" && parts[2] == "parquet") {
+      continue;  // not stat'ed: see LogFile
+    }
+    file.size = static_cast<int64_t>(entry.file_size(type_ec));
+    file.modification_time_ms = MtimeMs(entry.path());
+    if (parts.size() == 3 && parts[1] == "checkpoint" && parts[2] == "parquet") {
       listing.checkpoints[*version].push_back(
           CheckpointFiles{*version, CheckpointKind::kClassic, {std::move(file)}});
     } else if (parts.size() == 5 && parts[1] == "checkpoint" && parts[4] == "parquet" &&

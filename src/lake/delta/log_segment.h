@@ -11,12 +11,18 @@
 
 namespace tributary::lake::delta {
 
-/// A file in `_delta_log` with its size and modification time.
+/// A file in `_delta_log`. ListLog does not stat commit files (a table may have many
+/// thousands): their size and modification time are -1 until asked for through
+/// LogFileModificationTimeMs(); checkpoint and compaction files are stat'ed.
 struct LogFile {
   std::filesystem::path path;
-  int64_t size = 0;
-  int64_t modification_time_ms = 0;
+  int64_t size = -1;
+  int64_t modification_time_ms = -1;
 };
+
+/// The file's modification time in ms since epoch: the listed value when known, else
+/// stat'ed now (0 when the file cannot be stat'ed).
+int64_t LogFileModificationTimeMs(const LogFile& file);
 
 /// How a checkpoint is laid out (PROTOCOL.md "Checkpoint Naming Scheme").
 enum class CheckpointKind {

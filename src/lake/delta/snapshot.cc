@@ -233,9 +233,10 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
       snapshot->timestamp_ms_ = *ict_of_target;
     } else if (auto commit = listing.commits.find(target);
                commit != listing.commits.end()) {
-      snapshot->timestamp_ms_ = commit->second.modification_time_ms;
+      snapshot->timestamp_ms_ = LogFileModificationTimeMs(commit->second);
     } else if (segment.checkpoint) {
-      snapshot->timestamp_ms_ = segment.checkpoint->parts.front().modification_time_ms;
+      snapshot->timestamp_ms_ =
+          LogFileModificationTimeMs(segment.checkpoint->parts.front());
     }
     return std::shared_ptr<const Snapshot>(std::move(snapshot));
   }();

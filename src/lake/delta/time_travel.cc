@@ -84,7 +84,7 @@ Result<std::vector<CommitTimestamp>> ListCommitTimestamps(const LogListing& list
       ts.timestamp_ms = *ict;
       ts.from_in_commit_timestamp = true;
     } else {
-      ts.timestamp_ms = file.modification_time_ms;
+      ts.timestamp_ms = LogFileModificationTimeMs(file);
       if (previous_file_time && ts.timestamp_ms <= *previous_file_time) {
         ts.timestamp_ms = *previous_file_time + 1;
       }
