@@ -1,5 +1,6 @@
 #include "testing/kafka_fixture.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
