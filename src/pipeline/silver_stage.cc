@@ -130,6 +130,9 @@ struct Pending {
   std::shared_ptr<const core::TableSchema> schema;
   core::Row row;
   core::Row key;
+  /// For a row moved by a primary-key change: its old key, where values unavailable in
+  /// the new image (unchanged TOAST) are read from.
+  std::optional<core::Row> old_key;
   core::SourcePosition position;
   int64_t commit_time_us = 0;
 };
@@ -568,11 +571,13 @@ class SilverStage::Impl {
       core::Row row = *event.after;
       const Pending* previous = nullptr;
       std::optional<Pending> moved_from;
+      std::optional<core::Row> moved_key;
       if (event.op == Op::kUpdate && event.before) {
         auto old_key = KeyOf(*event.schema, *event.before, key_names);
         if (old_key) {
           std::string old_text = KeyText(*old_key);
           if (old_text != key_text) {
+            moved_key = *old_key;
             auto old = pending.find(old_text);
             if (old != pending.end() && !old->second.deleted) {
               moved_from = old->second;
@@ -601,16 +606,20 @@ class SilverStage::Impl {
             if (prior != nullptr) {
               row[idx] = *prior;
             }
-          } else if (event.before && idx < event.before->size() &&
-                     !(*event.before)[idx].is_unavailable()) {
-            row[idx] = (*event.before)[idx];
           }
+          // Otherwise resolved in SQL from the current silver row (by the old key for a
+          // moved row). The before image is not used: a key-only image holds nulls there.
         }
       }
       Pending p;
       p.schema = event.schema;
       p.row = std::move(row);
       p.key = *key;
+      if (moved_key && !moved_from) {
+        p.old_key = moved_key;
+      } else if (previous != nullptr && previous->old_key) {
+        p.old_key = previous->old_key;
+      }
       p.position = event.position;
       p.commit_time_us = event.commit_time_us;
       pending[key_text] = std::move(p);
@@ -643,9 +652,23 @@ class SilverStage::Impl {
       columns += fmt::format("{} {}, ", QuoteIdentifier(field.name),
                              delta::DuckDbTypeOf(field.type));
     }
+    std::vector<const delta::StructField*> key_fields;
+    for (size_t k = 0; k < current_key_names_.size(); ++k) {
+      const delta::StructField* field = schema.Find(current_key_names_[k]);
+      if (field == nullptr) {
+        return MakeError(ErrorCode::kInvalidArgument, "key column '{}' is not in silver table {}",
+                         current_key_names_[k], table.name);
+      }
+      key_fields.push_back(field);
+    }
+    std::string old_key_columns;
+    for (size_t k = 0; k < key_fields.size(); ++k) {
+      old_key_columns += fmt::format(", __trib_old_{} {}", k,
+                                     delta::DuckDbTypeOf(key_fields[k]->type));
+    }
     TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format(
-        "CREATE TEMP TABLE {} ({}__trib_del BOOLEAN, __trib_unavail VARCHAR)",
-        QuoteIdentifier(stage), columns)));
+        "CREATE TEMP TABLE {} ({}__trib_del BOOLEAN, __trib_unavail VARCHAR{})",
+        QuoteIdentifier(stage), columns, old_key_columns)));
     struct DropStage {
       sql::Connection* conn;
       std::string name;
@@ -712,6 +735,13 @@ class SilverStage::Impl {
         }
         TRIB_RETURN_IF_ERROR(appender->AppendBool(p.deleted));
         TRIB_RETURN_IF_ERROR(appender->AppendString(unavailable));
+        for (size_t k = 0; k < key_fields.size(); ++k) {
+          if (p.old_key && k < p.old_key->size()) {
+            TRIB_RETURN_IF_ERROR(AppendValue(*appender, (*p.old_key)[k], key_fields[k]->type));
+          } else {
+            TRIB_RETURN_IF_ERROR(appender->AppendNull());
+          }
+        }
         TRIB_RETURN_IF_ERROR(appender->EndRow());
         if (p.deleted) {
           ++deletes;
@@ -736,9 +766,10 @@ class SilverStage::Impl {
     if (any_unavailable && !truncated) {
       TRIB_ASSIGN_OR_RETURN(std::string scan, delta::BuildScanQuery(*snapshot, *conn_));
       std::string on;
-      for (const auto& key : current_key_names_) {
-        on += fmt::format("{}s.{} = c.{}", on.empty() ? "" : " AND ", QuoteIdentifier(key),
-                          QuoteIdentifier(key));
+      for (size_t k = 0; k < current_key_names_.size(); ++k) {
+        const std::string key = QuoteIdentifier(current_key_names_[k]);
+        on += fmt::format("{}c.{} = coalesce(s.__trib_old_{}, s.{})", on.empty() ? "" : " AND ",
+                          key, k, key);
       }
       from += fmt::format(" LEFT JOIN ({}) AS c ON {}", scan, on);
     } else if (any_unavailable) {

@@ -169,7 +169,7 @@ TEST_F(BronzeSinkTest, SilverReplayFromBronzeMatchesTheMemoryPath) {
   auto expected = TableRows(dir_.path() / "silver_memory" / "orders", columns);
   EXPECT_EQ(expected.size(), 2u);
   EXPECT_EQ(expected, TableRows(dir_.path() / "silver_replay" / "orders", columns));
-  EXPECT_EQ(expected.at(1), "2|99.99|2023-11-14 22:13:20+00|2023-12-09|[]|note 2");
+  EXPECT_EQ(expected.at(1), "2|99.99|2023-11-14 22:13:20+00|2023-12-10|[]|note 2");
 }
 
 }  // namespace

@@ -104,7 +104,8 @@ TEST_F(SilverStageTest, PrimaryKeyChangeMovesTheRow) {
       stage->Apply(1, Records({Insert(Row(1, "a", "1.00", Value::String("x")), 100)})).ok());
   ASSERT_TRUE(stage
                   ->Apply(2, Records({Update(Row(1, "a", "1.00", Value::String("x")),
-                                             Row(7, "a", "1.00", Value::String("x")), 200)}))
+                                             Row(7, "a", "1.00", Value::Unavailable()),
+                                             200)}))
                   .ok());
   EXPECT_EQ(Customers(), (std::vector<std::string>{"7|a|1.00|x"}));
 }
