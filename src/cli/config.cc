@@ -245,6 +245,8 @@ class Parser {
                           const std::vector<SourceConfig>& sources,
                           SilverTableConfig* table) const;
   Status ParseGold(const Scope& root, GoldConfig* gold) const;
+  // The [[gold.models]] entries of the table `scope` (a [gold] table).
+  Status ParseModelList(const Scope& scope, GoldConfig* gold) const;
   Status ParseGoldModel(const Scope& scope, GoldModelConfig* model) const;
   Status ParseHttp(const Scope& root, HttpConfig* http) const;
   Status ParseLog(const Scope& root, LogConfig* log) const;
@@ -1032,7 +1034,49 @@ Status Parser::ParseGold(const Scope& root, GoldConfig* gold) const {
     return OkStatus();
   }
   const Scope scope{*table, "gold", LineOf(*table)};
-  TRIB_RETURN_IF_ERROR(CheckKeys(scope, {"models"}));
+  TRIB_RETURN_IF_ERROR(CheckKeys(scope, {"include", "models"}));
+  std::vector<std::string> includes;
+  TRIB_RETURN_IF_ERROR(GetStringList(scope, "include", &includes, /*allow_single=*/true));
+  for (size_t idx = 0; idx < includes.size(); ++idx) {
+    const toml::node& include_node = *Find(scope, "include");
+    const toml::node* element =
+        include_node.is_array() ? include_node.as_array()->get(idx) : &include_node;
+    const uint32_t line = LineOf(*element) != 0 ? LineOf(*element) : LineOf(include_node);
+    const std::string key = include_node.is_array() ? fmt::format("gold.include[{}]", idx)
+                                                    : std::string("gold.include");
+    const fs::path path = Resolve(includes[idx]);
+    std::ifstream in(path, std::ios::binary);
+    std::error_code error;
+    if (!in || fs::is_directory(path, error)) {
+      return Fail(line, key, fmt::format("cannot read models file {}", path.string()));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    toml::table included;
+    try {
+      included = toml::parse(text.str(), path.string());
+    } catch (const toml::parse_error& e) {
+      return MakeError(ErrorCode::kInvalidArgument, "{}:{}:{}: TOML syntax error: {}",
+                       path.string(), e.source().begin.line, e.source().begin.column,
+                       e.description());
+    }
+    // Relative paths in the included file are relative to it; it may hold only
+    // [[gold.models]].
+    const Parser included_parser{path.string(), path.parent_path()};
+    const Scope included_root{included, "", 1};
+    TRIB_RETURN_IF_ERROR(included_parser.CheckKeys(included_root, {"gold"}));
+    TRIB_ASSIGN_OR_RETURN(const toml::table* included_gold,
+                          included_parser.GetTable(included_root, "gold"));
+    if (included_gold != nullptr) {
+      const Scope included_scope{*included_gold, "gold", LineOf(*included_gold)};
+      TRIB_RETURN_IF_ERROR(included_parser.CheckKeys(included_scope, {"models"}));
+      TRIB_RETURN_IF_ERROR(included_parser.ParseModelList(included_scope, gold));
+    }
+  }
+  return ParseModelList(scope, gold);
+}
+
+Status Parser::ParseModelList(const Scope& scope, GoldConfig* gold) const {
   const toml::node* node = Find(scope, "models");
   if (node == nullptr) {
     return OkStatus();
@@ -1052,8 +1096,8 @@ Status Parser::ParseGold(const Scope& root, GoldConfig* gold) const {
     for (const GoldModelConfig& other : gold->models) {
       if (other.name == model.name) {
         return Fail(LineOf(*entry.get("name")), JoinKey(entry_scope.path, "name"),
-                    fmt::format("duplicate model name \"{}\" (also defined at line {})",
-                                model.name, other.line));
+                    fmt::format("duplicate model name \"{}\" (also defined at {}:{})",
+                                model.name, other.defined_in, other.line));
       }
     }
     gold->models.push_back(std::move(model));
@@ -1063,6 +1107,7 @@ Status Parser::ParseGold(const Scope& root, GoldConfig* gold) const {
 
 Status Parser::ParseGoldModel(const Scope& scope, GoldModelConfig* model) const {
   model->line = scope.line;
+  model->defined_in = name_;
   TRIB_RETURN_IF_ERROR(
       CheckKeys(scope, {"name", "sql", "query", "key", "materialization"}));
   TRIB_RETURN_IF_ERROR(Require(scope, "name"));

@@ -193,11 +193,17 @@ struct GoldModelConfig {
   std::vector<std::string> key;
   /// Default: kTable.
   Materialization materialization = Materialization::kTable;
+  /// The config file or gold.include file that defines the model, and the line of its
+  /// [[gold.models]] header.
+  std::string defined_in;
   uint32_t line = 0;
 };
 
 /// [gold]
 struct GoldConfig {
+  /// Models in refresh order: those of the `include` files (TOML files holding only
+  /// [[gold.models]], e.g. models/retail/models.toml; their sql paths are relative to
+  /// them), in the order listed, then the ones written in this file.
   std::vector<GoldModelConfig> models;
 };
 

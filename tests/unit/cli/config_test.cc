@@ -227,6 +227,66 @@ query = "SELECT count(*) AS n FROM silver.customer"
   EXPECT_EQ(config->lake.root, dir.path() / "lake");
 }
 
+TEST(ConfigTest, GoldIncludeReadsModelsFilesRelativeToThemselves) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "models" / "retail");
+  std::ofstream(dir.path() / "models" / "retail" / "dim_date.sql")
+      << "SELECT 1 AS date_key";
+  std::ofstream(dir.path() / "models" / "retail" / "models.toml")
+      << "# models only\n[[gold.models]]\nname = \"dim_date\"\nsql = \"dim_date.sql\"\n"
+         "key = [\"date_key\"]\n";
+  const std::string name = (dir.path() / "conf" / "pipeline.toml").string();
+  auto config = ParseConfig(std::string(kSource) + R"(
+[gold]
+include = ["../models/retail/models.toml"]
+[[gold.models]]
+name = "extra"
+query = "SELECT 2"
+)",
+                            name);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->gold.models.size(), 2u);
+  EXPECT_EQ(config->gold.models[0].name, "dim_date");
+  EXPECT_EQ(config->gold.models[0].sql_file,
+            dir.path() / "models" / "retail" / "dim_date.sql");
+  EXPECT_EQ(config->gold.models[0].line, 2u);
+  EXPECT_EQ(config->gold.models[1].name, "extra");
+
+  // Errors inside the included file name that file.
+  std::ofstream(dir.path() / "models" / "retail" / "models.toml")
+      << "[[gold.models]]\nname = \"dim_date\"\nsql = \"dim_date.sql\"\nmaterialisation "
+         "= "
+         "\"table\"\n";
+  auto bad = ParseConfig(
+      std::string(kSource) + "[gold]\ninclude = \"../models/retail/models.toml\"\n",
+      name);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(
+      bad.status().ToString(),
+      HasSubstr("models/retail/models.toml:4: gold.models[0].materialisation: unknown "
+                "key (did you mean \"materialization\"?)"));
+  auto missing =
+      ParseConfig(std::string(kSource) + "[gold]\ninclude = [\"nope.toml\"]\n", name);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().ToString(),
+              HasSubstr("pipeline.toml:6: gold.include[0]: cannot read"));
+}
+
+TEST(ConfigTest, ShippedRetailAndStoreModelsAreValid) {
+  for (const char* dataset : {"retail", "store"}) {
+    const auto models =
+        std::filesystem::path(TRIB_SOURCE_DIR) / "models" / dataset / "models.toml";
+    if (!std::filesystem::exists(models)) {
+      GTEST_SKIP() << models << " not present";
+    }
+    auto config = ParseConfig(
+        std::string(kSource) + "[gold]\ninclude = \"" + models.string() + "\"\n",
+        "p.toml");
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    EXPECT_FALSE(config->gold.models.empty()) << dataset;
+  }
+}
+
 TEST(ConfigTest, HttpAndLog) {
   auto config = ParseConfig(std::string(kSource) + R"(
 [http]
