@@ -170,6 +170,13 @@ json StatValue(const DataType& type, const std::string& text, bool is_max) {
         return std::isfinite(value) ? json(value) : json();
       }
       case TypeKind::kDecimal: {
+        // JSON numbers are read back as doubles by most engines: a bound with more
+        // significant digits than a double holds could end up on the wrong side.
+        size_t digits = static_cast<size_t>(
+            std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }));
+        if (digits > 15) {
+          return json();
+        }
         json value = json::parse(text);
         return value.is_number() ? value : json();
       }
