@@ -29,6 +29,8 @@ void RegisterQuickstartCommand(CLI::App& app, CommandContext& context) {
   command->add_option("--scale", options->scale, "Sample dataset size multiplier")
       ->check(CLI::Range(1, datasets::kMaxScale))
       ->capture_default_str();
+  command->add_flag("--with-schema-change", options->schema_change,
+                    "Add an ALTER TABLE ... ADD COLUMN step to the live changes");
   command->add_option("--models-dir", *models_dir,
                       "Directory holding retail/models.toml (default: found next to the "
                       "binary or in ./models)");

@@ -28,6 +28,9 @@ struct QuickstartOptions {
   /// Directory holding retail/models.toml (the gold models). Empty: searched next to the
   /// binary and in the current directory (see FindModelsDir). Default: empty.
   std::filesystem::path models_dir;
+  /// Also run an `ALTER TABLE ... ADD COLUMN` step in the live script. Default: false
+  /// (silver schema evolution on live tables is not reliable yet).
+  bool schema_change = false;
   /// Longest wait for the snapshot, and for each live change, to reach silver and gold.
   /// Default: 300 s and 60 s.
   int64_t snapshot_timeout_ms = 300000;
