@@ -45,10 +45,8 @@ int RunSql(const SqlOptions& options, CommandContext& context) {
     return context.ReportError(conn.error());
   }
   std::error_code ec;
-  if (!std::filesystem::is_directory(lake, ec)) {
-    context.err() << "tributary sql: note: lake root " << lake.string()
-                  << " does not exist; only delta_scan('path') can read tables\n";
-  } else {
+  // Without a lake root only delta_scan('path') can read tables.
+  if (std::filesystem::is_directory(lake, ec)) {
     auto views = pipeline::RegisterLakeViews(**conn, lake);
     if (!views.ok()) {
       return context.ReportError(views.error());

@@ -54,7 +54,9 @@ inline ComparedColumn Epoch(const std::string& name) {
           fmt::format("coalesce(CAST(epoch_us(\"{}\") AS VARCHAR), 'NULL')", name)};
 }
 inline ComparedColumn Bool(const std::string& name) {
-  return {fmt::format("coalesce(CASE WHEN \"{0}\" THEN 'true' ELSE 'false' END, 'NULL')", name),
+  return {fmt::format("CASE WHEN \"{0}\" IS NULL THEN 'NULL' WHEN \"{0}\" THEN 'true' ELSE "
+                      "'false' END",
+                      name),
           fmt::format("coalesce(CAST(\"{}\" AS VARCHAR), 'NULL')", name)};
 }
 /// char(n) columns: PostgreSQL's text cast drops the blank padding the row image carries.
