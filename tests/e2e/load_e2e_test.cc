@@ -4,6 +4,7 @@
 // independently of the loader's parser, and compared with what PostgreSQL holds.
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <toml++/toml.h>
 
@@ -380,6 +382,53 @@ TEST_F(LoadPostgresTest, GeneratedStoreDataset) {
   // The order status and reason lookups are referenced.
   EXPECT_EQ(Scalar("SELECT count(DISTINCT status_id) FROM orders", db), "6");
   EXPECT_NE(Scalar("SELECT count(*) FROM order_reason", db), "0");
+}
+
+/// Runs `command` through the shell, returning its exit status and combined output.
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    return {-1, "popen failed"};
+  }
+  char buffer[4096];
+  size_t read = 0;
+  while ((read = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    output.append(buffer, read);
+  }
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST_F(LoadPostgresTest, CliLoadsCsvAndDatasetWithoutPrintingThePassword) {
+  const std::string db = FreshDatabase("load_cli");
+  // Loopback connections are trusted, so the server never asks for this password; it
+  // is in the URI only to check that tributary does not print it.
+  const std::string uri = fmt::format("postgresql://{}:not-a-real-secret@{}:{}/{}",
+                                      postgres().superuser(), postgres().host(),
+                                      postgres().port(), db);
+  auto [status, output] = RunCommand(fmt::format("'{}' load --csv '{}' --into '{}'",
+                                                 TRIB_BINARY_PATH, kSeedDir.string(), uri));
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_THAT(output, HasSubstr("loaded 3 tables"));
+  EXPECT_THAT(output, HasSubstr("key (SalesOrderID, LineItem)"));
+  EXPECT_THAT(output, Not(HasSubstr("not-a-real-secret")));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM \"customer\"", db),
+            std::to_string(DataLines(kSeedDir / "customer.csv").size()));
+
+  // A second load into the same tables is refused, naming the table, without the password.
+  auto [again_status, again_output] = RunCommand(fmt::format(
+      "'{}' load --csv '{}' --into '{}'", TRIB_BINARY_PATH, kSeedDir.string(), uri));
+  EXPECT_EQ(again_status, 1) << again_output;
+  EXPECT_THAT(again_output, HasSubstr("'customer' already exists"));
+  EXPECT_THAT(again_output, Not(HasSubstr("not-a-real-secret")));
+
+  const std::string store_db = FreshDatabase("load_cli_store");
+  auto [store_status, store_output] =
+      RunCommand(fmt::format("'{}' load --dataset store --scale 2 --into '{}'",
+                             TRIB_BINARY_PATH, postgres().Dsn(store_db)));
+  EXPECT_EQ(store_status, 0) << store_output;
+  EXPECT_EQ(Scalar("SELECT count(*) FROM orders", store_db), "1200");
 }
 
 // ---------------------------------------------------------------------------------------
