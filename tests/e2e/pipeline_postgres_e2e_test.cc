@@ -139,7 +139,5 @@ TEST_F(PipelinePostgresTest, BinaryRunOnceAndSqlCommand) {
   EXPECT_EQ(ReadFile(out2), "{\"n\":20}\n");
 }
 
-TEST_F(PipelinePostgresTest, ExactlyOnceAcrossFiveKills) { KillTest(postgres(), 5); }
-
 }  // namespace
 }  // namespace tributary::pipeline_e2e
