@@ -1,6 +1,5 @@
 #include "lake/delta/checkpoint_reader.h"
 
-#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,43 +88,24 @@ const StructField* FindField(const std::vector<StructField>& fields, std::string
   return nullptr;
 }
 
-// True when every listed field that is present has one of the checkpoint schema's types,
-// so the typed getters read exactly what ActionFromJson would accept.
-bool HasTypes(const std::vector<StructField>& fields,
-              std::initializer_list<std::string_view> names,
-              std::initializer_list<std::string_view> types) {
-  for (std::string_view name : names) {
-    const StructField* field = FindField(fields, name);
-    if (field == nullptr) {
-      continue;
-    }
-    bool ok = false;
-    for (std::string_view type : types) {
-      ok = ok || field->type == type;
-    }
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Result columns of the typed `add` query, in SELECT order.
-constexpr size_t kJson = 0;  ///< to_json(row) for rows that are not read typed, else NULL
-constexpr size_t kPath = 1;
-constexpr size_t kSize = 2;
-constexpr size_t kModificationTime = 3;
-constexpr size_t kDataChange = 4;
-constexpr size_t kStats = 5;
-constexpr size_t kMapsJson = 6;  ///< {"partitionValues":..,"tags":..} if either is non-empty
-constexpr size_t kDvStorageType = 7;
-constexpr size_t kDvPathOrInlineDv = 8;
-constexpr size_t kDvOffset = 9;
-constexpr size_t kDvSizeInBytes = 10;
-constexpr size_t kDvCardinality = 11;
-constexpr size_t kBaseRowId = 12;
-constexpr size_t kDefaultRowCommitVersion = 13;
-constexpr size_t kClusteringProvider = 14;
+enum AddColumn : size_t {
+  kJson = 0,  // to_json(row) for rows that are not read typed, else NULL
+  kPath,
+  kSize,
+  kModificationTime,
+  kDataChange,
+  kStats,
+  kMapsJson,  // {"partitionValues":..,"tags":..} when either map is non-empty, else NULL
+  kDvStorageType,
+  kDvPathOrInlineDv,
+  kDvOffset,
+  kDvSizeInBytes,
+  kDvCardinality,
+  kBaseRowId,
+  kDefaultRowCommitVersion,
+  kClusteringProvider,
+};
 
 // Builds the SELECT list that reads `add` rows typed (no per-row JSON round trip), or
 // std::nullopt when the files' `add` column does not have the checkpoint schema shape this
@@ -134,11 +114,7 @@ constexpr size_t kClusteringProvider = 14;
 // ActionFromJson reports the same error as before), come back as JSON in column kJson.
 std::optional<std::string> TypedAddSelect(const std::string& add_type) {
   std::vector<StructField> add = ParseStructFields(add_type);
-  if (FindField(add, "path") == nullptr ||
-      !HasTypes(add, {"path", "stats", "clusteringProvider"}, {"VARCHAR"}) ||
-      !HasTypes(add, {"size", "modificationTime", "baseRowId", "defaultRowCommitVersion"},
-                {"BIGINT", "INTEGER"}) ||
-      !HasTypes(add, {"dataChange"}, {"BOOLEAN"})) {
+  if (FindField(add, "path") == nullptr) {
     return std::nullopt;
   }
   auto extract = [](std::string_view base, std::string_view name) {
@@ -173,10 +149,6 @@ std::optional<std::string> TypedAddSelect(const std::string& add_type) {
   std::string dv_columns = "NULL, NULL, NULL, NULL, NULL";
   if (const StructField* dv = FindField(add, "deletionVector"); dv != nullptr) {
     std::vector<StructField> dv_fields = ParseStructFields(dv->type);
-    if (!HasTypes(dv_fields, {"storageType", "pathOrInlineDv"}, {"VARCHAR"}) ||
-        !HasTypes(dv_fields, {"offset", "sizeInBytes", "cardinality"}, {"BIGINT", "INTEGER"})) {
-      return std::nullopt;
-    }
     const std::string dv_expr = extract(add_expr, "deletionVector");
     auto dv_column = [&](std::string_view name) -> std::string {
       return FindField(dv_fields, name) != nullptr ? extract(dv_expr, name) : "NULL";
