@@ -180,10 +180,8 @@ class LakeGoldenTest : public ::testing::Test {
   static void SetCommitMtime(const fs::path& root, int64_t version, int64_t epoch_ms) {
     auto system_time =
         std::chrono::system_clock::time_point(std::chrono::milliseconds(epoch_ms));
-    auto file_time = fs::file_time_type::clock::now() +
-                     std::chrono::duration_cast<fs::file_time_type::duration>(
-                         system_time - std::chrono::system_clock::now());
-    fs::last_write_time(CommitFilePath(root, version), file_time);
+    fs::last_write_time(CommitFilePath(root, version),
+                        std::chrono::file_clock::from_sys(system_time));
   }
 
   std::unique_ptr<sql::Connection> conn_;

@@ -36,10 +36,10 @@ int64_t MtimeMs(const fs::path& path) {
   if (ec) {
     return 0;
   }
-  // file_clock -> system_clock: C++20 clock_cast is not in GCC 12's library, so shift by
-  // the current offset between the two clocks.
-  auto system_time = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      time - fs::file_time_type::clock::now() + std::chrono::system_clock::now());
+  // file_clock -> system_clock exactly (file_clock::to_sys); shifting by the difference of
+  // two now() calls would be off by a millisecond now and then. Floor to milliseconds.
+  auto system_time = std::chrono::floor<std::chrono::milliseconds>(
+      std::chrono::file_clock::to_sys(time));
   return system_time.time_since_epoch().count();
 }
 
