@@ -191,13 +191,25 @@ class GoldStage::Impl {
       bool cast = false;
       delta::StructField field;
       field.name = name;
-      field.type = DeltaTypeForDuckDb(described.GetString(1, row), &cast);
+      std::string duckdb_type = described.GetString(1, row);
+      field.type = DeltaTypeForDuckDb(duckdb_type, &cast);
       schema.fields.push_back(field);
-      projection += fmt::format("{}{}{}", projection.empty() ? "" : ", ",
-                                cast ? fmt::format("CAST({} AS VARCHAR) AS {}",
-                                                   QuoteIdentifier(name), QuoteIdentifier(name))
-                                     : QuoteIdentifier(name),
-                                "");
+      // Types Delta has no twin for (HUGEINT from SUM over integers, unsigned integers) are
+      // cast to the DuckDB type of the Delta column they map to, so the writer's schema
+      // check sees the table's own type.
+      std::string cast_to;
+      if (cast) {
+        cast_to = "VARCHAR";
+      } else if (duckdb_type == "HUGEINT" || duckdb_type == "UBIGINT" ||
+                 duckdb_type == "UINTEGER" || duckdb_type == "USMALLINT" ||
+                 duckdb_type == "UTINYINT") {
+        cast_to = delta::DuckDbTypeOf(field.type);
+      }
+      projection += fmt::format("{}{}", projection.empty() ? "" : ", ",
+                                cast_to.empty()
+                                    ? QuoteIdentifier(name)
+                                    : fmt::format("CAST({} AS {}) AS {}", QuoteIdentifier(name),
+                                                  cast_to, QuoteIdentifier(name)));
     }
     TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
         "CREATE OR REPLACE TEMP TABLE __gold_new AS SELECT {} FROM __gold_rows", projection)));
