@@ -59,10 +59,20 @@ Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& conn,
   return out;
 }
 
-delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, bool* cast_to_varchar) {
+namespace {
+// A Delta type with no DuckDB twin of the input's type (unsigned integers, HUGEINT from SUM
+// over integers): the column is cast to the DuckDB type of the Delta column so the writer's
+// schema check sees the table's own type.
+delta::DataType WithCast(delta::DataType type, std::string* cast_to) {
+  *cast_to = delta::DuckDbTypeOf(type);
+  return type;
+}
+}  // namespace
+
+delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, std::string* cast_to) {
   using delta::DataType;
   using delta::TypeKind;
-  *cast_to_varchar = false;
+  cast_to->clear();
   std::string type(duckdb_type);
   std::smatch match;
   static const std::regex kDecimal(R"(DECIMAL\((\d+),\s*(\d+)\))");
@@ -75,23 +85,26 @@ delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, bool* cast_to_v
   if (type == "INTEGER") {
     return DataType::Primitive(TypeKind::kInteger);
   }
-  if (type == "SMALLINT" || type == "UTINYINT") {
+  if (type == "SMALLINT") {
     return DataType::Primitive(TypeKind::kShort);
+  }
+  if (type == "UTINYINT") {
+    return WithCast(DataType::Primitive(TypeKind::kShort), cast_to);
   }
   if (type == "TINYINT") {
     return DataType::Primitive(TypeKind::kByte);
   }
   if (type == "USMALLINT") {
-    return DataType::Primitive(TypeKind::kInteger);
+    return WithCast(DataType::Primitive(TypeKind::kInteger), cast_to);
   }
   if (type == "UINTEGER") {
-    return DataType::Primitive(TypeKind::kLong);
+    return WithCast(DataType::Primitive(TypeKind::kLong), cast_to);
   }
   if (type == "UBIGINT") {
-    return DataType::Decimal(20, 0);
+    return WithCast(DataType::Decimal(20, 0), cast_to);
   }
   if (type == "HUGEINT") {
-    return DataType::Decimal(38, 0);
+    return WithCast(DataType::Decimal(38, 0), cast_to);
   }
   if (type == "BOOLEAN") {
     return DataType::Primitive(TypeKind::kBoolean);
@@ -117,7 +130,7 @@ delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, bool* cast_to_v
   if (type == "BLOB") {
     return DataType::Primitive(TypeKind::kBinary);
   }
-  *cast_to_varchar = true;
+  *cast_to = "VARCHAR";
   return DataType::Primitive(TypeKind::kString);
 }
 
@@ -188,23 +201,11 @@ class GoldStage::Impl {
     std::string projection;
     for (size_t row = 0; row < described.row_count(); ++row) {
       std::string name = described.GetString(0, row);
-      bool cast = false;
       delta::StructField field;
       field.name = name;
-      std::string duckdb_type = described.GetString(1, row);
-      field.type = DeltaTypeForDuckDb(duckdb_type, &cast);
-      schema.fields.push_back(field);
-      // Types Delta has no twin for (HUGEINT from SUM over integers, unsigned integers) are
-      // cast to the DuckDB type of the Delta column they map to, so the writer's schema
-      // check sees the table's own type.
       std::string cast_to;
-      if (cast) {
-        cast_to = "VARCHAR";
-      } else if (duckdb_type == "HUGEINT" || duckdb_type == "UBIGINT" ||
-                 duckdb_type == "UINTEGER" || duckdb_type == "USMALLINT" ||
-                 duckdb_type == "UTINYINT") {
-        cast_to = delta::DuckDbTypeOf(field.type);
-      }
+      field.type = DeltaTypeForDuckDb(described.GetString(1, row), &cast_to);
+      schema.fields.push_back(field);
       projection += fmt::format("{}{}", projection.empty() ? "" : ", ",
                                 cast_to.empty()
                                     ? QuoteIdentifier(name)

@@ -50,9 +50,11 @@ Result<std::vector<std::string>> RegisterLakeViews(
     const std::vector<std::string>& layers = {"bronze", "silver", "gold"});
 
 /// The Delta type for a DuckDB column type name ("BIGINT", "DECIMAL(10,2)",
-/// "TIMESTAMP WITH TIME ZONE", ...); types without a Delta equivalent map to string (the
-/// caller casts such columns to VARCHAR). Sets `*cast_to_varchar` when it did so.
-lake::delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, bool* cast_to_varchar);
+/// "TIMESTAMP WITH TIME ZONE", ...). Sets `*cast_to` to the DuckDB type the caller must
+/// cast the column to before writing, or clears it when none is needed: "VARCHAR" for types
+/// without a Delta equivalent (mapped to string), the Delta column's DuckDB type for
+/// unsigned integers and HUGEINT (mapped to a wider signed type or a decimal).
+lake::delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, std::string* cast_to);
 
 /// Gold models (ADR 0003: txn {appId "gold:silver", version = the bronze version silver
 /// had reached}). Refresh(v) computes every model whose txn is below v, in the order given:
