@@ -137,20 +137,6 @@ bool LogSaysPortTaken(const std::string& log) {
          log.find("Bind on TCP/IP port") != std::string::npos;
 }
 
-std::uintmax_t FileSize(const std::filesystem::path& path) {
-  std::error_code ec;
-  std::uintmax_t size = std::filesystem::file_size(path, ec);
-  return ec ? 0 : size;
-}
-
-std::string LogSince(const std::filesystem::path& path, std::uintmax_t offset) {
-  auto text = internal::ReadFile(path);
-  if (!text.ok() || text->size() < offset) {
-    return "";
-  }
-  return text->substr(static_cast<size_t>(offset));
-}
-
 }  // namespace
 
 Status MariaDbServerOptions::Validate() const {
@@ -172,26 +158,13 @@ Status MariaDbServerOptions::Validate() const {
     return MakeError(ErrorCode::kInvalidArgument,
                      "MariaDB start_timeout and stop_timeout must be positive");
   }
-  for (const auto& [name, value] : extra_settings) {
-    if (name.empty() || name.find_first_of(" \t\n=#'\"") != std::string::npos) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "extra MariaDB setting name '{}' is not a setting name", name);
-    }
-  }
-  return OkStatus();
+  return internal::ValidateSettingNames(extra_settings, "MariaDB", "'\"");
 }
 
 Status FindMariaDbBinaries(const std::filesystem::path& mariadbd,
                            const std::filesystem::path& install_db) {
-  for (const std::filesystem::path& binary : {mariadbd, install_db}) {
-    if (access(binary.c_str(), X_OK) != 0) {
-      return MakeError(ErrorCode::kNotFound,
-                       "MariaDB binary {} not found (install the Debian package "
-                       "mariadb-server)",
-                       binary.string());
-    }
-  }
-  return OkStatus();
+  return internal::FindServerBinaries({mariadbd, install_db}, "MariaDB",
+                                      "mariadb-server");
 }
 
 MariaDbServer::MariaDbServer(MariaDbServerOptions options)
@@ -200,27 +173,16 @@ MariaDbServer::MariaDbServer(MariaDbServerOptions options)
       port_fixed_(options_.port != 0) {}
 
 MariaDbServer::~MariaDbServer() {
-  if (pid_ > 0) {
-    if (!Stop().ok()) {
-      kill(pid_, SIGKILL);
-    }
-  }
-  if (options_.remove_work_dir) {
-    std::error_code ec;
-    std::filesystem::remove_all(options_.work_dir, ec);
-  }
+  internal::ShutDownForDestructor(
+      pid_, [this] { return Stop(); }, options_.work_dir, options_.remove_work_dir);
 }
 
 Result<std::unique_ptr<MariaDbServer>> MariaDbServer::Create(
     MariaDbServerOptions options) {
   TRIB_RETURN_IF_ERROR(options.Validate());
   TRIB_RETURN_IF_ERROR(FindMariaDbBinaries(options.mariadbd, options.install_db));
-  std::error_code ec;
-  options.work_dir = std::filesystem::absolute(options.work_dir, ec);
-  if (ec) {
-    return MakeError(ErrorCode::kInvalidArgument, "cannot resolve MariaDB work dir: {}",
-                     ec.message());
-  }
+  TRIB_ASSIGN_OR_RETURN(options.work_dir,
+                        internal::AbsoluteWorkDir(options.work_dir, "MariaDB"));
   std::unique_ptr<MariaDbServer> server(new MariaDbServer(std::move(options)));
   TRIB_RETURN_IF_ERROR(server->Initialize().WithContext(
       fmt::format("preparing MariaDB in {}", server->options_.work_dir.string())));
@@ -374,8 +336,8 @@ Status MariaDbServer::Start() {
 
 Result<bool> MariaDbServer::StartOnce() {
   const std::filesystem::path stdout_log = options_.work_dir / "mariadbd.log";
-  const std::uintmax_t error_offset = FileSize(error_log());
-  const std::uintmax_t stdout_offset = FileSize(stdout_log);
+  const std::uintmax_t error_offset = internal::FileSizeOrZero(error_log());
+  const std::uintmax_t stdout_offset = internal::FileSizeOrZero(stdout_log);
   internal::SpawnOptions spawn;
   // --defaults-file must come first.
   spawn.argv = {options_.mariadbd.string(),
@@ -396,8 +358,8 @@ Result<bool> MariaDbServer::StartOnce() {
   const auto deadline = Clock::now() + options_.start_timeout;
   while (true) {
     if (internal::ReapIfExited(pid)) {
-      std::string log =
-          LogSince(error_log(), error_offset) + LogSince(stdout_log, stdout_offset);
+      std::string log = internal::FileTextSince(error_log(), error_offset) +
+                        internal::FileTextSince(stdout_log, stdout_offset);
       if (LogSaysPortTaken(log)) {
         return false;
       }

@@ -48,20 +48,6 @@ bool LogSaysPortTaken(const std::string& log) {
          log.find("could not bind IPv4 address") != std::string::npos;
 }
 
-std::string LogSince(const std::filesystem::path& path, std::uintmax_t offset) {
-  auto text = internal::ReadFile(path);
-  if (!text.ok() || text->size() < offset) {
-    return "";
-  }
-  return text->substr(static_cast<size_t>(offset));
-}
-
-std::uintmax_t FileSize(const std::filesystem::path& path) {
-  std::error_code ec;
-  std::uintmax_t size = std::filesystem::file_size(path, ec);
-  return ec ? 0 : size;
-}
-
 }  // namespace
 
 Status PostgresServerOptions::Validate() const {
@@ -83,27 +69,12 @@ Status PostgresServerOptions::Validate() const {
     return MakeError(ErrorCode::kInvalidArgument,
                      "PostgreSQL start_timeout and stop_timeout must be positive");
   }
-  for (const auto& [name, value] : extra_settings) {
-    if (name.empty() || name.find_first_of(" \t\n=#'") != std::string::npos) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "extra PostgreSQL setting name '{}' is not a setting name", name);
-    }
-  }
-  return OkStatus();
+  return internal::ValidateSettingNames(extra_settings, "PostgreSQL", "'");
 }
 
 Status FindPostgresBinaries(const std::filesystem::path& bin_dir) {
-  for (const char* name : {"initdb", "postgres"}) {
-    std::filesystem::path binary = bin_dir / name;
-    if (access(binary.c_str(), X_OK) != 0) {
-      return MakeError(
-          ErrorCode::kNotFound,
-          "PostgreSQL server binary {} not found (install the Debian package "
-          "postgresql-15)",
-          binary.string());
-    }
-  }
-  return OkStatus();
+  return internal::FindServerBinaries({bin_dir / "initdb", bin_dir / "postgres"},
+                                      "PostgreSQL", "postgresql-15");
 }
 
 PostgresServer::PostgresServer(PostgresServerOptions options)
@@ -112,27 +83,16 @@ PostgresServer::PostgresServer(PostgresServerOptions options)
       port_fixed_(options_.port != 0) {}
 
 PostgresServer::~PostgresServer() {
-  if (pid_ > 0) {
-    if (!Stop().ok()) {
-      kill(pid_, SIGKILL);
-    }
-  }
-  if (options_.remove_work_dir) {
-    std::error_code ec;
-    std::filesystem::remove_all(options_.work_dir, ec);
-  }
+  internal::ShutDownForDestructor(
+      pid_, [this] { return Stop(); }, options_.work_dir, options_.remove_work_dir);
 }
 
 Result<std::unique_ptr<PostgresServer>> PostgresServer::Create(
     PostgresServerOptions options) {
   TRIB_RETURN_IF_ERROR(options.Validate());
   TRIB_RETURN_IF_ERROR(FindPostgresBinaries(options.bin_dir));
-  std::error_code ec;
-  options.work_dir = std::filesystem::absolute(options.work_dir, ec);
-  if (ec) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "cannot resolve PostgreSQL work dir: {}", ec.message());
-  }
+  TRIB_ASSIGN_OR_RETURN(options.work_dir,
+                        internal::AbsoluteWorkDir(options.work_dir, "PostgreSQL"));
   std::unique_ptr<PostgresServer> server(new PostgresServer(std::move(options)));
   TRIB_RETURN_IF_ERROR(server->Initialize().WithContext(
       fmt::format("preparing PostgreSQL in {}", server->options_.work_dir.string())));
@@ -257,7 +217,7 @@ Status PostgresServer::Start() {
 }
 
 Result<bool> PostgresServer::StartOnce() {
-  const std::uintmax_t log_offset = FileSize(log_file());
+  const std::uintmax_t log_offset = internal::FileSizeOrZero(log_file());
   internal::SpawnOptions spawn;
   spawn.argv = {(options_.bin_dir / "postgres").string(), "-D", data_dir().string()};
   if (account_) {
@@ -277,7 +237,7 @@ Result<bool> PostgresServer::StartOnce() {
   const auto deadline = Clock::now() + options_.start_timeout;
   while (true) {
     if (internal::ReapIfExited(pid)) {
-      std::string log = LogSince(log_file(), log_offset);
+      std::string log = internal::FileTextSince(log_file(), log_offset);
       if (LogSaysPortTaken(log)) {
         return false;
       }

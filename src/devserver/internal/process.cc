@@ -513,4 +513,69 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
   return out.str();
 }
 
+std::uintmax_t FileSizeOrZero(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::uintmax_t size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+std::string FileTextSince(const std::filesystem::path& path, std::uintmax_t offset) {
+  auto text = ReadFile(path);
+  if (!text.ok() || text->size() < offset) {
+    return "";
+  }
+  return text->substr(static_cast<size_t>(offset));
+}
+
+Status FindServerBinaries(std::initializer_list<std::filesystem::path> binaries,
+                          std::string_view product,
+                          std::string_view debian_package) {
+  for (const std::filesystem::path& binary : binaries) {
+    if (access(binary.c_str(), X_OK) != 0) {
+      return MakeError(ErrorCode::kNotFound,
+                       "{} server binary {} not found (install the Debian package {})",
+                       product, binary.string(), debian_package);
+    }
+  }
+  return OkStatus();
+}
+
+Status ValidateSettingNames(
+    const std::vector<std::pair<std::string, std::string>>& settings,
+    std::string_view product,
+    std::string_view also_forbidden) {
+  for (const auto& [name, value] : settings) {
+    if (name.empty() || name.find_first_of(" \t\n=#") != std::string::npos ||
+        name.find_first_of(also_forbidden) != std::string::npos) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "extra {} setting name '{}' is not a setting name", product, name);
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::filesystem::path> AbsoluteWorkDir(const std::filesystem::path& work_dir,
+                                              std::string_view product) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(work_dir, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidArgument, "cannot resolve {} work dir {}: {}",
+                     product, work_dir.string(), ec.message());
+  }
+  return absolute;
+}
+
+void ShutDownForDestructor(pid_t pid,
+                           const std::function<Status()>& stop,
+                           const std::filesystem::path& work_dir,
+                           bool remove_work_dir) {
+  if (pid > 0 && !stop().ok()) {
+    kill(pid, SIGKILL);
+  }
+  if (remove_work_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(work_dir, ec);
+  }
+}
+
 }  // namespace tributary::devserver::internal

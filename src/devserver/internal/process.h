@@ -1,9 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sys/types.h>
@@ -110,5 +115,39 @@ Status ChownRecursive(const std::filesystem::path& path,
 
 /// Reads a whole file. Errors: kNotFound, kIo.
 Result<std::string> ReadFile(const std::filesystem::path& path);
+
+/// The size of `path` in bytes, 0 when it does not exist (a log not yet written).
+std::uintmax_t FileSizeOrZero(const std::filesystem::path& path);
+
+/// What a log file gained after byte `offset` ("" when unreadable or truncated since).
+std::string FileTextSince(const std::filesystem::path& path, std::uintmax_t offset);
+
+// Pieces of the server lifecycle PostgresServer and MariaDbServer share.
+
+/// Checks that every path in `binaries` is executable. `product` and `debian_package`
+/// name the server in the error. Errors: kNotFound naming the first missing binary and
+/// the package to install.
+Status FindServerBinaries(std::initializer_list<std::filesystem::path> binaries,
+                          std::string_view product,
+                          std::string_view debian_package);
+
+/// Checks the names of extra config settings: non-empty and free of whitespace, '=',
+/// '#' and every character in `also_forbidden`. Errors: kInvalidArgument naming the
+/// setting.
+Status ValidateSettingNames(
+    const std::vector<std::pair<std::string, std::string>>& settings,
+    std::string_view product,
+    std::string_view also_forbidden);
+
+/// `work_dir` made absolute. Errors: kInvalidArgument naming the product.
+Result<std::filesystem::path> AbsoluteWorkDir(const std::filesystem::path& work_dir,
+                                              std::string_view product);
+
+/// A server destructor's job: when `pid` runs, `stop()` it, and SIGKILL it if that
+/// fails; then remove `work_dir` when `remove_work_dir`. Never throws.
+void ShutDownForDestructor(pid_t pid,
+                           const std::function<Status()>& stop,
+                           const std::filesystem::path& work_dir,
+                           bool remove_work_dir);
 
 }  // namespace tributary::devserver::internal

@@ -177,5 +177,81 @@ TEST(ProcessTest, UnknownAccountIsNotFound) {
   EXPECT_EQ(account.status().code(), ErrorCode::kNotFound);
 }
 
+TEST(ProcessTest, FileTextSinceReturnsOnlyWhatWasAppended) {
+  testing::TempDir dir;
+  const auto log = dir.path() / "server.log";
+  EXPECT_EQ(FileSizeOrZero(log), 0u);
+  std::ofstream(log) << "old start\n";
+  const std::uintmax_t offset = FileSizeOrZero(log);
+  EXPECT_EQ(offset, 10u);
+  std::ofstream(log, std::ios::app) << "port taken\n";
+  EXPECT_EQ(FileTextSince(log, offset), "port taken\n");
+  // A log truncated since the offset was taken yields nothing rather than garbage.
+  std::ofstream(log) << "x";
+  EXPECT_EQ(FileTextSince(log, offset), "");
+}
+
+TEST(ProcessTest, MissingServerBinaryNamesItAndThePackage) {
+  testing::TempDir dir;
+  const auto present = dir.path() / "present";
+  std::ofstream(present) << "#!/bin/sh\n";
+  ASSERT_EQ(chmod(present.c_str(), 0755), 0);
+  EXPECT_TRUE(FindServerBinaries({present}, "PostgreSQL", "postgresql-15").ok());
+  Status missing =
+      FindServerBinaries({present, dir.path() / "initdb"}, "PostgreSQL", "postgresql-15");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr((dir.path() / "initdb").string()));
+  EXPECT_THAT(missing.status().message(), HasSubstr("postgresql-15"));
+}
+
+TEST(ProcessTest, SettingNamesRejectSeparatorsAndQuotes) {
+  using Settings = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_TRUE(
+      ValidateSettingNames(Settings{{"work_mem", "64MB"}}, "PostgreSQL", "'").ok());
+  for (const char* bad : {"", "a b", "a=b", "a#b", "a'b"}) {
+    Status status = ValidateSettingNames(Settings{{bad, "1"}}, "PostgreSQL", "'");
+    ASSERT_FALSE(status.ok()) << "'" << bad << "'";
+    EXPECT_EQ(status.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(status.status().message(), HasSubstr("PostgreSQL"));
+  }
+  EXPECT_FALSE(ValidateSettingNames(Settings{{"a\"b", "1"}}, "MariaDB", "'\"").ok());
+  EXPECT_TRUE(ValidateSettingNames(Settings{{"a\"b", "1"}}, "PostgreSQL", "'").ok());
+}
+
+TEST(ProcessTest, DestructorShutdownStopsOnlyARunningServerAndRemovesTheDir) {
+  testing::TempDir dir;
+  const auto work_dir = dir.path() / "work";
+  std::filesystem::create_directories(work_dir / "data");
+  int stops = 0;
+  ShutDownForDestructor(
+      0,
+      [&] {
+        ++stops;
+        return OkStatus();
+      },
+      work_dir, false);
+  EXPECT_EQ(stops, 0);
+  EXPECT_TRUE(std::filesystem::exists(work_dir));
+  SpawnOptions sleeper;
+  sleeper.argv = {"/bin/sleep", "30"};
+  auto child = Spawn(sleeper);
+  ASSERT_TRUE(child.ok()) << child.status().ToString();
+  // A failing stop escalates to SIGKILL on the pid.
+  ShutDownForDestructor(
+      *child,
+      [&] {
+        ++stops;
+        return MakeError(ErrorCode::kTimeout, "stuck");
+      },
+      work_dir, true);
+  EXPECT_EQ(stops, 1);
+  auto status = WaitForChild(*child, milliseconds(10000));
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_TRUE(WIFSIGNALED(*status));
+  EXPECT_EQ(WTERMSIG(*status), SIGKILL);
+  EXPECT_FALSE(std::filesystem::exists(work_dir));
+}
+
 }  // namespace
 }  // namespace tributary::devserver::internal
