@@ -1,6 +1,8 @@
 #include "core/debezium_json.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -10,6 +12,7 @@
 
 #include "core/internal/base64.h"
 #include "core/internal/debezium_connect.h"
+#include "core/json_writer.h"
 
 // Debezium JSON change events, as described in the Debezium reference documentation:
 //  - "Debezium connector for PostgreSQL" > "Data change events" (key, value envelope,
@@ -107,47 +110,6 @@ OrderedJson TransactionSchema() {
                      {"version", 1},     {"field", "transaction"}};
 }
 
-template <typename T>
-OrderedJson OrNull(const std::optional<T>& value) {
-  return value ? OrderedJson(*value) : OrderedJson(nullptr);
-}
-
-OrderedJson SourceJson(const ChangeEvent& event) {
-  const SourceInfo& source = event.source;
-  OrderedJson out = OrderedJson::object();
-  out["version"] = source.version;
-  out["connector"] = ConnectorName(source.connector);
-  out["name"] = source.name;
-  out["ts_ms"] = FloorDiv(event.commit_time_us, 1000);
-  out["snapshot"] = SnapshotMarkerName(event.snapshot);
-  out["db"] = event.table.database;
-  out["sequence"] = OrNull(source.sequence);
-  out["ts_us"] = event.commit_time_us;
-  out["ts_ns"] = event.commit_time_us * 1000;
-  if (source.connector == Connector::kPostgres) {
-    out["schema"] = event.table.schema;
-    out["table"] = event.table.table;
-    out["txId"] = OrNull(source.txid);
-    out["lsn"] = OrNull(source.lsn);
-    out["xmin"] = OrNull(source.xmin);
-    if (source.origin || source.origin_lsn) {
-      out["origin"] = OrNull(source.origin);
-      out["origin_lsn"] = OrNull(source.origin_lsn);
-    }
-  } else {
-    out["table"] =
-        event.table.table.empty() ? OrderedJson(nullptr) : OrderedJson(event.table.table);
-    out["server_id"] = OrNull(source.server_id);
-    out["gtid"] = OrNull(source.gtid);
-    out["file"] = OrNull(source.file);
-    out["pos"] = OrNull(source.pos);
-    out["row"] = OrNull(source.row);
-    out["thread"] = OrNull(source.thread);
-    out["query"] = OrNull(source.query);
-  }
-  return out;
-}
-
 Result<OrderedJson> RowStructSchema(const TableSchema& schema,
                                     const std::string& name,
                                     const std::vector<Column>& columns,
@@ -174,78 +136,10 @@ Result<OrderedJson> RowStructSchema(const TableSchema& schema,
   return out;
 }
 
-Result<OrderedJson> RowJson(const TableSchema& schema,
-                            const std::optional<Row>& row,
-                            std::string_view which,
-                            const DebeziumEncodeOptions& options) {
-  if (!row) {
-    return OrderedJson(nullptr);
-  }
-  if (row->size() != schema.columns.size()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "table {}: the {} row has {} values but the table has {} columns",
-                     schema.id.ToString(), which, row->size(), schema.columns.size());
-  }
-  OrderedJson out = OrderedJson::object();
-  for (size_t idx = 0; idx < row->size(); ++idx) {
-    const Column& column = schema.columns[idx];
-    Result<OrderedJson> value = internal::EncodeConnectValue(
-        (*row)[idx], column.type, options, fmt::format("{}.{}", which, column.name));
-    if (!value.ok()) {
-      return std::move(value).WithContext(
-          fmt::format("encoding table {}", schema.id.ToString()));
-    }
-    out[column.name] = std::move(*value);
-  }
-  return out;
-}
-
-Result<OrderedJson> EncodeValueJson(const ChangeEvent& event,
+// The "schema" half of a JsonConverter value with schemas.enable: the Envelope struct.
+Result<OrderedJson> ValueSchemaJson(const ChangeEvent& event,
                                     const DebeziumEncodeOptions& options) {
-  bool row_event = event.op != Op::kTruncate && event.op != Op::kMessage;
-  if (row_event && !event.schema) {
-    return MakeError(ErrorCode::kInvalidArgument, "{} event for table {} has no schema",
-                     OpName(event.op), event.table.ToString());
-  }
   std::string topic = event.Topic();
-  OrderedJson payload = OrderedJson::object();
-  if (event.op != Op::kMessage) {
-    if (event.schema) {
-      TRIB_ASSIGN_OR_RETURN(payload["before"],
-                            RowJson(*event.schema, event.before, "before", options));
-      TRIB_ASSIGN_OR_RETURN(payload["after"],
-                            RowJson(*event.schema, event.after, "after", options));
-    } else {
-      payload["before"] = nullptr;
-      payload["after"] = nullptr;
-    }
-  }
-  payload["source"] = SourceJson(event);
-  if (event.op == Op::kMessage) {
-    if (!event.message) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "message event (op m) from {} has no message", event.source.name);
-    }
-    payload["message"] =
-        OrderedJson{{"prefix", event.message->prefix},
-                    {"content", internal::Base64Encode(event.message->content)}};
-  }
-  if (event.transaction) {
-    payload["transaction"] =
-        OrderedJson{{"id", event.transaction->id},
-                    {"total_order", event.transaction->total_order},
-                    {"data_collection_order", event.transaction->data_collection_order}};
-  } else {
-    payload["transaction"] = nullptr;
-  }
-  payload["op"] = std::string(1, OpCode(event.op));
-  payload["ts_ms"] = FloorDiv(event.processing_time_ns, 1'000'000);
-  payload["ts_us"] = FloorDiv(event.processing_time_ns, 1'000);
-  payload["ts_ns"] = event.processing_time_ns;
-  if (!options.schemas_enable) {
-    return payload;
-  }
-
   OrderedJson fields = OrderedJson::array();
   if (event.op != Op::kMessage) {
     TableSchema empty;
@@ -280,7 +174,337 @@ Result<OrderedJson> EncodeValueJson(const ChangeEvent& event,
       {"name", event.op == Op::kMessage ? "io.debezium.connector.postgresql.MessageValue"
                                         : topic + ".Envelope"},
       {"version", 2}};
-  return OrderedJson{{"schema", std::move(schema)}, {"payload", std::move(payload)}};
+  return schema;
+}
+
+template <typename T>
+void WriteOptionalInt(JsonWriter& writer, const std::optional<T>& value) {
+  if (value) {
+    writer.Int(*value);
+  } else {
+    writer.Null();
+  }
+}
+
+void WriteOptionalString(JsonWriter& writer, const std::optional<std::string>& value) {
+  if (value) {
+    writer.String(*value);
+  } else {
+    writer.Null();
+  }
+}
+
+// The `source` block, fields in the order the Debezium connectors write them.
+void WriteSource(JsonWriter& writer, const ChangeEvent& event) {
+  const SourceInfo& source = event.source;
+  writer.BeginObject();
+  writer.LiteralKey("version");
+  writer.String(source.version);
+  writer.LiteralKey("connector");
+  writer.String(ConnectorName(source.connector));
+  writer.LiteralKey("name");
+  writer.String(source.name);
+  writer.LiteralKey("ts_ms");
+  writer.Int(FloorDiv(event.commit_time_us, 1000));
+  writer.LiteralKey("snapshot");
+  writer.String(SnapshotMarkerName(event.snapshot));
+  writer.LiteralKey("db");
+  writer.String(event.table.database);
+  writer.LiteralKey("sequence");
+  WriteOptionalString(writer, source.sequence);
+  writer.LiteralKey("ts_us");
+  writer.Int(event.commit_time_us);
+  writer.LiteralKey("ts_ns");
+  writer.Int(event.commit_time_us * 1000);
+  if (source.connector == Connector::kPostgres) {
+    writer.LiteralKey("schema");
+    writer.String(event.table.schema);
+    writer.LiteralKey("table");
+    writer.String(event.table.table);
+    writer.LiteralKey("txId");
+    WriteOptionalInt(writer, source.txid);
+    writer.LiteralKey("lsn");
+    WriteOptionalInt(writer, source.lsn);
+    writer.LiteralKey("xmin");
+    WriteOptionalInt(writer, source.xmin);
+    if (source.origin || source.origin_lsn) {
+      writer.LiteralKey("origin");
+      WriteOptionalString(writer, source.origin);
+      writer.LiteralKey("origin_lsn");
+      WriteOptionalInt(writer, source.origin_lsn);
+    }
+  } else {
+    writer.LiteralKey("table");
+    if (event.table.table.empty()) {
+      writer.Null();
+    } else {
+      writer.String(event.table.table);
+    }
+    writer.LiteralKey("server_id");
+    WriteOptionalInt(writer, source.server_id);
+    writer.LiteralKey("gtid");
+    WriteOptionalString(writer, source.gtid);
+    writer.LiteralKey("file");
+    WriteOptionalString(writer, source.file);
+    writer.LiteralKey("pos");
+    WriteOptionalInt(writer, source.pos);
+    writer.LiteralKey("row");
+    WriteOptionalInt(writer, source.row);
+    writer.LiteralKey("thread");
+    WriteOptionalInt(writer, source.thread);
+    writer.LiteralKey("query");
+    WriteOptionalString(writer, source.query);
+  }
+  writer.EndObject();
+}
+
+Status WriteRow(JsonWriter& writer,
+                const TableSchema& schema,
+                const std::optional<Row>& row,
+                std::string_view which,
+                const DebeziumEncodeOptions& options) {
+  if (!row) {
+    writer.Null();
+    return OkStatus();
+  }
+  if (row->size() != schema.columns.size()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "table {}: the {} row has {} values but the table has {} columns",
+                     schema.id.ToString(), which, row->size(), schema.columns.size());
+  }
+  internal::FieldPath row_path{nullptr, which, std::nullopt};
+  writer.BeginObject();
+  for (size_t idx = 0; idx < row->size(); ++idx) {
+    const Column& column = schema.columns[idx];
+    writer.Key(column.name);
+    Status written = internal::WriteConnectValue(
+        writer, (*row)[idx], column.type, options,
+        internal::FieldPath{&row_path, column.name, std::nullopt});
+    if (!written.ok()) {
+      return std::move(written).WithContext(
+          fmt::format("encoding table {}", schema.id.ToString()));
+    }
+  }
+  writer.EndObject();
+  return OkStatus();
+}
+
+// The value payload: {before, after, source, [message], transaction, op, ts_*}.
+Status WritePayload(JsonWriter& writer,
+                    const ChangeEvent& event,
+                    const DebeziumEncodeOptions& options) {
+  writer.BeginObject();
+  if (event.op != Op::kMessage) {
+    if (event.schema) {
+      writer.LiteralKey("before");
+      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.before, "before", options));
+      writer.LiteralKey("after");
+      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.after, "after", options));
+    } else {
+      writer.LiteralKey("before");
+      writer.Null();
+      writer.LiteralKey("after");
+      writer.Null();
+    }
+  }
+  writer.LiteralKey("source");
+  WriteSource(writer, event);
+  if (event.op == Op::kMessage) {
+    writer.LiteralKey("message");
+    writer.BeginObject();
+    writer.LiteralKey("prefix");
+    writer.String(event.message->prefix);
+    writer.LiteralKey("content");
+    writer.Base64(event.message->content);
+    writer.EndObject();
+  }
+  writer.LiteralKey("transaction");
+  if (event.transaction) {
+    writer.BeginObject();
+    writer.LiteralKey("id");
+    writer.String(event.transaction->id);
+    writer.LiteralKey("total_order");
+    writer.Int(event.transaction->total_order);
+    writer.LiteralKey("data_collection_order");
+    writer.Int(event.transaction->data_collection_order);
+    writer.EndObject();
+  } else {
+    writer.Null();
+  }
+  writer.LiteralKey("op");
+  char op_code = OpCode(event.op);
+  writer.String(std::string_view(&op_code, 1));
+  writer.LiteralKey("ts_ms");
+  writer.Int(FloorDiv(event.processing_time_ns, 1'000'000));
+  writer.LiteralKey("ts_us");
+  writer.Int(FloorDiv(event.processing_time_ns, 1'000));
+  writer.LiteralKey("ts_ns");
+  writer.Int(event.processing_time_ns);
+  writer.EndObject();
+  return OkStatus();
+}
+
+// Rendered Connect schemas, per table schema version. The `schema` half of every
+// schemas.enable record of a table is the same until its TableSchema changes (a new
+// shared_ptr), so it is rendered once. Entries hold the TableSchema alive, so a pointer
+// match means the same version. One cache per thread (the encoder functions are free
+// functions used from several threads); bounded by kMaxEntries.
+class SchemaCache {
+ public:
+  struct Entry {
+    std::shared_ptr<const TableSchema> schema;
+    std::string source_name;
+    TableId table;
+    Connector connector = Connector::kPostgres;
+    bool with_origin = false;
+    bool message = false;
+    DebeziumEncodeOptions::DecimalHandling decimal_handling =
+        DebeziumEncodeOptions::DecimalHandling::kPrecise;
+    std::optional<std::string> value_schema;  ///< rendered Envelope schema
+    std::optional<std::string> key_schema;    ///< rendered Key schema
+  };
+
+  Entry& For(const ChangeEvent& event, const DebeziumEncodeOptions& options) {
+    bool with_origin = event.source.origin.has_value() || event.source.origin_lsn.has_value();
+    bool message = event.op == Op::kMessage;
+    auto matches = [&](const Entry& entry) {
+      return entry.schema.get() == event.schema.get() &&
+             entry.connector == event.source.connector && entry.with_origin == with_origin &&
+             entry.message == message &&
+             entry.decimal_handling == options.decimal_handling &&
+             entry.source_name == event.source.name && entry.table == event.table;
+    };
+    if (last_ != nullptr && matches(*last_)) {
+      return *last_;
+    }
+    for (auto& entry : entries_) {
+      if (matches(*entry)) {
+        last_ = entry.get();
+        return *entry;
+      }
+    }
+    if (entries_.size() >= kMaxEntries) {
+      entries_.clear();
+    }
+    auto entry = std::make_unique<Entry>();
+    entry->schema = event.schema;
+    entry->source_name = event.source.name;
+    entry->table = event.table;
+    entry->connector = event.source.connector;
+    entry->with_origin = with_origin;
+    entry->message = message;
+    entry->decimal_handling = options.decimal_handling;
+    last_ = entry.get();
+    entries_.push_back(std::move(entry));
+    return *last_;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 256;
+  std::vector<std::unique_ptr<Entry>> entries_;
+  Entry* last_ = nullptr;
+};
+
+SchemaCache& ThreadSchemaCache() {
+  thread_local SchemaCache cache;
+  return cache;
+}
+
+Status WriteValue(JsonWriter& writer,
+                  const ChangeEvent& event,
+                  const DebeziumEncodeOptions& options) {
+  bool row_event = event.op != Op::kTruncate && event.op != Op::kMessage;
+  if (row_event && !event.schema) {
+    return MakeError(ErrorCode::kInvalidArgument, "{} event for table {} has no schema",
+                     OpName(event.op), event.table.ToString());
+  }
+  if (event.op == Op::kMessage && !event.message) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "message event (op m) from {} has no message", event.source.name);
+  }
+  if (!options.schemas_enable) {
+    return WritePayload(writer, event, options);
+  }
+  SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
+  if (!cached.value_schema) {
+    try {
+      TRIB_ASSIGN_OR_RETURN(OrderedJson schema, ValueSchemaJson(event, options));
+      cached.value_schema = schema.dump();
+    } catch (const nlohmann::json::exception& e) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot encode the schema of {} as JSON: {}", event.table.ToString(),
+                       e.what());
+    }
+  }
+  writer.BeginObject();
+  writer.LiteralKey("schema");
+  writer.Raw(*cached.value_schema);
+  writer.LiteralKey("payload");
+  TRIB_RETURN_IF_ERROR(WritePayload(writer, event, options));
+  writer.EndObject();
+  return OkStatus();
+}
+
+// Returns false (nothing written) when the record has a null key.
+Result<bool> WriteKey(JsonWriter& writer,
+                      const ChangeEvent& event,
+                      const DebeziumEncodeOptions& options) {
+  if (event.op == Op::kTruncate || event.op == Op::kMessage || !event.schema ||
+      event.schema->primary_key.empty()) {
+    return false;
+  }
+  const TableSchema& schema = *event.schema;
+  const std::optional<Row>& row = event.op == Op::kDelete ? event.before : event.after;
+  if (!row) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "{} event for table {} has no {} row to take the key from",
+                     OpName(event.op), event.table.ToString(),
+                     event.op == Op::kDelete ? "before" : "after");
+  }
+  for (size_t idx : schema.primary_key) {
+    if (idx >= row->size() || idx >= schema.columns.size()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "table {}: key column index {} beyond the row's {} values",
+                       event.table.ToString(), idx, row->size());
+    }
+  }
+  if (options.schemas_enable) {
+    SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
+    if (!cached.key_schema) {
+      try {
+        std::vector<Column> key_columns;
+        for (size_t idx : schema.primary_key) {
+          key_columns.push_back(schema.columns[idx]);
+        }
+        TRIB_ASSIGN_OR_RETURN(OrderedJson key_schema,
+                              RowStructSchema(schema, event.Topic() + ".Key", key_columns,
+                                              false, "", options));
+        cached.key_schema = key_schema.dump();
+      } catch (const nlohmann::json::exception& e) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "cannot encode the key schema of {} as JSON: {}",
+                         event.table.ToString(), e.what());
+      }
+    }
+    writer.BeginObject();
+    writer.LiteralKey("schema");
+    writer.Raw(*cached.key_schema);
+    writer.LiteralKey("payload");
+  }
+  internal::FieldPath key_path{nullptr, "key", std::nullopt};
+  writer.BeginObject();
+  for (size_t idx : schema.primary_key) {
+    const Column& column = schema.columns[idx];
+    writer.Key(column.name);
+    TRIB_RETURN_IF_ERROR(
+        internal::WriteConnectValue(writer, (*row)[idx], column.type, options,
+                                    internal::FieldPath{&key_path, column.name, std::nullopt}));
+  }
+  writer.EndObject();
+  if (options.schemas_enable) {
+    writer.EndObject();
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -772,51 +996,55 @@ Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(
 
 }  // namespace
 
+Status AppendDebeziumValue(const ChangeEvent& event,
+                           const DebeziumEncodeOptions& options,
+                           std::string& out) {
+  size_t start = out.size();
+  JsonWriter writer(out);
+  Status written = WriteValue(writer, event, options);
+  if (written.ok() && !writer.ok()) {
+    // As nlohmann's dump() did: a string that is not UTF-8 cannot be written.
+    written = MakeError(ErrorCode::kInvalidArgument,
+                        "cannot encode the {} event for {} as JSON: {}", OpName(event.op),
+                        event.table.ToString(), writer.error());
+  }
+  if (!written.ok()) {
+    out.resize(start);
+  }
+  return written;
+}
+
+Result<bool> AppendDebeziumKey(const ChangeEvent& event,
+                               const DebeziumEncodeOptions& options,
+                               std::string& out) {
+  size_t start = out.size();
+  JsonWriter writer(out);
+  Result<bool> written = WriteKey(writer, event, options);
+  if (written.ok() && !writer.ok()) {
+    written = MakeError(ErrorCode::kInvalidArgument, "cannot encode the key for {} as JSON: {}",
+                        event.table.ToString(), writer.error());
+  }
+  if (!written.ok()) {
+    out.resize(start);
+  }
+  return written;
+}
+
 Result<std::string> EncodeDebeziumValue(const ChangeEvent& event,
                                         const DebeziumEncodeOptions& options) {
-  try {
-    TRIB_ASSIGN_OR_RETURN(OrderedJson json, EncodeValueJson(event, options));
-    return json.dump();
-  } catch (const nlohmann::json::exception& e) {
-    // dump() throws on invalid UTF-8 in strings.
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "cannot encode the {} event for {} as JSON: {}", OpName(event.op),
-                     event.table.ToString(), e.what());
-  }
+  std::string out;
+  TRIB_RETURN_IF_ERROR(AppendDebeziumValue(event, options, out));
+  return out;
 }
 
 Result<std::optional<std::string>> EncodeDebeziumKey(
     const ChangeEvent& event, const DebeziumEncodeOptions& options) {
-  if (event.op == Op::kTruncate || event.op == Op::kMessage || !event.schema ||
-      event.schema->primary_key.empty()) {
+  std::string out;
+  TRIB_ASSIGN_OR_RETURN(bool has_key, AppendDebeziumKey(event, options, out));
+  if (!has_key) {
     return std::optional<std::string>();
   }
-  TRIB_ASSIGN_OR_RETURN(Row key, event.KeyValues());
-  try {
-    const TableSchema& schema = *event.schema;
-    std::vector<Column> key_columns;
-    OrderedJson payload = OrderedJson::object();
-    for (size_t key_idx = 0; key_idx < schema.primary_key.size(); ++key_idx) {
-      const Column& column = schema.columns[schema.primary_key[key_idx]];
-      key_columns.push_back(column);
-      TRIB_ASSIGN_OR_RETURN(payload[column.name],
-                            internal::EncodeConnectValue(key[key_idx], column.type,
-                                                         options, "key." + column.name));
-    }
-    if (!options.schemas_enable) {
-      return std::optional<std::string>(payload.dump());
-    }
-    TRIB_ASSIGN_OR_RETURN(
-        OrderedJson key_schema,
-        RowStructSchema(schema, event.Topic() + ".Key", key_columns, false, "", options));
-    OrderedJson wrapped{{"schema", std::move(key_schema)},
-                        {"payload", std::move(payload)}};
-    return std::optional<std::string>(wrapped.dump());
-  } catch (const nlohmann::json::exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "cannot encode the key for {} as JSON: {}", event.table.ToString(),
-                     e.what());
-  }
+  return std::optional<std::string>(std::move(out));
 }
 
 bool NeedsTombstone(const ChangeEvent& event) {

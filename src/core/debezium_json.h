@@ -64,6 +64,21 @@ Result<std::string> EncodeDebeziumValue(const ChangeEvent& event,
 Result<std::optional<std::string>> EncodeDebeziumKey(
     const ChangeEvent& event, const DebeziumEncodeOptions& options = {});
 
+/// As EncodeDebeziumValue, appending the JSON text to `out` instead of returning it (the
+/// allocation-free path for sinks that batch many records into one buffer). With
+/// schemas_enable the Connect schema is rendered once per table schema version (per
+/// thread; keyed by the `event.schema` pointer, which is immutable while shared) and
+/// copied afterwards. On error `out` is left as it was.
+Status AppendDebeziumValue(const ChangeEvent& event,
+                           const DebeziumEncodeOptions& options,
+                           std::string& out);
+
+/// As EncodeDebeziumKey, appending to `out`. Returns false and appends nothing when the
+/// record's key is null. On error `out` is left as it was.
+Result<bool> AppendDebeziumKey(const ChangeEvent& event,
+                               const DebeziumEncodeOptions& options,
+                               std::string& out);
+
 /// True when Debezium follows this event with a tombstone (a record with the same key and
 /// a null value): deletes, with the default `tombstones.on.delete=true`.
 bool NeedsTombstone(const ChangeEvent& event);

@@ -1,7 +1,9 @@
 #include "core/internal/debezium_connect.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -432,146 +434,317 @@ Result<OrderedJson> ConnectFieldSchema(const Column& column,
   return schema;
 }
 
-Result<OrderedJson> EncodeConnectValue(const Value& value,
-                                       const DataType& type,
-                                       const DebeziumEncodeOptions& options,
-                                       const std::string& path) {
-  ConnectMapping mapping = MappingFor(type, options.decimal_handling);
-  if (value.is_null()) {
-    return OrderedJson(nullptr);
+std::string FieldPath::ToString() const {
+  std::string out = parent != nullptr ? parent->ToString() : std::string();
+  if (index) {
+    out += fmt::format("[{}]", *index);
+  } else {
+    if (!out.empty()) {
+      out.push_back('.');
+    }
+    out += name;
   }
+  return out;
+}
+
+namespace {
+
+// The minimal big-endian two's complement of `value` (Decimal::ToTwosComplement for the
+// fast path, BigInteger.toByteArray()) into `bytes`; returns the length used.
+size_t TwosComplement128(Int128 value, std::array<uint8_t, 16>& bytes) {
+  UInt128 bits = static_cast<UInt128>(value);
+  for (size_t idx = 16; idx-- > 0;) {
+    bytes[idx] = static_cast<uint8_t>(bits & 0xff);
+    bits >>= 8;
+  }
+  size_t drop = 0;
+  while (drop + 1 < bytes.size()) {
+    uint8_t lead = bytes[drop];
+    uint8_t next = bytes[drop + 1];
+    if ((lead == 0x00 && (next & 0x80) == 0) || (lead == 0xff && (next & 0x80) != 0)) {
+      ++drop;
+    } else {
+      break;
+    }
+  }
+  if (drop > 0) {
+    std::memmove(bytes.data(), bytes.data() + drop, 16 - drop);
+  }
+  return 16 - drop;
+}
+
+void WriteTwoDigits(char* out, int64_t value) {
+  out[0] = static_cast<char>('0' + value / 10);
+  out[1] = static_cast<char>('0' + value % 10);
+}
+
+// io.debezium.time.ZonedTimestamp text, as FormatTimestamp(micros, "Z") writes it
+// ("2024-01-31T10:00:00.5Z"), without allocating for years 0000-9999.
+void WriteZonedTimestamp(JsonWriter& writer, int64_t micros) {
+  if (micros == kTimestampInfinity || micros == kTimestampNegativeInfinity) {
+    writer.LiteralString(micros == kTimestampInfinity ? "infinity" : "-infinity");
+    return;
+  }
+  int64_t days = micros / kMicrosPerDay;
+  if (micros % kMicrosPerDay < 0) {
+    --days;
+  }
+  int64_t time_of_day = micros - days * kMicrosPerDay;
+  CivilDate civil = CivilFromDays(static_cast<int32_t>(days));
+  if (civil.year < 0 || civil.year > 9999) {
+    writer.LiteralString(FormatTimestamp(micros, "Z"));
+    return;
+  }
+  // YYYY-MM-DDTHH:MM:SS.ffffffZ
+  char text[28];
+  WriteTwoDigits(text, civil.year / 100);
+  WriteTwoDigits(text + 2, civil.year % 100);
+  text[4] = '-';
+  WriteTwoDigits(text + 5, civil.month);
+  text[7] = '-';
+  WriteTwoDigits(text + 8, civil.day);
+  text[10] = 'T';
+  int64_t seconds = time_of_day / kMicrosPerSecond;
+  int64_t fraction = time_of_day % kMicrosPerSecond;
+  WriteTwoDigits(text + 11, seconds / 3600);
+  text[13] = ':';
+  WriteTwoDigits(text + 14, (seconds / 60) % 60);
+  text[16] = ':';
+  WriteTwoDigits(text + 17, seconds % 60);
+  size_t length = 19;
+  if (fraction != 0) {
+    text[length++] = '.';
+    for (int64_t divisor = 100'000; divisor > 0 && fraction != 0; divisor /= 10) {
+      text[length++] = static_cast<char>('0' + fraction / divisor);
+      fraction %= divisor;
+    }
+  }
+  text[length++] = 'Z';
+  writer.LiteralString(std::string_view(text, length));
+}
+
+// Base64 of the decimal's two's complement, without allocating on the fast path.
+void WriteDecimalBytes(JsonWriter& writer, const Decimal& decimal) {
+  if (std::optional<Int128> unscaled = decimal.unscaled128()) {
+    std::array<uint8_t, 16> bytes{};
+    size_t length = TwosComplement128(*unscaled, bytes);
+    writer.Base64(std::span<const uint8_t>(bytes.data(), length));
+    return;
+  }
+  writer.Base64(decimal.ToTwosComplement());
+}
+
+Status WriteDecimalForColumn(JsonWriter& writer,
+                             const Decimal& decimal,
+                             const DataType& type,
+                             const FieldPath& path) {
+  if (type.variable_scale || decimal.scale() == type.scale) {
+    WriteDecimalBytes(writer, decimal);
+    return OkStatus();
+  }
+  TRIB_ASSIGN_OR_RETURN(Decimal rescaled, DecimalForColumn(decimal, type, path.ToString()));
+  WriteDecimalBytes(writer, rescaled);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status WriteConnectValue(JsonWriter& writer,
+                         const Value& value,
+                         const DataType& type,
+                         const DebeziumEncodeOptions& options,
+                         const FieldPath& path) {
+  if (value.is_null()) {
+    writer.Null();
+    return OkStatus();
+  }
+  ConnectMapping mapping = MappingFor(type, options.decimal_handling);
   if (value.is_unavailable()) {
     if (IsStringRepr(mapping.repr)) {
-      return OrderedJson(kDebeziumUnavailablePlaceholder);
+      writer.String(kDebeziumUnavailablePlaceholder);
+    } else if (IsBytesRepr(mapping.repr)) {
+      writer.Base64(PlaceholderBytes());
+    } else if (mapping.repr == ConnectRepr::kVariableDecimal) {
+      writer.BeginObject();
+      writer.LiteralKey("scale");
+      writer.Int(0);
+      writer.LiteralKey("value");
+      writer.Base64(PlaceholderBytes());
+      writer.EndObject();
+    } else if (mapping.repr == ConnectRepr::kArray) {
+      writer.BeginArray();
+      writer.String(kDebeziumUnavailablePlaceholder);
+      writer.EndArray();
+    } else {
+      writer.Null();
     }
-    if (IsBytesRepr(mapping.repr)) {
-      return OrderedJson(Base64Encode(PlaceholderBytes()));
-    }
-    if (mapping.repr == ConnectRepr::kVariableDecimal) {
-      return OrderedJson{{"scale", 0}, {"value", Base64Encode(PlaceholderBytes())}};
-    }
-    if (mapping.repr == ConnectRepr::kArray) {
-      return OrderedJson::array({kDebeziumUnavailablePlaceholder});
-    }
-    return OrderedJson(nullptr);
+    return OkStatus();
   }
   if (value.kind() != ValueKindOf(type.kind)) {
-    return FieldError(path, fmt::format("value {} does not match the column type {}",
-                                        value.ToString(), type.ToString()));
+    return FieldError(path.ToString(),
+                      fmt::format("value {} does not match the column type {}",
+                                  value.ToString(), type.ToString()));
   }
   switch (mapping.repr) {
     case ConnectRepr::kBoolean:
-      return OrderedJson(value.AsBool());
+      writer.Bool(value.AsBool());
+      return OkStatus();
     case ConnectRepr::kInt8:
     case ConnectRepr::kInt16:
     case ConnectRepr::kInt32:
     case ConnectRepr::kInt64:
-      return OrderedJson(*value.ToInt64());
+      writer.Int(*value.ToInt64());
+      return OkStatus();
     case ConnectRepr::kFloat32: {
       float v = value.AsFloat();
       if (std::isnan(v)) {
-        return OrderedJson("NaN");
+        writer.String("NaN");
+      } else if (std::isinf(v)) {
+        writer.String(v > 0 ? "Infinity" : "-Infinity");
+      } else {
+        // Jackson writes a Java float with its shortest float digits ("0.2", not
+        // "0.20000000298023224"); go through the same digits.
+        char digits[32];
+        auto end = fmt::format_to_n(digits, sizeof(digits), "{}", v).out;
+        double widened = 0;
+        std::from_chars(digits, end, widened);
+        writer.Double(widened);
       }
-      if (std::isinf(v)) {
-        return OrderedJson(v > 0 ? "Infinity" : "-Infinity");
-      }
-      // Jackson writes a Java float with its shortest float digits ("0.2", not
-      // "0.20000000298023224"); go through the same digits.
-      std::string digits = fmt::format("{}", v);
-      double widened = 0;
-      std::from_chars(digits.data(), digits.data() + digits.size(), widened);
-      return OrderedJson(widened);
+      return OkStatus();
     }
     case ConnectRepr::kFloat64: {
       double v = value.AsDouble();
       if (std::isnan(v)) {
-        return OrderedJson("NaN");
+        writer.String("NaN");
+      } else if (std::isinf(v)) {
+        writer.String(v > 0 ? "Infinity" : "-Infinity");
+      } else {
+        writer.Double(v);
       }
-      if (std::isinf(v)) {
-        return OrderedJson(v > 0 ? "Infinity" : "-Infinity");
-      }
-      return OrderedJson(v);
+      return OkStatus();
     }
     case ConnectRepr::kString:
-      return OrderedJson(value.AsString());
+      writer.String(value.AsString());
+      return OkStatus();
     case ConnectRepr::kBytes:
     case ConnectRepr::kBits:
-      return OrderedJson(Base64Encode(value.AsBytes()));
+      writer.Base64(value.AsBytes());
+      return OkStatus();
     case ConnectRepr::kDecimalBytes: {
       if (type.kind == TypeKind::kUInt64) {
-        return OrderedJson(
-            Base64Encode(Decimal::FromInt128(static_cast<Int128>(value.AsUInt64()), 0)
-                             .ToTwosComplement()));
+        WriteDecimalBytes(writer,
+                          Decimal::FromInt128(static_cast<Int128>(value.AsUInt64()), 0));
+        return OkStatus();
       }
       if (!value.AsDecimal().is_finite()) {
-        return OrderedJson(nullptr);
+        writer.Null();
+        return OkStatus();
       }
-      TRIB_ASSIGN_OR_RETURN(Decimal decimal,
-                            DecimalForColumn(value.AsDecimal(), type, path));
-      return OrderedJson(Base64Encode(decimal.ToTwosComplement()));
+      return WriteDecimalForColumn(writer, value.AsDecimal(), type, path);
     }
     case ConnectRepr::kVariableDecimal: {
       const Decimal& decimal = value.AsDecimal();
       if (!decimal.is_finite()) {
-        return OrderedJson(nullptr);
+        writer.Null();
+        return OkStatus();
       }
-      return OrderedJson{{"scale", decimal.scale()},
-                         {"value", Base64Encode(decimal.ToTwosComplement())}};
+      writer.BeginObject();
+      writer.LiteralKey("scale");
+      writer.Int(decimal.scale());
+      writer.LiteralKey("value");
+      WriteDecimalBytes(writer, decimal);
+      writer.EndObject();
+      return OkStatus();
     }
     case ConnectRepr::kDecimalString: {
       if (type.kind == TypeKind::kUInt64) {
-        return OrderedJson(std::to_string(value.AsUInt64()));
+        char digits[24];
+        auto result = std::to_chars(digits, digits + sizeof(digits), value.AsUInt64());
+        writer.String(std::string_view(digits, static_cast<size_t>(result.ptr - digits)));
+        return OkStatus();
       }
       TRIB_ASSIGN_OR_RETURN(Decimal decimal,
-                            DecimalForColumn(value.AsDecimal(), type, path));
-      return OrderedJson(decimal.ToString());
+                            DecimalForColumn(value.AsDecimal(), type, path.ToString()));
+      writer.String(decimal.ToString());
+      return OkStatus();
     }
     case ConnectRepr::kDateDays:
-      return OrderedJson(value.AsDate());
+      writer.Int(value.AsDate());
+      return OkStatus();
     case ConnectRepr::kTimeMillis:
-      return OrderedJson(MicrosTo(value.AsTime(), 1000, 1));
+      writer.Int(MicrosTo(value.AsTime(), 1000, 1));
+      return OkStatus();
     case ConnectRepr::kTimeMicros:
-      return OrderedJson(value.AsTime());
+      writer.Int(value.AsTime());
+      return OkStatus();
     case ConnectRepr::kTimeNanos:
-      return OrderedJson(MicrosTo(value.AsTime(), 1, 1000));
+      writer.Int(MicrosTo(value.AsTime(), 1, 1000));
+      return OkStatus();
     case ConnectRepr::kZonedTime:
-      return OrderedJson(ZonedTimeUtc(value.AsTimeTz()));
+      writer.String(ZonedTimeUtc(value.AsTimeTz()));
+      return OkStatus();
     case ConnectRepr::kTimestampMillis:
-      return OrderedJson(MicrosTo(value.AsTimestamp(), 1000, 1));
+      writer.Int(MicrosTo(value.AsTimestamp(), 1000, 1));
+      return OkStatus();
     case ConnectRepr::kTimestampMicros:
-      return OrderedJson(value.AsTimestamp());
+      writer.Int(value.AsTimestamp());
+      return OkStatus();
     case ConnectRepr::kTimestampNanos:
-      return OrderedJson(MicrosTo(value.AsTimestamp(), 1, 1000));
+      writer.Int(MicrosTo(value.AsTimestamp(), 1, 1000));
+      return OkStatus();
     case ConnectRepr::kZonedTimestamp:
-      return OrderedJson(FormatTimestamp(value.AsTimestampTz(), "Z"));
+      WriteZonedTimestamp(writer, value.AsTimestampTz());
+      return OkStatus();
     case ConnectRepr::kMicroDuration: {
       const Interval& interval = value.AsInterval();
-      return OrderedJson(static_cast<int64_t>(interval.months) * kMicrosPerAverageMonth +
-                         static_cast<int64_t>(interval.days) * kMicrosPerDay +
-                         interval.micros);
+      writer.Int(static_cast<int64_t>(interval.months) * kMicrosPerAverageMonth +
+                 static_cast<int64_t>(interval.days) * kMicrosPerDay + interval.micros);
+      return OkStatus();
     }
     case ConnectRepr::kIsoInterval:
-      return OrderedJson(FormatIsoInterval(value.AsInterval()));
+      writer.String(FormatIsoInterval(value.AsInterval()));
+      return OkStatus();
     case ConnectRepr::kUuidString:
-      return OrderedJson(FormatUuid(value.AsUuid()));
+      writer.String(FormatUuid(value.AsUuid()));
+      return OkStatus();
     case ConnectRepr::kJsonString:
-      return OrderedJson(value.AsJson());
+      writer.String(value.AsJson());
+      return OkStatus();
     case ConnectRepr::kEnumString:
-      return OrderedJson(value.AsEnum());
+      writer.String(value.AsEnum());
+      return OkStatus();
     case ConnectRepr::kArray: {
       DataType element = type.element ? *type.element : DataType::Of(TypeKind::kString);
-      OrderedJson out = OrderedJson::array();
       const std::vector<Value>& elements = value.AsArray();
+      writer.BeginArray();
       for (size_t idx = 0; idx < elements.size(); ++idx) {
-        TRIB_ASSIGN_OR_RETURN(OrderedJson item,
-                              EncodeConnectValue(elements[idx], element, options,
-                                                 fmt::format("{}[{}]", path, idx)));
-        out.push_back(std::move(item));
+        FieldPath element_path{&path, {}, idx};
+        TRIB_RETURN_IF_ERROR(
+            WriteConnectValue(writer, elements[idx], element, options, element_path));
       }
-      return out;
+      writer.EndArray();
+      return OkStatus();
     }
   }
-  return FieldError(path, "unsupported Connect representation");
+  return FieldError(path.ToString(), "unsupported Connect representation");
+}
+
+Result<OrderedJson> EncodeConnectValue(const Value& value,
+                                       const DataType& type,
+                                       const DebeziumEncodeOptions& options,
+                                       const std::string& path) {
+  std::string text;
+  JsonWriter writer(text);
+  TRIB_RETURN_IF_ERROR(WriteConnectValue(writer, value, type, options, FieldPath{nullptr, path, std::nullopt}));
+  if (!writer.ok()) {
+    return FieldError(path, writer.error());
+  }
+  try {
+    return OrderedJson::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    return MakeError(ErrorCode::kInternal, "field '{}': re-reading the encoded value {}: {}",
+                     path, text, e.what());
+  }
 }
 
 Result<DataType> DataTypeFromConnectSchema(const OrderedJson& schema,

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "core/debezium_json.h"
+#include "core/json_writer.h"
 #include "core/result.h"
 #include "core/schema.h"
 #include "core/value.h"
@@ -143,6 +146,27 @@ OrderedJson ConnectSchemaFor(const DataType& type,
 /// The schema of one struct field: ConnectSchemaFor plus "default" and "field".
 Result<OrderedJson> ConnectFieldSchema(const Column& column,
                                        const DebeziumEncodeOptions& options);
+
+/// Names a field for error messages without building the string unless an error
+/// happens: {parent, "price"} is "<parent>.price", {parent, {}, 3} is "<parent>[3]".
+/// Parents must outlive the path (they are stack objects of the callers).
+struct FieldPath {
+  const FieldPath* parent = nullptr;
+  std::string_view name;
+  std::optional<size_t> index;
+
+  std::string ToString() const;
+};
+
+/// Writes the Connect JSON of one value of `type` to `writer` (the hot path of
+/// EncodeDebeziumValue; EncodeConnectValue is this plus a parse). kInvalidArgument
+/// naming `path` as EncodeConnectValue; on error the writer holds a partial value.
+/// Strings that are not valid UTF-8 are reported by the writer (writer.ok()).
+Status WriteConnectValue(JsonWriter& writer,
+                         const Value& value,
+                         const DataType& type,
+                         const DebeziumEncodeOptions& options,
+                         const FieldPath& path);
 
 /// The Connect JSON of one value of `type`. `path` names the field in errors
 /// ("after.price"). kInvalidArgument when the value's kind does not match the type or it

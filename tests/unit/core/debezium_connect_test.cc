@@ -278,6 +278,46 @@ TEST(ConnectValueTest, DecimalsAreRescaledExactlyToTheColumnScale) {
   EXPECT_NE(lossy.status().message().find("after.p"), std::string::npos);
 }
 
+// WriteConnectValue builds the Connect Decimal bytes without Decimal::ToTwosComplement on
+// the fast path (unscaled values within 38 digits); both must give the same bytes.
+TEST(ConnectValueTest, DecimalBytesMatchTheTwosComplementOfTheDecimal) {
+  DebeziumEncodeOptions options;
+  std::vector<Int128> unscaled = {0, 1, -1, 127, 128, -128, -129, 255, 256, -256, 32767,
+                                  -32768, 1'000'000'007, -1'000'000'007};
+  Int128 power = 1;
+  for (int digits = 1; digits <= 38; ++digits) {
+    power *= 10;
+    unscaled.push_back(power - 1);
+    unscaled.push_back(-(power - 1));
+    unscaled.push_back(power / 2 + 3);
+  }
+  for (Int128 value : unscaled) {
+    Decimal decimal = Decimal::FromInt128(value, 2);
+    std::string out;
+    JsonWriter writer(out);
+    ASSERT_TRUE(WriteConnectValue(writer, Value::Numeric(decimal), DataType::Decimal(-1, 2),
+                                  options, FieldPath{nullptr, "after.d", std::nullopt})
+                    .ok());
+    EXPECT_EQ(out, "\"" + Base64Encode(decimal.ToTwosComplement()) + "\"")
+        << decimal.ToString();
+  }
+}
+
+TEST(ConnectValueTest, FieldPathsNameNestedElements) {
+  FieldPath root{nullptr, "after", std::nullopt};
+  FieldPath column{&root, "tags", std::nullopt};
+  FieldPath element{&column, {}, 3};
+  EXPECT_EQ(element.ToString(), "after.tags[3]");
+  std::string out;
+  JsonWriter writer(out);
+  Status mismatch = WriteConnectValue(
+      writer, Value::Array({Value::Int32(1), Value::String("x")}),
+      DataType::ArrayOf(DataType::Of(TypeKind::kInt32)), DebeziumEncodeOptions{}, column);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.error().message().find("after.tags[1]"), std::string::npos)
+      << mismatch.error().message();
+}
+
 TEST(ConnectValueTest, SpecialDecimalsFollowTheDecimalHandlingMode) {
   DebeziumEncodeOptions precise;
   for (const DataType& type : {DataType::Decimal(10, 2), DataType::VariableDecimal()}) {
