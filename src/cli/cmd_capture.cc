@@ -8,12 +8,12 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "capture/postgres/postgres_capture.h"
 #include "cli/commands.h"
 #include "core/debezium_json.h"
+#include "core/json_writer.h"
 
 // `tributary capture -c CONFIG --sink stdout|kafka`: the Debezium connector's role.
 // The Kafka sink comes with the Kafka issue.
@@ -67,30 +67,75 @@ Result<capture::postgres::PostgresCaptureOptions> PostgresOptionsFor(
   return options;
 }
 
+// Output is collected in one buffer and written when it reaches this size or a
+// transaction ends (then flushed), instead of one write per line.
+constexpr size_t kStdoutBufferBytes = 64 * 1024;
+
+// Appends the stdout line(s) of `event` to `buffer`:
 // {"topic": ..., "key": <Debezium key JSON or null>, "value": <Debezium value JSON or null>}
-// with the key and value embedded as JSON (not as strings).
-std::string StdoutLine(const std::string& topic,
-                       const std::optional<std::string>& key,
-                       const std::optional<std::string>& value) {
-  std::string line = "{\"topic\":";
-  line += nlohmann::json(topic).dump();
-  line += ",\"key\":";
-  line += key ? *key : "null";
-  line += ",\"value\":";
-  line += value ? *value : "null";
-  line += "}\n";
-  return line;
+// with the key and value embedded as JSON (not as strings), plus the tombstone line
+// (same key, null value) after a delete. On error `buffer` is left as it was.
+Status AppendEventLines(const core::ChangeEvent& event, std::string& buffer) {
+  size_t start = buffer.size();
+  buffer.append("{\"topic\":");
+  size_t topic_start = buffer.size();
+  core::JsonWriter topic(buffer);
+  if (event.op == core::Op::kMessage) {
+    // Debezium sends logical decoding messages to "<prefix>.message".
+    topic.StringParts({event.source.name, ".message"});
+  } else {
+    // ChangeEvent::Topic(), without building the string.
+    const std::string& middle = event.source.connector == core::Connector::kPostgres
+                                    ? event.table.schema
+                                    : event.table.database;
+    topic.StringParts({event.source.name, ".", middle, ".", event.table.table});
+  }
+  if (!topic.ok()) {
+    buffer.resize(start);
+    return MakeError(ErrorCode::kInvalidArgument, "the topic name for {} is not UTF-8: {}",
+                     event.table.ToString(), topic.error());
+  }
+  size_t topic_end = buffer.size();
+  buffer.append(",\"key\":");
+  size_t key_start = buffer.size();
+  Result<bool> has_key = core::AppendDebeziumKey(event, {}, buffer);
+  if (!has_key.ok()) {
+    buffer.resize(start);
+    return std::move(has_key).status();
+  }
+  if (!*has_key) {
+    buffer.append("null");
+  }
+  size_t key_end = buffer.size();
+  buffer.append(",\"value\":");
+  Status value = core::AppendDebeziumValue(event, {}, buffer);
+  if (!value.ok()) {
+    buffer.resize(start);
+    return value;
+  }
+  buffer.append("}\n");
+  if (core::NeedsTombstone(event) && *has_key) {
+    size_t topic_length = topic_end - topic_start;
+    size_t key_length = key_end - key_start;
+    // Reserve first: the appends below copy from the buffer itself.
+    buffer.reserve(buffer.size() + topic_length + key_length + 40);
+    buffer.append("{\"topic\":");
+    buffer.append(buffer.data() + topic_start, topic_length);
+    buffer.append(",\"key\":");
+    buffer.append(buffer.data() + key_start, key_length);
+    buffer.append(",\"value\":null}\n");
+  }
+  return OkStatus();
 }
 
-Status WriteEvent(const core::ChangeEvent& event, std::ostream& out) {
-  // Debezium sends logical decoding messages to "<prefix>.message".
-  std::string topic =
-      event.op == core::Op::kMessage ? event.source.name + ".message" : event.Topic();
-  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> key, core::EncodeDebeziumKey(event));
-  TRIB_ASSIGN_OR_RETURN(std::string value, core::EncodeDebeziumValue(event));
-  out << StdoutLine(topic, key, value);
-  if (core::NeedsTombstone(event) && key) {
-    out << StdoutLine(topic, key, std::nullopt);
+// Writes the buffered lines to `out` and empties the buffer.
+Status WriteBuffered(std::string& buffer, std::ostream& out) {
+  if (!buffer.empty()) {
+    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    buffer.clear();
+  }
+  if (!out) {
+    return MakeError(ErrorCode::kIo, "writing to standard output failed");
   }
   return OkStatus();
 }
@@ -150,23 +195,34 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
     }
   }
   std::ostream& out = context.out();
+  std::string pending;
+  pending.reserve(2 * kStdoutBufferBytes);
   while (!g_stop_requested.load()) {
     bool all_reached = options.once;
     for (auto& running : captures) {
-      auto batch = running.capture->Poll(std::chrono::milliseconds(100));
+      // --once ends on an empty poll after the target is reached: a short wait keeps that
+      // tail (and the ReachedLsn keepalive probe round trip) from adding 100s of ms.
+      auto batch = running.capture->Poll(std::chrono::milliseconds(options.once ? 10 : 100));
       if (!batch.ok()) {
         return context.ReportError(std::move(batch).status().AddContext("source " +
                                                                       running.name));
       }
       for (const auto& event : batch->events) {
-        Status written = WriteEvent(event, out);
+        Status written = AppendEventLines(event, pending);
+        if (written.ok() && pending.size() >= kStdoutBufferBytes) {
+          written = WriteBuffered(pending, out);
+        }
         if (!written.ok()) {
+          // What was converted before the failure is still written, as it was line by line.
+          (void)WriteBuffered(pending, out);
+          out.flush();
           return context.ReportError(written.error());
         }
       }
       if (batch->ends_transaction) {
+        Status written = WriteBuffered(pending, out);
         out.flush();
-        if (!out) {
+        if (!written.ok() || !out) {
           return context.ReportError(
               MakeError(ErrorCode::kIo, "writing to standard output failed"));
         }
@@ -188,6 +244,7 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
       break;
     }
   }
+  (void)WriteBuffered(pending, out);
   out.flush();
   for (auto& running : captures) {
     Status closed = running.capture->Close();
