@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <optional>
 #include <regex>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -60,6 +63,86 @@ Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& conn,
 }
 
 namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// One token of ModelInputs' scan: an identifier (bare or double-quoted), a '.', or
+// anything else (which breaks a qualified name).
+struct NameToken {
+  enum class Kind { kIdentifier, kDot, kOther };
+  Kind kind = Kind::kOther;
+  std::string text;
+};
+
+bool IsIdentifierChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// The end of the quoted text starting at `pos` (just after the opening `quote`), with
+// doubled quotes as escapes; appends the unescaped text to `text` when given.
+size_t SkipQuoted(std::string_view sql, size_t pos, char quote, std::string* text) {
+  for (; pos < sql.size(); ++pos) {
+    if (sql[pos] == quote) {
+      if (pos + 1 < sql.size() && sql[pos + 1] == quote) {
+        ++pos;
+      } else {
+        return pos + 1;
+      }
+    }
+    if (text != nullptr) {
+      text->push_back(sql[pos]);
+    }
+  }
+  return pos;
+}
+
+// Identifiers, dots and separators of `sql`, skipping whitespace, -- and /* */ comments
+// and '...' string literals - enough to find qualified table names.
+std::vector<NameToken> ScanNames(std::string_view sql) {
+  std::vector<NameToken> tokens;
+  size_t pos = 0;
+  while (pos < sql.size()) {
+    const char c = sql[pos];
+    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
+      ++pos;
+    } else if (sql.substr(pos, 2) == "--") {
+      const size_t end = sql.find('\n', pos);
+      pos = end == std::string_view::npos ? sql.size() : end + 1;
+    } else if (sql.substr(pos, 2) == "/*") {
+      const size_t end = sql.find("*/", pos + 2);
+      pos = end == std::string_view::npos ? sql.size() : end + 2;
+    } else if (c == '\'') {
+      pos = SkipQuoted(sql, pos + 1, '\'', nullptr);
+      tokens.push_back({NameToken::Kind::kOther, {}});
+    } else if (c == '"') {
+      std::string name;
+      pos = SkipQuoted(sql, pos + 1, '"', &name);
+      tokens.push_back({NameToken::Kind::kIdentifier, std::move(name)});
+    } else if (c == '.') {
+      ++pos;
+      tokens.push_back({NameToken::Kind::kDot, {}});
+    } else if (IsIdentifierChar(c)) {
+      const size_t start = pos;
+      while (pos < sql.size() && IsIdentifierChar(sql[pos])) {
+        ++pos;
+      }
+      tokens.push_back(
+          {NameToken::Kind::kIdentifier, std::string(sql.substr(start, pos - start))});
+    } else {
+      ++pos;
+      tokens.push_back({NameToken::Kind::kOther, {}});
+    }
+  }
+  return tokens;
+}
+
 // A Delta type with no DuckDB twin of the input's type (unsigned integers, HUGEINT from SUM
 // over integers): the column is cast to the DuckDB type of the Delta column so the writer's
 // schema check sees the table's own type.
@@ -134,6 +217,27 @@ delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, std::string* ca
   return DataType::Primitive(TypeKind::kString);
 }
 
+std::vector<std::string> ModelInputs(std::string_view sql) {
+  using Kind = NameToken::Kind;
+  const std::vector<NameToken> tokens = ScanNames(sql);
+  std::vector<std::string> inputs;
+  for (size_t idx = 0; idx + 2 < tokens.size(); ++idx) {
+    if (tokens[idx].kind != Kind::kIdentifier || tokens[idx + 1].kind != Kind::kDot ||
+        tokens[idx + 2].kind != Kind::kIdentifier) {
+      continue;
+    }
+    const std::string layer = Lower(tokens[idx].text);
+    if (layer != "silver" && layer != "gold") {
+      continue;
+    }
+    std::string input = layer + "." + Lower(tokens[idx + 2].text);
+    if (std::find(inputs.begin(), inputs.end(), input) == inputs.end()) {
+      inputs.push_back(std::move(input));
+    }
+  }
+  return inputs;
+}
+
 class GoldStage::Impl {
  public:
   Impl(GoldOptions options, PipelineMetrics* metrics)
@@ -155,9 +259,21 @@ class GoldStage::Impl {
     TRIB_ASSIGN_OR_RETURN(auto conn, db_->Connect());
     const std::vector<std::string> layers = {"silver", "gold"};
     TRIB_ASSIGN_OR_RETURN(auto views, RegisterLakeViews(*conn, options_.lake_root, layers));
-    (void)views;
+    std::set<std::string> available;
+    for (const auto& view : views) {
+      available.insert(Lower(view));
+    }
     std::optional<Error> first_error;
     for (const auto& model : options_.models) {
+      // Until silver has created every input (the first refresh can run before the first
+      // commit of some tables), the model cannot run: it stays behind its txn target and a
+      // later refresh computes it. Not an error, nothing is wrong yet.
+      const std::string missing = MissingInput(model, available);
+      if (!missing.empty()) {
+        spdlog::debug("gold model {}: waiting for its input {} (no Delta table yet)",
+                      model.name, missing);
+        continue;
+      }
       auto refreshed = RefreshModel(*conn, model, silver_version);
       if (!refreshed.ok()) {
         Error error = std::move(refreshed).status();
@@ -169,6 +285,8 @@ class GoldStage::Impl {
         if (!first_error) {
           first_error = std::move(error);
         }
+      } else {
+        available.insert(Lower("gold." + model.name));
       }
     }
     if (metrics_ != nullptr) {
@@ -178,6 +296,21 @@ class GoldStage::Impl {
       return std::move(*first_error);
     }
     return OkStatus();
+  }
+
+  // The first input of `model` missing from `available` (lower-cased "layer.name" views),
+  // or "" when all are there.
+  std::string MissingInput(const GoldModel& model, const std::set<std::string>& available) {
+    auto found = inputs_.find(model.name);
+    if (found == inputs_.end()) {
+      found = inputs_.emplace(model.name, ModelInputs(model.sql)).first;
+    }
+    for (const auto& input : found->second) {
+      if (available.count(input) == 0) {
+        return input;
+      }
+    }
+    return {};
   }
 
   Status RefreshModel(sql::Connection& conn, const GoldModel& model, int64_t version) {
@@ -422,6 +555,8 @@ class GoldStage::Impl {
   GoldOptions options_;
   PipelineMetrics* metrics_;
   std::unique_ptr<sql::Database> db_;
+  // ModelInputs of each model, by name (computed on first use).
+  std::map<std::string, std::vector<std::string>> inputs_;
 };
 
 GoldStage::GoldStage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

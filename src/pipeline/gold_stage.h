@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -56,6 +57,12 @@ Result<std::vector<std::string>> RegisterLakeViews(
 /// unsigned integers and HUGEINT (mapped to a wider signed type or a decimal).
 lake::delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, std::string* cast_to);
 
+/// The lake tables a model's SQL reads: every `silver.<name>` and `gold.<name>` reference
+/// (either part may be double-quoted; comments and string literals are ignored), as
+/// "silver.<name>" / "gold.<name>", lower-cased because DuckDB matches identifiers (quoted
+/// ones too) case-insensitively; in order of first appearance, without duplicates.
+std::vector<std::string> ModelInputs(std::string_view sql);
+
 /// Gold models (ADR 0003: txn {appId "gold:silver", version = the bronze version silver
 /// had reached}). Refresh(v) computes every model whose txn is below v, in the order given:
 ///   - table: Overwrite with the model's rows;
@@ -63,7 +70,10 @@ lake::delta::DataType DeltaTypeForDuckDb(std::string_view duckdb_type, std::stri
 ///     changed and vanished keys are merged (full recompute, incremental write);
 ///   - scd2: rows whose non-key values changed close the current version
 ///     (valid_to = now, is_current = false) and open a new one; vanished keys are closed.
-/// A failing model is logged and counted (metrics.gold_failures); the others still run.
+/// A model whose inputs (ModelInputs) are not all tables yet - the first refresh can run
+/// before silver has created every table - is skipped quietly (debug log) and stays below v,
+/// so a later refresh computes it. Once its inputs exist, a failing model is logged with
+/// its name and counted (metrics.gold_failures); the others still run.
 /// Not thread-safe.
 class GoldStage {
  public:

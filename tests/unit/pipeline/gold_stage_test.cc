@@ -114,6 +114,66 @@ TEST_F(GoldStageTest, MaterializesTableIncrementalAndScd2Models) {
   EXPECT_EQ(metrics_.gold_refreshes.load(), refreshes);
 }
 
+TEST(GoldModelInputsTest, FindsSilverAndGoldTablesOutsideCommentsAndStrings) {
+  EXPECT_EQ(
+      ModelInputs("-- reads silver.commented\n/* and silver.blocked */\n"
+                  "SELECT 'silver.literal', 'it''s silver.quoted' AS x, s.\"Silver\"\n"
+                  "FROM silver.SalesOrder AS s JOIN \"silver\" . \"Product\" AS p ON true\n"
+                  "JOIN gold.dim_date d ON true, silver.salesorder AS again"),
+      (std::vector<std::string>{"silver.salesorder", "silver.product", "gold.dim_date"}));
+  EXPECT_TRUE(ModelInputs("SELECT 1 AS one").empty());
+  EXPECT_EQ(ModelInputs("SELECT * FROM \"silver\".\"we\"\"ird\""),
+            (std::vector<std::string>{"silver.we\"ird"}));
+}
+
+// Issue 5: the first gold refresh ran before silver had created every table and logged
+// "does not exist" errors. A model waits (no error, no table) until all its inputs exist.
+TEST_F(GoldStageTest, ModelWaitsForItsInputTablesThenRealErrorsStillFail) {
+  ASSERT_TRUE(
+      silver_->Apply(1, Records({Product(Op::kCreate, 1, "bikes", "100.00", 100)})).ok());
+  GoldOptions options;
+  options.lake_root = dir_.path();
+  options.models = {
+      {"by_category", "SELECT category, sum(price) AS total FROM silver.product GROUP BY ALL",
+       {}, GoldMaterialization::kTable},
+      {"order_count", "SELECT count(*) AS n FROM silver.orders", {},
+       GoldMaterialization::kTable},
+      {"after_orders", "SELECT n FROM gold.order_count", {}, GoldMaterialization::kTable},
+  };
+  auto gold = GoldStage::Open(options, &metrics_);
+  ASSERT_TRUE(gold.ok()) << gold.status().ToString();
+  Status refreshed = (*gold)->Refresh(1);
+  EXPECT_TRUE(refreshed.ok()) << refreshed.error().ToString();
+  EXPECT_EQ(metrics_.gold_failures.load(), 0);
+  EXPECT_EQ(TableRows(dir_.path() / "gold" / "by_category", "category, total"),
+            (std::vector<std::string>{"bikes|100.00"}));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "gold" / "order_count"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "gold" / "after_orders"));
+
+  // The input appears: the waiting models run, in order, at the next refresh.
+  auto orders = MakeSchema("orders", {{"id", DataType::Of(TypeKind::kInt32)}});
+  ASSERT_TRUE(silver_
+                  ->Apply(2, Records({MakeEvent(Op::kCreate, orders, std::nullopt,
+                                                core::Row{Value::Int32(7)}, 200)}))
+                  .ok());
+  refreshed = (*gold)->Refresh(2);
+  EXPECT_TRUE(refreshed.ok()) << refreshed.error().ToString();
+  EXPECT_EQ(TableRows(dir_.path() / "gold" / "after_orders", "n"),
+            (std::vector<std::string>{"1"}));
+  EXPECT_EQ(metrics_.gold_failures.load(), 0);
+
+  // With every input present, a broken model is an error naming it.
+  options.models = {{"broken", "SELECT no_such_column FROM silver.product", {},
+                     GoldMaterialization::kTable}};
+  auto broken = GoldStage::Open(options, &metrics_);
+  ASSERT_TRUE(broken.ok());
+  refreshed = (*broken)->Refresh(3);
+  ASSERT_FALSE(refreshed.ok());
+  EXPECT_NE(refreshed.error().ToString().find("gold model broken"), std::string::npos)
+      << refreshed.error().ToString();
+  EXPECT_EQ(metrics_.gold_failures.load(), 1);
+}
+
 TEST_F(GoldStageTest, RegistersLakeViewsByLayer) {
   ASSERT_TRUE(
       silver_->Apply(1, Records({Product(Op::kCreate, 1, "bikes", "100.00", 100)})).ok());
