@@ -1,6 +1,7 @@
 #include "capture/postgres/internal/change_assembler.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <utility>
 
@@ -25,6 +26,12 @@ struct ChangeAssembler::Replay {
   uint64_t event_index = 0;
   uint64_t last_event_lsn = 0;
   std::map<core::TableId, int64_t> table_counts;
+  /// "<xid>:<end lsn>", the Debezium transaction id of every event of the transaction.
+  std::string transaction_id;
+  /// The table_counts entry of the last event's table (most transactions touch one
+  /// table at a time), to skip the map lookup.
+  const core::TableId* last_table = nullptr;
+  int64_t* last_table_count = nullptr;
 };
 
 ChangeAssembler::ChangeAssembler(AssemblerOptions options,
@@ -112,6 +119,25 @@ void ChangeAssembler::ResetConnectionState() {
 }
 
 Status ChangeAssembler::Feed(uint64_t wal_start, std::span<const uint8_t> data) {
+  // Row changes ('I', 'U', 'D': most of the stream) are only buffered here and decoded
+  // when the transaction is replayed, so skip decoding them twice. Inside a stream block
+  // (protocol 2, §55.9) they carry the subtransaction xid right after the type byte.
+  if (!data.empty() && (data[0] == 'I' || data[0] == 'U' || data[0] == 'D')) {
+    std::string_view bytes(reinterpret_cast<const char*>(data.data()), data.size());
+    if (decoder_.in_stream_block() && stream_xid_ && data.size() >= 5) {
+      uint32_t xid = (static_cast<uint32_t>(data[1]) << 24) |
+                     (static_cast<uint32_t>(data[2]) << 16) |
+                     (static_cast<uint32_t>(data[3]) << 8) | static_cast<uint32_t>(data[4]);
+      auto& buffer = streams_[*stream_xid_];
+      if (buffer == nullptr) {
+        buffer = NewBuffer(*stream_xid_);
+      }
+      return buffer->Append(wal_start, xid, bytes);
+    }
+    if (!decoder_.in_stream_block() && in_txn_) {
+      return txn_->Append(wal_start, 0, bytes);
+    }
+  }
   TRIB_ASSIGN_OR_RETURN(PgOutputMessage message, decoder_.Decode(data));
   return HandleMessage(wal_start, data, std::move(message));
 }
@@ -253,6 +279,7 @@ Status ChangeAssembler::StartReplay(std::unique_ptr<TxnBuffer> buffer, bool stre
   replay_->xid = xid;
   replay_->end_lsn = end_lsn;
   replay_->commit_time_us = commit_time_us;
+  replay_->transaction_id = fmt::format("{}:{}", xid, end_lsn);
   return OkStatus();
 }
 
@@ -328,17 +355,33 @@ ChangeEvent ChangeAssembler::MakeEvent(Op op, const RelationInfo* relation,
   replay_->last_event_lsn = event_lsn;
   event.position = PostgresPosition{replay_->end_lsn, event_lsn, replay_->xid, index};
   event.commit_time_us = replay_->commit_time_us;
-  core::TransactionInfo transaction;
-  transaction.id = fmt::format("{}:{}", replay_->xid, replay_->end_lsn);
-  transaction.total_order = static_cast<int64_t>(index + 1);
-  transaction.data_collection_order = ++replay_->table_counts[event.table];
-  event.transaction = std::move(transaction);
+  if (replay_->last_table == nullptr || *replay_->last_table != event.table) {
+    auto it = replay_->table_counts.try_emplace(event.table, 0).first;
+    replay_->last_table = &it->first;
+    replay_->last_table_count = &it->second;
+  }
+  event.transaction.emplace();
+  event.transaction->id = replay_->transaction_id;
+  event.transaction->total_order = static_cast<int64_t>(index + 1);
+  event.transaction->data_collection_order = ++*replay_->last_table_count;
   event.source.connector = core::Connector::kPostgres;
   event.source.version = options_.source_version;
   event.source.name = options_.source_name;
   event.source.txid = replay_->xid;
   event.source.lsn = static_cast<int64_t>(event_lsn);
-  event.source.sequence = fmt::format("[\"{}\",\"{}\"]", last_commit_lsn_, event_lsn);
+  // ["<last commit lsn>","<event lsn>"], built without fmt: this runs once per row.
+  char sequence[48];
+  char* end = sequence;
+  *end++ = '[';
+  *end++ = '"';
+  end = std::to_chars(end, sequence + sizeof(sequence), last_commit_lsn_).ptr;
+  *end++ = '"';
+  *end++ = ',';
+  *end++ = '"';
+  end = std::to_chars(end, sequence + sizeof(sequence), event_lsn).ptr;
+  *end++ = '"';
+  *end++ = ']';
+  event.source.sequence.emplace(sequence, static_cast<size_t>(end - sequence));
   event.processing_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();

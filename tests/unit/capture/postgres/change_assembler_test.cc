@@ -250,6 +250,35 @@ TEST_F(ChangeAssemblerTest, ReportsUnknownRelationIds) {
       << batch.error().ToString();
 }
 
+// Row changes inside a transaction are buffered undecoded (they are decoded once, at
+// replay), so a malformed one is reported when its transaction is replayed.
+TEST_F(ChangeAssemblerTest, MalformedRowChangeIsReportedAtReplay) {
+  auto assembler = Make(2, 8u << 20);
+  WireWriter begin;
+  begin.WriteUInt8('B');
+  begin.WriteUInt64(0x2000);
+  begin.WriteInt64(0);
+  begin.WriteUInt32(43);
+  WireWriter insert;
+  insert.WriteUInt8('I');
+  insert.WriteUInt8(0);  // truncated relation id
+  WireWriter commit;
+  commit.WriteUInt8('C');
+  commit.WriteUInt8(0);
+  commit.WriteUInt64(0x2000);
+  commit.WriteUInt64(0x2030);
+  commit.WriteInt64(0);
+  ASSERT_TRUE(assembler->Feed(0x1000, AsBytes(begin.data())).ok());
+  ASSERT_TRUE(assembler->Feed(0x1010, AsBytes(insert.data())).ok());
+  ASSERT_TRUE(assembler->Feed(0x2000, AsBytes(commit.data())).ok());
+  ASSERT_TRUE(assembler->HasBatch());
+  auto batch = assembler->NextBatch();
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(batch.error().ToString().find("xid 43"), std::string::npos)
+      << batch.error().ToString();
+}
+
 TEST_F(ChangeAssemblerTest, RejectsACommitWithoutBegin) {
   auto assembler = Make(2, 8u << 20);
   WireWriter commit;
