@@ -9,10 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -718,13 +720,109 @@ TEST_F(PostgresCaptureTest, IdleSlotFollowsServerWal) {
   EXPECT_GE(*confirmed, target) << "the idle slot still holds WAL of another database";
 }
 
+// Issue 4: heartbeats written to a heartbeat table (the [[sources]] heartbeat_table key)
+// while the captured tables are idle and another database writes WAL: the table is
+// created, its row upserted per interval, its changes captured and acknowledged, and the
+// slot's confirmed_flush_lsn follows the server past the other database's WAL.
+TEST_F(PostgresCaptureTest, HeartbeatTableKeepsIdleSlotMoving) {
+  std::string dsn = NewDatabase("hb_db");
+  Exec("hb_db", "CREATE TABLE still (id int PRIMARY KEY)");
+  NewDatabase("hb_busy_db");
+  Exec("hb_busy_db", "CREATE TABLE noise (id int, pad text)");
+  auto options = Options(dsn, "hb_slot");
+  options.heartbeat_interval = milliseconds(300);
+  options.heartbeat_table = "public.trib_heartbeat";
+  auto capture = StartCapture(options);
+  ASSERT_NE(capture, nullptr);
+  State state;
+  PollUntil(*capture, ServerLsn("hb_db"), &state, milliseconds(3000));
+  uint64_t before = ServerLsn("hb_busy_db");
+  Exec("hb_busy_db", "INSERT INTO noise SELECT g, repeat('n', 200) FROM generate_series(1, 20000) g");
+  uint64_t target = ServerLsn("hb_busy_db");
+  ASSERT_GT(target - before, 1000000u) << "the other database should write megabytes of WAL";
+  auto events = PollUntil(*capture, 0, &state, milliseconds(4000));
+  size_t heartbeats = 0;
+  for (const auto& event : events) {
+    EXPECT_EQ(event.table.table, "trib_heartbeat") << "the captured tables are idle";
+    heartbeats += event.table.table == "trib_heartbeat" ? 1 : 0;
+  }
+  EXPECT_GE(heartbeats, 5u) << "a heartbeat every 300 ms for 4 s";
+  auto row = postgres().Exec(
+      "SELECT slot_name || ' ' || (now() - heartbeat_at < interval '10 seconds') "
+      "FROM public.trib_heartbeat",
+      "hb_db");
+  ASSERT_TRUE(row.ok()) << row.error().ToString();
+  EXPECT_EQ(row->Scalar(), "hb_slot true");
+  auto rows = postgres().Exec(
+      "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'hb_slot'",
+      "hb_db");
+  ASSERT_TRUE(rows.ok());
+  auto confirmed = core::ParseLsn(rows->Scalar());
+  ASSERT_TRUE(confirmed.ok());
+  EXPECT_GE(*confirmed, target) << "the idle slot still holds WAL of another database";
+  // Lag metrics for the dashboard: acknowledged past the other database's WAL, and the
+  // bytes behind the server far below what it wrote.
+  auto metrics = capture->metrics();
+  EXPECT_TRUE(metrics.connected);
+  EXPECT_GE(metrics.acknowledged_lsn, target);
+  EXPECT_GE(metrics.server_wal_end, target);
+  EXPECT_LT(metrics.lag_bytes, (target - before) / 4);
+  EXPECT_LT(metrics.lag_ms, 5000);
+}
+
 // ---------------------------------------------------------------------------------------
-// A capturing process killed at random points: a child driver writes events to a file,
-// committing per transaction, and resumes from the file's last commit.
+// A capturing process killed at chosen and at random points: a child driver writes events
+// to a file, committing after every batch (a snapshot chunk or a piece of a large
+// transaction too), and resumes from the file's last commit.
 
 constexpr const char* kChildEnv = "TRIB_PGCAP_CHILD";
 
-// The child: TRIB_PGCAP_CHILD="<dsn>\t<slot>\t<file>\t<spill dir>".
+// What a "COMMIT <position>\t<kind>" line of the child's file closes.
+enum class CommitKind : char {
+  kSnapshotChunk = 's',   // part of a snapshot
+  kSnapshotDone = 'S',    // the snapshot's last batch
+  kPartialTxn = 'm',      // the first batches of a large transaction
+  kTransaction = 'e',     // a whole transaction (or its last batch)
+};
+
+struct ChildFile {
+  std::vector<std::string> event_lines;  // committed events, in order
+  std::vector<CommitKind> commits;
+  std::optional<core::SourcePosition> last;
+};
+
+// Reads the committed part of the child's file (a torn tail is ignored).
+ChildFile ReadChildFile(const std::string& path, std::vector<std::string>* committed_lines) {
+  ChildFile out;
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::string> pending;
+  while (std::getline(in, line)) {
+    if (line.rfind("COMMIT ", 0) == 0) {
+      auto tab = line.find('\t');
+      if (tab == std::string::npos || tab + 1 >= line.size()) {
+        break;  // torn
+      }
+      auto position = core::SourcePosition::Parse(line.substr(7, tab - 7));
+      if (!position.ok()) {
+        break;
+      }
+      out.last = *position;
+      out.commits.push_back(static_cast<CommitKind>(line[tab + 1]));
+      out.event_lines.insert(out.event_lines.end(), pending.begin(), pending.end());
+      if (committed_lines != nullptr) {
+        committed_lines->insert(committed_lines->end(), pending.begin(), pending.end());
+        committed_lines->push_back(line);
+      }
+      pending.clear();
+    } else {
+      pending.push_back(line);
+    }
+  }
+  return out;
+}
+
+// The child: TRIB_PGCAP_CHILD="<dsn>\t<slot>\t<file>\t<spill dir>\t<ms per batch>".
 TEST(PostgresCaptureChild, DISABLED_Run) {
   const char* spec = std::getenv(kChildEnv);
   if (spec == nullptr) {
@@ -741,34 +839,17 @@ TEST(PostgresCaptureChild, DISABLED_Run) {
     }
   }
   parts.push_back(current);
-  ASSERT_EQ(parts.size(), 4u);
-  // Resume after the last committed transaction in the file; drop a torn tail.
-  std::optional<core::SourcePosition> resume;
+  ASSERT_EQ(parts.size(), 5u);
+  // Resume after the last commit in the file; drop a torn tail.
   std::vector<std::string> kept;
-  {
-    std::ifstream in(parts[2]);
-    std::string line;
-    std::vector<std::string> pending;
-    while (std::getline(in, line)) {
-      if (line.rfind("COMMIT ", 0) == 0) {
-        auto position = core::SourcePosition::Parse(line.substr(7));
-        if (position.ok()) {
-          resume = *position;
-          pending.push_back(line);
-          kept.insert(kept.end(), pending.begin(), pending.end());
-          pending.clear();
-        }
-      } else {
-        pending.push_back(line);
-      }
-    }
-  }
+  ChildFile file = ReadChildFile(parts[2], &kept);
   {
     std::ofstream rewrite(parts[2], std::ios::trunc);
     for (const auto& line : kept) {
       rewrite << line << '\n';
     }
   }
+  auto batch_delay = milliseconds(std::stoi(parts[4]));
   PostgresCaptureOptions options;
   options.dsn = parts[0];
   options.slot_name = parts[1];
@@ -779,13 +860,18 @@ TEST(PostgresCaptureChild, DISABLED_Run) {
   options.snapshot_progress = false;
   auto capture = PostgresCapture::Create(options);
   ASSERT_TRUE(capture.ok());
-  auto started = (*capture)->Start(resume);
+  auto started = (*capture)->Start(file.last);
   ASSERT_TRUE(started.ok()) << started.error().ToString();
   FILE* out = std::fopen(parts[2].c_str(), "a");
   ASSERT_NE(out, nullptr);
   while (true) {
     auto batch = (*capture)->Poll(milliseconds(200));
     ASSERT_TRUE(batch.ok()) << batch.error().ToString();
+    if (!batch->events.empty()) {
+      // Slows the child down so that the parent can kill it between two batches of a
+      // snapshot or of one transaction.
+      std::this_thread::sleep_for(batch_delay);
+    }
     for (const auto& event : batch->events) {
       std::string row;
       const auto& image = event.after ? *event.after : event.before ? *event.before : core::Row{};
@@ -804,7 +890,15 @@ TEST(PostgresCaptureChild, DISABLED_Run) {
       durable = batch->events.back().position;
     }
     if (!durable.empty()) {
-      std::fprintf(out, "COMMIT %s\n", durable.ToString().c_str());
+      const auto* pg = durable.postgres();
+      bool snapshot = pg->txid == 0 && (pg->event_lsn == 0 || pg->event_lsn == pg->commit_lsn) &&
+                      !batch->events.empty() && batch->events.back().op == Op::kRead;
+      CommitKind kind = snapshot ? (batch->ends_transaction ? CommitKind::kSnapshotDone
+                                                            : CommitKind::kSnapshotChunk)
+                                 : (batch->ends_transaction ? CommitKind::kTransaction
+                                                            : CommitKind::kPartialTxn);
+      std::fprintf(out, "COMMIT %s\t%c\n", durable.ToString().c_str(),
+                   static_cast<char>(kind));
       std::fflush(out);
       fsync(fileno(out));
       if (batch->ends_transaction) {
@@ -814,26 +908,25 @@ TEST(PostgresCaptureChild, DISABLED_Run) {
   }
 }
 
-// Slow and, on a loaded machine, failing now and then (issue 4, open): after several
-// SIGKILLs during the initial snapshot the rebuilt state held 5094 rows for 5000 (an
-// interrupted snapshot restarted without its rows being recognised as a restart). Runs when
-// TRIB_SLOW_TESTS=1, as the other kill/restart tests do under the `slow` label.
+// Issue 4: the child is killed (1) right after its slot appears, before any snapshot row
+// is durable, (2) twice in the middle of the initial snapshot, (3) twice between two
+// batches of one transaction, (4) twice at random times; a last run catches up. The state
+// rebuilt from the file (an 'R' row - Debezium's snapshot "first" - resets it) must equal
+// the table.
 TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
-  if (std::getenv("TRIB_SLOW_TESTS") == nullptr) {
-    GTEST_SKIP() << "slow kill/restart test: set TRIB_SLOW_TESTS=1 to run it";
-  }
   std::string dsn = NewDatabase("kill_db");
   Exec("kill_db",
        "CREATE TABLE k (id int PRIMARY KEY, v int, pad text);"
        "INSERT INTO k SELECT g, 0, repeat('z', 100) FROM generate_series(1, 5000) g");
   std::string file = (dir_.path() / "events.txt").string();
-  std::string spec = fmt::format("{}\t{}\t{}\t{}", dsn, "kill_slot", file,
-                                 (dir_.path() / "child_spill").string());
+  std::string spec = fmt::format("{}\t{}\t{}\t{}\t{}", dsn, "kill_slot", file,
+                                 (dir_.path() / "child_spill").string(), 15);
   std::mt19937 random(12345);
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     int round = 0;
     while (!stop.load()) {
+      // ~714 updates, an insert and a delete: three batches of max_batch_events 300.
       auto done = postgres().Exec(
           fmt::format("BEGIN; UPDATE k SET v = v + 1 WHERE id % 7 = {}; "
                       "INSERT INTO k VALUES ({}, 1, 'new') ON CONFLICT (id) DO UPDATE SET v = 0;"
@@ -842,7 +935,7 @@ TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
           "kill_db");
       EXPECT_TRUE(done.ok());
       ++round;
-      std::this_thread::sleep_for(milliseconds(5));
+      std::this_thread::sleep_for(milliseconds(30));
     }
   });
   auto spawn = [&]() -> pid_t {
@@ -856,20 +949,78 @@ TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
     }
     return pid;
   };
-  for (int kill_round = 0; kill_round < 5; ++kill_round) {
+  // A slot that finished its creation (it has a consistent point).
+  auto slot_appeared = [&]() {
+    auto rows = postgres().Exec(
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'kill\\_slot%' "
+        "AND confirmed_flush_lsn IS NOT NULL",
+        "kill_db");
+    return rows.ok() && rows->Scalar() != "0";
+  };
+  // Kills a new child once `ready(commits written by this child)` holds (or after
+  // `limit`); returns whether it held.
+  auto run_and_kill = [&](const std::function<bool(const std::vector<CommitKind>&)>& ready,
+                          milliseconds limit) {
+    size_t before = ReadChildFile(file, nullptr).commits.size();
     pid_t child = spawn();
-    ASSERT_GT(child, 0);
-    std::this_thread::sleep_for(milliseconds(300 + random() % 1200));
+    EXPECT_GT(child, 0);
+    bool held = false;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto commits = ReadChildFile(file, nullptr).commits;
+      std::vector<CommitKind> mine(commits.begin() + static_cast<std::ptrdiff_t>(
+                                                         std::min(before, commits.size())),
+                                   commits.end());
+      if (ready(mine)) {
+        held = true;
+        break;
+      }
+      std::this_thread::sleep_for(milliseconds(2));
+    }
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
     // The walsender of the killed child must let go of the slot before the next start.
-    std::this_thread::sleep_for(milliseconds(200));
+    std::this_thread::sleep_for(milliseconds(100));
     static_cast<void>(postgres().Exec(
-        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = "
-        "'kill_slot' AND active_pid IS NOT NULL",
+        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name "
+        "LIKE 'kill\\_slot%' AND active_pid IS NOT NULL",
         "kill_db"));
     std::this_thread::sleep_for(milliseconds(100));
+    return held;
+  };
+  auto count = [](const std::vector<CommitKind>& commits, CommitKind kind) {
+    return std::count(commits.begin(), commits.end(), kind);
+  };
+  // (1) After the slot is created, before any snapshot row is durable.
+  EXPECT_TRUE(run_and_kill(
+      [&](const std::vector<CommitKind>& mine) { return mine.empty() && slot_appeared(); },
+      milliseconds(20000)))
+      << "the child never created its slot";
+  // (2) In the middle of the snapshot, twice.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(run_and_kill(
+        [&](const std::vector<CommitKind>& mine) {
+          return count(mine, CommitKind::kSnapshotChunk) >= 2 &&
+                 count(mine, CommitKind::kSnapshotDone) == 0;
+        },
+        milliseconds(20000)))
+        << "no kill in the middle of the snapshot (round " << round << ")";
+  }
+  // (3) Between two batches of one transaction, twice.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(run_and_kill(
+        [&](const std::vector<CommitKind>& mine) {
+          return !mine.empty() && mine.back() == CommitKind::kPartialTxn &&
+                 count(mine, CommitKind::kTransaction) > 0;
+        },
+        milliseconds(20000)))
+        << "no kill inside a transaction (round " << round << ")";
+  }
+  // (4) At random times.
+  for (int round = 0; round < 2; ++round) {
+    milliseconds after(300 + random() % 1200);
+    run_and_kill([](const std::vector<CommitKind>&) { return false; }, after);
   }
   stop = true;
   writer.join();
@@ -889,49 +1040,54 @@ TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(caught_up);
-  // Rebuild from the file's committed transactions.
+  // Rebuild from the file's committed events.
+  ChildFile result = ReadChildFile(file, nullptr);
+  EXPECT_GT(result.commits.size(), 10u);
   std::map<std::string, std::string> rows;
-  std::ifstream in(file);
-  std::string line;
-  std::vector<std::string> pending;
-  size_t commits = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind("COMMIT ", 0) == 0) {
-      ++commits;
-      for (const auto& event_line : pending) {
-        auto first = event_line.find('\t');
-        auto second = event_line.find('\t', first + 1);
-        auto third = event_line.find('\t', second + 1);
-        char op = event_line[0];
-        std::string key = event_line.substr(second + 1, third - second - 1);
-        std::string row = event_line.substr(third + 1);
-        if (op == 'R') {
-          rows.clear();
-          rows[key] = row;
-        } else if (op == 'd') {
-          EXPECT_EQ(rows.erase(key), 1u) << "delete of a missing key " << key;
-        } else if (op == 'r' || op == 'c' || op == 'u') {
-          rows[key] = row;
-        }
-      }
-      pending.clear();
-    } else {
-      pending.push_back(line);
+  size_t snapshots = 0;
+  for (const auto& event_line : result.event_lines) {
+    auto first = event_line.find('\t');
+    auto second = event_line.find('\t', first + 1);
+    auto third = event_line.find('\t', second + 1);
+    char op = event_line[0];
+    std::string key = event_line.substr(second + 1, third - second - 1);
+    std::string row = event_line.substr(third + 1);
+    if (op == 'R') {
+      // A new snapshot is authoritative: what an earlier, interrupted one read is void.
+      ++snapshots;
+      rows.clear();
+      rows[key] = row;
+    } else if (op == 'd') {
+      EXPECT_EQ(rows.erase(key), 1u) << "delete of a missing key " << key;
+    } else if (op == 'r' || op == 'c' || op == 'u') {
+      rows[key] = row;
     }
   }
-  EXPECT_GT(commits, 10u);
+  // The first child's snapshot and the two interrupted ones may be partly durable; the
+  // last one completed.
+  EXPECT_GE(snapshots, 3u);
+  EXPECT_EQ(count(result.commits, CommitKind::kSnapshotDone), 1);
   State expected = FreshSnapshot(dsn, "kill_db");
   const auto& table = expected["public.k"].keyed;
-  ASSERT_EQ(rows.size(), table.size());
+  size_t missing = 0;
+  size_t differing = 0;
+  std::string first_problem;
   for (const auto& [key, values] : table) {
     std::string joined;
     for (const auto& value : values) {
       joined += value + "\x1f";
     }
     auto it = rows.find(key);
-    ASSERT_NE(it, rows.end()) << key;
-    EXPECT_EQ(it->second, joined) << key;
+    if (it == rows.end() || it->second != joined) {
+      ++(it == rows.end() ? missing : differing);
+      if (first_problem.empty()) {
+        first_problem = key + (it == rows.end() ? " missing" : " differs: " + it->second);
+      }
+    }
   }
+  EXPECT_EQ(rows.size(), table.size());
+  EXPECT_EQ(missing, 0u) << first_problem;
+  EXPECT_EQ(differing, 0u) << first_problem;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -125,6 +125,17 @@ Status PostgresCaptureOptions::Validate() const {
                      "postgres capture: heartbeat_interval must be >= 0 and "
                      "0 < reconnect_backoff_initial <= reconnect_backoff_max");
   }
+  if (!heartbeat_table.empty()) {
+    auto parsed = ParseTableName(heartbeat_table);
+    if (!parsed.ok()) {
+      return std::move(parsed).status().AddContext("postgres capture: heartbeat_table");
+    }
+    if (!heartbeat_action_query.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "postgres capture: set heartbeat_table or heartbeat_action_query, "
+                       "not both");
+    }
+  }
   for (const auto& table : tables) {
     if (table.table.empty() || table.schema.empty()) {
       return MakeError(ErrorCode::kInvalidArgument,

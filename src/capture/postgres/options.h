@@ -99,12 +99,21 @@ struct PostgresCaptureOptions {
   /// How often a Standby Status Update is sent even when nothing changed; must be well under
   /// the server's wal_sender_timeout (60 s by default). Default: 10 s.
   std::chrono::milliseconds status_interval{10000};
-  /// How often to write a heartbeat (a non-transactional logical message, or
-  /// heartbeat_action_query) so that an idle slot's confirmed position keeps up with WAL
-  /// written by other databases. 0 = off. Default: 0 (off).
+  /// How often to write a heartbeat while streaming, so that the captured database has
+  /// WAL of its own to decode and an idle slot's confirmed position keeps up with WAL
+  /// written by other databases. The heartbeat is, in order of preference: an upsert into
+  /// heartbeat_table, heartbeat_action_query, or a non-transactional logical message with
+  /// prefix "tributary_heartbeat" (never emitted as an event). A failed heartbeat is logged
+  /// and retried at the next interval. 0 = off. Default: 0 (off).
   std::chrono::milliseconds heartbeat_interval{0};
+  /// Table the heartbeat upserts into ("schema.table" or "table"; double quotes keep dots
+  /// and case): one row per slot, `(slot_name text PRIMARY KEY, heartbeat_at timestamptz)`,
+  /// created by Start() when missing (needs CREATE on the schema). When the table is in the
+  /// publication (FOR ALL TABLES includes it), its changes are captured like any other
+  /// table's, as with Debezium's heartbeat.action.query. Empty: no table. Default: empty.
+  std::string heartbeat_table;
   /// SQL run as the heartbeat instead of pg_logical_emit_message (e.g. an upsert into a
-  /// heartbeat table that is in the publication). Default: empty.
+  /// table of your own). Not together with heartbeat_table. Default: empty.
   std::string heartbeat_action_query;
   /// First delay before reconnecting after the connection dropped; doubles per failure up
   /// to reconnect_backoff_max. Default: 200 ms / 10 s.

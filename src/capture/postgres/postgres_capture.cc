@@ -156,6 +156,10 @@ class PostgresCapture::Impl {
   Status BeginSnapshot(const std::string& snapshot_name, uint64_t consistent_point);
   Result<ChangeBatch> SnapshotPoll();
   Status FinishSnapshot();
+  std::string TemporarySlotName() const;
+  Status MakeSlotPermanent();
+  void DropConnection();
+  Status EnsureHeartbeatTable();
   Result<ChangeBatch> StreamPoll(Clock::time_point deadline);
   Status HandleFrame(std::string_view frame);
   Status SendStatus(bool reply_requested);
@@ -185,9 +189,24 @@ class PostgresCapture::Impl {
   int64_t snapshot_time_us_ = 0;
   bool progress_tty_ = false;
 
+  // Slots. A new snapshot is read from a TEMPORARY slot's exported snapshot, and streaming
+  // starts on that slot; it is copied to the permanent slot_name once the downstream
+  // acknowledges the snapshot's end. A capture killed before that leaves no slot behind
+  // (the server drops temporary slots with their session), so the next start takes the
+  // snapshot again instead of streaming from a slot whose snapshot never became durable.
+  std::string stream_slot_;          // the slot START_REPLICATION names
+  bool permanent_pending_ = false;   // stream_slot_ is the temporary snapshot slot
+
   // Positions.
   uint64_t start_lsn_ = 0;
   uint64_t emitted_lsn_ = 0;
+  // Highest commit LSN of an event Poll() returned in this session: the slot may follow
+  // idle keepalives only while everything returned is acknowledged.
+  uint64_t returned_lsn_ = 0;
+  // After a dropped or switched connection: transactions ending at or before this LSN were
+  // received already and are dropped when the server resends them. Applied once the
+  // transaction being returned (if any) is finished, so its rest is not dropped with them.
+  std::optional<uint64_t> deferred_skip_lsn_;
   uint64_t acked_lsn_ = 0;       // from Acknowledge()
   uint64_t flush_lsn_ = 0;       // what we report (acked or idle keepalive position)
   uint64_t server_wal_end_ = 0;
@@ -529,24 +548,36 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
                                            {options_.slot_name}));
     slot_exists = false;
   }
+  if (options_.heartbeat_interval.count() > 0 && !options_.heartbeat_table.empty()) {
+    TRIB_RETURN_IF_ERROR(EnsureHeartbeatTable());
+  }
   TRIB_ASSIGN_OR_RETURN(repl_, PgConnection::Connect(options_.dsn, true,
                                                       options_.application_name,
                                                       internal::kSessionOptions));
+  stream_slot_ = options_.slot_name;
   if (!slot_exists) {
-    std::string create = fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput {}",
-                                     QuoteIdentifier(options_.slot_name),
-                                     want_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+    // A snapshot's slot is TEMPORARY until the downstream acknowledges the snapshot's end
+    // (MakeSlotPermanent()); without a snapshot the permanent slot is created directly.
+    if (want_snapshot) {
+      stream_slot_ = TemporarySlotName();
+    }
+    std::string create = fmt::format(
+        "CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput {}", QuoteIdentifier(stream_slot_),
+        want_snapshot ? "TEMPORARY " : "",
+        want_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
     auto created = repl_->Query(create);
     if (!created.ok()) {
       return std::move(created).status().AddContext(
-          fmt::format("creating replication slot {}", options_.slot_name));
+          fmt::format("creating replication slot {}", stream_slot_));
     }
     // Columns: slot_name, consistent_point, snapshot_name, output_plugin (§55.4).
     TRIB_ASSIGN_OR_RETURN(uint64_t consistent_point,
                           core::ParseLsn(Cell(*created, 0, 1)));
-    spdlog::info("postgres capture {}: created replication slot {} at {}", options_.name,
-                 options_.slot_name, core::FormatLsn(consistent_point));
+    spdlog::info("postgres capture {}: created {}replication slot {} at {}", options_.name,
+                 want_snapshot ? "temporary " : "", stream_slot_,
+                 core::FormatLsn(consistent_point));
     if (want_snapshot) {
+      permanent_pending_ = true;
       return BeginSnapshot(Cell(*created, 0, 2), consistent_point);
     }
     start_lsn_ = consistent_point;
@@ -555,22 +586,81 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
     emitted_lsn_ = consistent_point;
   }
   if (slot_exists) {
-    // PostgreSQL 15 sets confirmed_flush to whatever flush position a standby reports,
-    // even an older one: never report less than the slot already has.
+    // Streaming starts at the slot's confirmed position, not at the downstream's resume
+    // position: that may lie inside a large transaction whose first batches are durable,
+    // and the server skips every transaction whose commit record starts before the start
+    // position, so starting at its commit LSN would lose the rest of it. Whatever the slot
+    // replays up to the resume position is dropped by the assembler instead.
+    // PostgreSQL 15 also sets confirmed_flush to whatever flush position a standby
+    // reports, even an older one: never report less than the slot already has.
     auto confirmed = core::ParseLsn(Cell(slot, 0, 4));
     if (confirmed.ok()) {
+      start_lsn_ = std::max(start_lsn_, *confirmed);
       acked_lsn_ = std::max(acked_lsn_, *confirmed);
       flush_lsn_ = std::max(flush_lsn_, *confirmed);
       emitted_lsn_ = std::max(emitted_lsn_, *confirmed);
     }
   }
   if (resume != nullptr) {
-    start_lsn_ = std::max(start_lsn_, resume->commit_lsn);
     assembler_->SetResumeAfter(resume->commit_lsn, resume->event_index);
     emitted_lsn_ = std::max(emitted_lsn_, resume->commit_lsn);
-    acked_lsn_ = std::max(acked_lsn_, resume->commit_lsn);
   }
   return StartStreaming();
+}
+
+std::string PostgresCapture::Impl::TemporarySlotName() const {
+  // Unique per process, so that a temporary slot of a killed capture that the server has
+  // not dropped yet cannot collide; at most 63 bytes of [a-z0-9_].
+  std::string suffix = fmt::format("_snap_{}", static_cast<long>(getpid()));
+  return options_.slot_name.substr(0, 63 - suffix.size()) + suffix;
+}
+
+Status PostgresCapture::Impl::MakeSlotPermanent() {
+  TRIB_RETURN_IF_ERROR(EnsureSql());
+  // The copy starts where the temporary slot's confirmed position is: the snapshot's
+  // consistent point, as nothing later has been reported to it (SendStatus() reports
+  // acknowledged positions only, and this runs at the first acknowledgement past it).
+  auto copied = sql_->QueryParams(
+      "SELECT pg_catalog.pg_copy_logical_replication_slot($1, $2, false)",
+      {stream_slot_, options_.slot_name});
+  if (!copied.ok()) {
+    return std::move(copied).status().AddContext(fmt::format(
+        "postgres capture {}: copying the snapshot's temporary slot {} to replication slot "
+        "{}",
+        options_.name, stream_slot_, options_.slot_name));
+  }
+  spdlog::info("postgres capture {}: snapshot acknowledged; replication slot {} created "
+               "from temporary slot {} at {}",
+               options_.name, options_.slot_name, stream_slot_,
+               core::FormatLsn(consistent_point_));
+  permanent_pending_ = false;
+  stream_slot_ = options_.slot_name;
+  if (phase_ == Phase::kStreaming) {
+    // Move the stream to the permanent slot (closing the replication connection drops
+    // the temporary slot) at once, so that the capture holds it from now on. A failed
+    // attempt is retried by Poll() with backoff.
+    DropConnection();
+    backoff_ = options_.reconnect_backoff_initial;
+    next_attempt_ = Clock::now();
+    return Reconnect();
+  } else {
+    repl_.reset();
+    connected_ = false;
+  }
+  return OkStatus();
+}
+
+Status PostgresCapture::Impl::EnsureHeartbeatTable() {
+  TRIB_ASSIGN_OR_RETURN(TableSelection table, ParseTableName(options_.heartbeat_table));
+  std::string qualified = QuoteQualified(table.schema, table.table);
+  auto created = sql_->Exec("CREATE TABLE IF NOT EXISTS " + qualified +
+                            " (slot_name text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)");
+  if (!created.ok() && !created.error().IsAlreadyExists()) {
+    return std::move(created).WithContext(
+        fmt::format("postgres capture {}: creating heartbeat table {}", options_.name,
+                    qualified));
+  }
+  return OkStatus();
 }
 
 Status PostgresCapture::Impl::BeginSnapshot(const std::string& snapshot_name,
@@ -707,6 +797,8 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
 }
 
 Status PostgresCapture::Impl::FinishSnapshot() {
+  // The exported snapshot is no longer needed; the temporary slot stays until the
+  // downstream acknowledges the snapshot (MakeSlotPermanent()).
   TRIB_RETURN_IF_ERROR(sql_->Exec("COMMIT"));
   if (progress_tty_) {
     std::fprintf(stderr, "\n");
@@ -723,8 +815,8 @@ Status PostgresCapture::Impl::FinishSnapshot() {
   flush_lsn_ = std::max(flush_lsn_, consistent_point_);
   assembler_->set_skip_lsn(consistent_point_);
   if (options_.snapshot_mode == SnapshotMode::kInitialOnly) {
+    // repl_ keeps the temporary slot until the snapshot is acknowledged.
     phase_ = Phase::kDone;
-    repl_.reset();
     return OkStatus();
   }
   return StartStreaming();
@@ -733,7 +825,7 @@ Status PostgresCapture::Impl::FinishSnapshot() {
 Status PostgresCapture::Impl::StartStreaming() {
   std::string command = fmt::format(
       "START_REPLICATION SLOT {} LOGICAL {} (proto_version '{}', publication_names {}",
-      QuoteIdentifier(options_.slot_name), core::FormatLsn(std::max(start_lsn_, acked_lsn_)),
+      QuoteIdentifier(stream_slot_), core::FormatLsn(std::max(start_lsn_, acked_lsn_)),
       options_.protocol_version,
       QuoteLiteral(QuoteIdentifier(options_.publication_name)));
   if (options_.logical_messages) {
@@ -754,7 +846,7 @@ Status PostgresCapture::Impl::StartStreaming() {
     metrics_.connected = true;
   }
   spdlog::info("postgres capture {}: streaming slot {} from {}", options_.name,
-               options_.slot_name, core::FormatLsn(std::max(start_lsn_, acked_lsn_)));
+               stream_slot_, core::FormatLsn(std::max(start_lsn_, acked_lsn_)));
   return OkStatus();
 }
 
@@ -787,10 +879,25 @@ void PostgresCapture::Impl::MaybeHeartbeat() {
   last_heartbeat_ = Clock::now();
   auto ok = EnsureSql();
   if (ok.ok()) {
-    ok = options_.heartbeat_action_query.empty()
-             ? sql_->Exec("SELECT pg_catalog.pg_logical_emit_message(false, "
-                          "'tributary_heartbeat', now()::text)")
-             : sql_->Exec(options_.heartbeat_action_query);
+    if (!options_.heartbeat_table.empty()) {
+      auto table = ParseTableName(options_.heartbeat_table);  // checked by Validate()
+      std::string qualified =
+          table.ok() ? QuoteQualified(table->schema, table->table) : std::string();
+      auto written = sql_->QueryParams(
+          "INSERT INTO " + qualified +
+              " (slot_name, heartbeat_at) VALUES ($1, now()) ON CONFLICT (slot_name) DO "
+              "UPDATE SET heartbeat_at = excluded.heartbeat_at",
+          {options_.slot_name});
+      if (!written.ok()) {
+        ok = std::move(written).status().AddContext("heartbeat table " + qualified);
+      }
+    } else if (!options_.heartbeat_action_query.empty()) {
+      ok = sql_->Exec(options_.heartbeat_action_query);
+    } else {
+      ok = sql_->Exec(
+          "SELECT pg_catalog.pg_logical_emit_message(false, 'tributary_heartbeat', "
+          "now()::text)");
+    }
   }
   if (!ok.ok()) {
     spdlog::warn("postgres capture {}: heartbeat failed: {}", options_.name,
@@ -809,7 +916,7 @@ Status PostgresCapture::Impl::HandleFrame(std::string_view frame) {
     if (caught_up_) {
       idle_wal_end_ = std::max(idle_wal_end_, keepalive->wal_end);
     }
-    if (caught_up_ && emitted_lsn_ <= acked_lsn_ && keepalive->wal_end > flush_lsn_) {
+    if (caught_up_ && returned_lsn_ <= acked_lsn_ && keepalive->wal_end > flush_lsn_) {
       flush_lsn_ = keepalive->wal_end;
       status_dirty_ = true;
     }
@@ -825,6 +932,11 @@ Status PostgresCapture::Impl::HandleFrame(std::string_view frame) {
 }
 
 ChangeBatch PostgresCapture::Impl::NoteEmitted(ChangeBatch batch) {
+  for (const auto& event : batch.events) {
+    if (const auto* position = event.position.postgres()) {
+      returned_lsn_ = std::max(returned_lsn_, position->commit_lsn);
+    }
+  }
   if (batch.ends_transaction) {
     if (const auto* position = batch.resume_position.postgres()) {
       emitted_lsn_ = std::max(emitted_lsn_, position->commit_lsn);
@@ -865,13 +977,8 @@ void PostgresCapture::Impl::UpdateMetrics() {
 Status PostgresCapture::Impl::HandleDisconnect(const Error& error) {
   spdlog::warn("postgres capture {}: replication connection lost: {}; reconnecting",
                options_.name, error.ToString());
-  repl_.reset();
   sql_.reset();
-  connected_ = false;
-  assembler_->ResetConnectionState();
-  // Every transaction fully received is returned (or being returned) already: the server
-  // resends them after the reconnect, so they are dropped then.
-  assembler_->set_skip_lsn(std::max(emitted_lsn_, assembler_->received_lsn()));
+  DropConnection();
   backoff_ = backoff_.count() == 0
                  ? options_.reconnect_backoff_initial
                  : std::min(options_.reconnect_backoff_max, backoff_ * 2);
@@ -881,6 +988,17 @@ Status PostgresCapture::Impl::HandleDisconnect(const Error& error) {
     metrics_.connected = false;
   }
   return OkStatus();
+}
+
+void PostgresCapture::Impl::DropConnection() {
+  repl_.reset();
+  connected_ = false;
+  assembler_->ResetConnectionState();
+  // Every transaction fully received is returned (or being returned) already: the server
+  // resends them after the reconnect, so they are dropped then. The one being returned
+  // goes on from its buffer, hence the deferral.
+  deferred_skip_lsn_ = std::max({deferred_skip_lsn_.value_or(0), emitted_lsn_,
+                                 assembler_->received_lsn()});
 }
 
 Status PostgresCapture::Impl::Reconnect() {
@@ -929,6 +1047,10 @@ Result<ChangeBatch> PostgresCapture::Impl::StreamPoll(Clock::time_point deadline
         }
       }
       return NoteEmitted(std::move(batch));
+    }
+    if (deferred_skip_lsn_) {
+      assembler_->set_skip_lsn(*deferred_skip_lsn_);
+      deferred_skip_lsn_.reset();
     }
     if (!connected_) {
       auto now = Clock::now();
@@ -1010,10 +1132,14 @@ Status PostgresCapture::Impl::Acknowledge(const SourcePosition& position) {
                      "postgres capture {} cannot acknowledge position {}", options_.name,
                      position.ToString());
   }
-  if (pg->commit_lsn <= acked_lsn_) {
+  bool completes_snapshot = permanent_pending_ && pg->commit_lsn >= consistent_point_;
+  if (pg->commit_lsn <= acked_lsn_ && !completes_snapshot) {
     return OkStatus();
   }
-  acked_lsn_ = pg->commit_lsn;
+  acked_lsn_ = std::max(acked_lsn_, pg->commit_lsn);
+  if (completes_snapshot) {
+    TRIB_RETURN_IF_ERROR(MakeSlotPermanent());
+  }
   if (acked_lsn_ > flush_lsn_) {
     flush_lsn_ = acked_lsn_;
     status_dirty_ = true;

@@ -40,15 +40,21 @@ struct PostgresCaptureMetrics {
 ///   1. Checks wal_level = logical and the role's REPLICATION attribute; creates the
 ///      publication if missing; checks that every published table has a usable replica
 ///      identity (errors name the `ALTER TABLE ... REPLICA IDENTITY FULL` fix).
-///   2. Creates the slot if missing, with an exported snapshot when the snapshot mode asks
-///      for one; fails with kConflict when the slot is active for another process.
+///   2. Creates the slot if missing; fails with kConflict when the slot is active for
+///      another process. When a snapshot is due, it is read from a TEMPORARY slot
+///      "<slot>_snap_<pid>" with an exported snapshot, and streaming starts on that slot;
+///      the first Acknowledge() at or past the snapshot's end copies it to the permanent
+///      slot (pg_copy_logical_replication_slot) and moves the stream there. A capture
+///      stopped or killed before then leaves no slot, so the next Start() takes the
+///      snapshot again: a permanent slot always means its snapshot is durable downstream.
 ///   3. Snapshot: Poll() returns the published tables' rows (op r, position = the slot's
 ///      consistent point, the last row's event_lsn = that point to mark completion), read
 ///      in REPEATABLE READ with SET TRANSACTION SNAPSHOT, a cursor fetching
 ///      snapshot_fetch_rows rows per Poll(). Streaming then starts at the consistent point:
 ///      no gap, no overlap.
-///   4. Streaming: START_REPLICATION with proto_version, publication_names, messages and
-///      streaming. Each transaction is buffered (memory, then a spill file) until its
+///   4. Streaming: START_REPLICATION at the slot's confirmed position (never at the resume
+///      position, which may lie inside a transaction) with proto_version,
+///      publication_names, messages and streaming. Each transaction is buffered (memory, then a spill file) until its
 ///      Commit / Stream Commit so that every event carries its commit end LSN; aborted
 ///      streams are discarded. Transactions at or before the resume position are skipped.
 ///   5. Poll() also answers keepalives, sends Standby Status Updates every
@@ -69,7 +75,10 @@ class PostgresCapture : public core::ChangeSource {
 
   /// `resume_after` must be a PostgresPosition (or nullopt: the slot's own position, or a
   /// snapshot when the slot is new). A position inside an unfinished snapshot restarts the
-  /// snapshot with a new slot. Errors: kInvalidArgument (wal_level, privileges, replica
+  /// snapshot with a new slot. Events at or before `resume_after` (also the first events of
+  /// a transaction whose first batches are durable) are not returned again. A restarted
+  /// snapshot starts with a SnapshotMarker::kFirst row: consumers treat it as the tables'
+  /// new state, replacing what an interrupted earlier snapshot delivered. Errors: kInvalidArgument (wal_level, privileges, replica
   /// identity, position kind), kConflict (slot active elsewhere), kNotFound (publication
   /// missing and not to be created), kNetwork (retryable).
   Status Start(const std::optional<core::SourcePosition>& resume_after) override;
