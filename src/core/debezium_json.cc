@@ -177,6 +177,107 @@ Result<OrderedJson> ValueSchemaJson(const ChangeEvent& event,
   return schema;
 }
 
+// Rendered Connect schemas, per table schema version. The `schema` half of every
+// schemas.enable record of a table is the same until its TableSchema changes (a new
+// shared_ptr), so it is rendered once. Entries hold the TableSchema alive, so a pointer
+// match means the same version. One cache per thread (the encoder functions are free
+// functions used from several threads); bounded by kMaxEntries.
+class SchemaCache {
+ public:
+  struct Entry {
+    std::shared_ptr<const TableSchema> schema;
+    std::string source_name;
+    TableId table;
+    Connector connector = Connector::kPostgres;
+    bool with_origin = false;
+    bool message = false;
+    DebeziumEncodeOptions::DecimalHandling decimal_handling =
+        DebeziumEncodeOptions::DecimalHandling::kPrecise;
+    std::string version;
+    std::optional<std::string> value_schema;  ///< rendered Envelope schema
+    std::optional<std::string> key_schema;    ///< rendered Key schema
+    /// `"<column>":` per column of `schema`; empty when a name is not UTF-8 (then the
+    /// row writer escapes, and reports, it itself).
+    std::vector<std::string> column_keys;
+    /// `{"version":...,"connector":...,"name":...` of the source block; empty when a
+    /// string is not UTF-8.
+    std::string source_head;
+  };
+
+  Entry& For(const ChangeEvent& event, const DebeziumEncodeOptions& options) {
+    bool with_origin = event.source.origin.has_value() || event.source.origin_lsn.has_value();
+    bool message = event.op == Op::kMessage;
+    auto matches = [&](const Entry& entry) {
+      return entry.schema.get() == event.schema.get() &&
+             entry.connector == event.source.connector && entry.with_origin == with_origin &&
+             entry.message == message &&
+             entry.decimal_handling == options.decimal_handling &&
+             entry.source_name == event.source.name && entry.table == event.table &&
+             entry.version == event.source.version;
+    };
+    if (last_ != nullptr && matches(*last_)) {
+      return *last_;
+    }
+    for (auto& entry : entries_) {
+      if (matches(*entry)) {
+        last_ = entry.get();
+        return *entry;
+      }
+    }
+    if (entries_.size() >= kMaxEntries) {
+      entries_.clear();
+    }
+    auto entry = std::make_unique<Entry>();
+    entry->schema = event.schema;
+    entry->source_name = event.source.name;
+    entry->table = event.table;
+    entry->connector = event.source.connector;
+    entry->with_origin = with_origin;
+    entry->message = message;
+    entry->decimal_handling = options.decimal_handling;
+    entry->version = event.source.version;
+    Render(*entry);
+    last_ = entry.get();
+    entries_.push_back(std::move(entry));
+    return *last_;
+  }
+
+ private:
+  // The parts of every record of the entry that depend only on its key.
+  static void Render(Entry& entry) {
+    if (entry.schema) {
+      for (const Column& column : entry.schema->columns) {
+        std::string key;
+        if (!AppendJsonString(key, column.name)) {
+          entry.column_keys.clear();
+          break;
+        }
+        key.push_back(':');
+        entry.column_keys.push_back(std::move(key));
+      }
+    }
+    std::string& head = entry.source_head;
+    head = "{\"version\":";
+    bool ok = AppendJsonString(head, entry.version);
+    head += ",\"connector\":";
+    ok = ok && AppendJsonString(head, ConnectorName(entry.connector));
+    head += ",\"name\":";
+    ok = ok && AppendJsonString(head, entry.source_name);
+    if (!ok) {
+      head.clear();
+    }
+  }
+
+  static constexpr size_t kMaxEntries = 256;
+  std::vector<std::unique_ptr<Entry>> entries_;
+  Entry* last_ = nullptr;
+};
+
+SchemaCache& ThreadSchemaCache() {
+  thread_local SchemaCache cache;
+  return cache;
+}
+
 template <typename T>
 void WriteOptionalInt(JsonWriter& writer, const std::optional<T>& value) {
   if (value) {
@@ -195,15 +296,21 @@ void WriteOptionalString(JsonWriter& writer, const std::optional<std::string>& v
 }
 
 // The `source` block, fields in the order the Debezium connectors write them.
-void WriteSource(JsonWriter& writer, const ChangeEvent& event) {
+void WriteSource(JsonWriter& writer,
+                 const ChangeEvent& event,
+                 const SchemaCache::Entry& cached) {
   const SourceInfo& source = event.source;
-  writer.BeginObject();
-  writer.LiteralKey("version");
-  writer.String(source.version);
-  writer.LiteralKey("connector");
-  writer.String(ConnectorName(source.connector));
-  writer.LiteralKey("name");
-  writer.String(source.name);
+  if (!cached.source_head.empty()) {
+    writer.Raw(cached.source_head);  // opens the object
+  } else {
+    writer.BeginObject();
+    writer.LiteralKey("version");
+    writer.String(source.version);
+    writer.LiteralKey("connector");
+    writer.String(ConnectorName(source.connector));
+    writer.LiteralKey("name");
+    writer.String(source.name);
+  }
   writer.LiteralKey("ts_ms");
   writer.Int(FloorDiv(event.commit_time_us, 1000));
   writer.LiteralKey("snapshot");
@@ -262,7 +369,8 @@ Status WriteRow(JsonWriter& writer,
                 const TableSchema& schema,
                 const std::optional<Row>& row,
                 std::string_view which,
-                const DebeziumEncodeOptions& options) {
+                const DebeziumEncodeOptions& options,
+                const std::vector<std::string>& column_keys) {
   if (!row) {
     writer.Null();
     return OkStatus();
@@ -276,7 +384,11 @@ Status WriteRow(JsonWriter& writer,
   writer.BeginObject();
   for (size_t idx = 0; idx < row->size(); ++idx) {
     const Column& column = schema.columns[idx];
-    writer.Key(column.name);
+    if (column_keys.size() == schema.columns.size()) {
+      writer.RawKey(column_keys[idx]);
+    } else {
+      writer.Key(column.name);
+    }
     Status written = internal::WriteConnectValue(
         writer, (*row)[idx], column.type, options,
         internal::FieldPath{&row_path, column.name, std::nullopt});
@@ -293,13 +405,16 @@ Status WriteRow(JsonWriter& writer,
 Status WritePayload(JsonWriter& writer,
                     const ChangeEvent& event,
                     const DebeziumEncodeOptions& options) {
+  const SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
   writer.BeginObject();
   if (event.op != Op::kMessage) {
     if (event.schema) {
       writer.LiteralKey("before");
-      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.before, "before", options));
+      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.before, "before", options,
+                                    cached.column_keys));
       writer.LiteralKey("after");
-      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.after, "after", options));
+      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.after, "after", options,
+                                    cached.column_keys));
     } else {
       writer.LiteralKey("before");
       writer.Null();
@@ -308,7 +423,7 @@ Status WritePayload(JsonWriter& writer,
     }
   }
   writer.LiteralKey("source");
-  WriteSource(writer, event);
+  WriteSource(writer, event, cached);
   if (event.op == Op::kMessage) {
     writer.LiteralKey("message");
     writer.BeginObject();
@@ -342,72 +457,6 @@ Status WritePayload(JsonWriter& writer,
   writer.Int(event.processing_time_ns);
   writer.EndObject();
   return OkStatus();
-}
-
-// Rendered Connect schemas, per table schema version. The `schema` half of every
-// schemas.enable record of a table is the same until its TableSchema changes (a new
-// shared_ptr), so it is rendered once. Entries hold the TableSchema alive, so a pointer
-// match means the same version. One cache per thread (the encoder functions are free
-// functions used from several threads); bounded by kMaxEntries.
-class SchemaCache {
- public:
-  struct Entry {
-    std::shared_ptr<const TableSchema> schema;
-    std::string source_name;
-    TableId table;
-    Connector connector = Connector::kPostgres;
-    bool with_origin = false;
-    bool message = false;
-    DebeziumEncodeOptions::DecimalHandling decimal_handling =
-        DebeziumEncodeOptions::DecimalHandling::kPrecise;
-    std::optional<std::string> value_schema;  ///< rendered Envelope schema
-    std::optional<std::string> key_schema;    ///< rendered Key schema
-  };
-
-  Entry& For(const ChangeEvent& event, const DebeziumEncodeOptions& options) {
-    bool with_origin = event.source.origin.has_value() || event.source.origin_lsn.has_value();
-    bool message = event.op == Op::kMessage;
-    auto matches = [&](const Entry& entry) {
-      return entry.schema.get() == event.schema.get() &&
-             entry.connector == event.source.connector && entry.with_origin == with_origin &&
-             entry.message == message &&
-             entry.decimal_handling == options.decimal_handling &&
-             entry.source_name == event.source.name && entry.table == event.table;
-    };
-    if (last_ != nullptr && matches(*last_)) {
-      return *last_;
-    }
-    for (auto& entry : entries_) {
-      if (matches(*entry)) {
-        last_ = entry.get();
-        return *entry;
-      }
-    }
-    if (entries_.size() >= kMaxEntries) {
-      entries_.clear();
-    }
-    auto entry = std::make_unique<Entry>();
-    entry->schema = event.schema;
-    entry->source_name = event.source.name;
-    entry->table = event.table;
-    entry->connector = event.source.connector;
-    entry->with_origin = with_origin;
-    entry->message = message;
-    entry->decimal_handling = options.decimal_handling;
-    last_ = entry.get();
-    entries_.push_back(std::move(entry));
-    return *last_;
-  }
-
- private:
-  static constexpr size_t kMaxEntries = 256;
-  std::vector<std::unique_ptr<Entry>> entries_;
-  Entry* last_ = nullptr;
-};
-
-SchemaCache& ThreadSchemaCache() {
-  thread_local SchemaCache cache;
-  return cache;
 }
 
 Status WriteValue(JsonWriter& writer,

@@ -61,6 +61,13 @@ class JsonWriter {
     need_comma_ = false;
   }
 
+  /// A pre-rendered key: its quoted, escaped name followed by ':' (`"id":`).
+  void RawKey(std::string_view quoted_key) {
+    Separate();
+    out_->append(quoted_key);
+    need_comma_ = false;
+  }
+
   void Null() { Raw("null"); }
   void Bool(bool value) { Raw(value ? std::string_view("true") : std::string_view("false")); }
   void Int(int64_t value);
