@@ -32,6 +32,9 @@ struct ChangeAssembler::Replay {
   /// table at a time), to skip the map lookup.
   const core::TableId* last_table = nullptr;
   int64_t* last_table_count = nullptr;
+  /// Debezium's ts_ms/us/ns (when the connector processed the event): read once per
+  /// NextBatch() call, which takes microseconds, rather than once per row.
+  int64_t processing_time_ns = 0;
 };
 
 ChangeAssembler::ChangeAssembler(AssemblerOptions options,
@@ -292,6 +295,9 @@ Result<ChangeBatch> ChangeAssembler::NextBatch() {
   }
   ChangeBatch batch;
   batch.ends_transaction = false;
+  replay_->processing_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
   while (batch.events.size() < options_.max_batch_events) {
     TRIB_ASSIGN_OR_RETURN(auto raw, replay_->buffer->Next());
     if (!raw) {
@@ -382,9 +388,7 @@ ChangeEvent ChangeAssembler::MakeEvent(Op op, const RelationInfo* relation,
   *end++ = '"';
   *end++ = ']';
   event.source.sequence.emplace(sequence, static_cast<size_t>(end - sequence));
-  event.processing_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+  event.processing_time_ns = replay_->processing_time_ns;
   return event;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <libpq-fe.h>
 
@@ -243,7 +244,8 @@ Status PgConnection::StartReplication(std::string_view command) {
 Result<std::optional<std::string_view>> PgConnection::ReadCopyData(
     std::chrono::milliseconds timeout) {
   FreeCopyBuffer();
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Only read the clock when there is nothing buffered: this runs once per message.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   while (true) {
     int length = PQgetCopyData(conn_, &copy_buffer_, 1);
     if (length > 0) {
@@ -268,10 +270,13 @@ Result<std::optional<std::string_view>> PgConnection::ReadCopyData(
     }
     // length == 0: no complete message buffered; wait for the socket.
     auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
+    if (!deadline) {
+      deadline = now + timeout;
+    }
+    if (now >= *deadline) {
       return std::optional<std::string_view>();
     }
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
     pollfd fd{};
     fd.fd = PQsocket(conn_);
     fd.events = POLLIN;
