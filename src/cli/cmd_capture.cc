@@ -1,5 +1,4 @@
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -12,6 +11,7 @@
 
 #include "capture/postgres/postgres_capture.h"
 #include "cli/commands.h"
+#include "cli/pipeline_wiring.h"
 #include "core/debezium_json.h"
 #include "core/json_writer.h"
 
@@ -31,41 +31,6 @@ struct CaptureOptions {
 std::atomic<bool> g_stop_requested{false};
 
 extern "C" void HandleStopSignal(int /*signal*/) { g_stop_requested.store(true); }
-
-std::string SlotNameFor(const std::string& source) {
-  std::string out = "tributary_";
-  for (char c : source) {
-    unsigned char u = static_cast<unsigned char>(c);
-    out.push_back(std::isalnum(u) != 0 ? static_cast<char>(std::tolower(u)) : '_');
-  }
-  return out;
-}
-
-Result<capture::postgres::PostgresCaptureOptions> PostgresOptionsFor(
-    const PipelineConfig& config, const SourceConfig& source) {
-  capture::postgres::PostgresCaptureOptions options;
-  options.dsn = source.dsn;
-  options.name = source.name;
-  options.slot_name = source.slot_name.empty() ? SlotNameFor(source.name) : source.slot_name;
-  options.publication_name =
-      source.publication_name.empty() ? SlotNameFor(source.name) : source.publication_name;
-  for (const auto& table : source.tables) {
-    TRIB_ASSIGN_OR_RETURN(auto selection, capture::postgres::ParseTableName(table));
-    options.tables.push_back(std::move(selection));
-  }
-  TRIB_ASSIGN_OR_RETURN(options.snapshot_mode,
-                        capture::postgres::ParseSnapshotMode(
-                            SnapshotModeName(source.snapshot_mode)));
-  options.snapshot_fetch_rows = static_cast<size_t>(source.snapshot_chunk_rows);
-  options.heartbeat_interval = std::chrono::milliseconds(source.heartbeat_interval_ms);
-  options.status_interval = std::chrono::milliseconds(source.status_interval_ms);
-  options.streaming = source.streaming;
-  options.reconnect_backoff_initial =
-      std::chrono::milliseconds(config.pipeline.reconnect_backoff_min_ms);
-  options.reconnect_backoff_max =
-      std::chrono::milliseconds(config.pipeline.reconnect_backoff_max_ms);
-  return options;
-}
 
 // Output is collected in one buffer and written when it reaches this size or a
 // transaction ends (then flushed), instead of one write per line.
@@ -161,7 +126,7 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
           ErrorCode::kUnsupported, "{}:{}: source {}: `capture` supports postgres sources only",
           config->source_name, source.line, source.name));
     }
-    auto pg_options = PostgresOptionsFor(*config, source);
+    auto pg_options = PostgresCaptureOptionsFromConfig(*config, source);
     if (!pg_options.ok()) {
       return context.ReportError(pg_options.error());
     }

@@ -110,6 +110,43 @@ Result<pipeline::PipelineOptions> PipelineOptionsFromConfig(const PipelineConfig
   return options;
 }
 
+Result<capture::postgres::PostgresCaptureOptions> PostgresCaptureOptionsFromConfig(
+    const PipelineConfig& config, const SourceConfig& source) {
+  capture::postgres::PostgresCaptureOptions options;
+  options.dsn = source.dsn;
+  options.name = source.name;
+  options.slot_name =
+      source.slot_name.empty() ? DefaultSlotName(source.name) : source.slot_name;
+  options.publication_name = source.publication_name.empty()
+                                 ? DefaultSlotName(source.name)
+                                 : source.publication_name;
+  for (const auto& table : source.tables) {
+    auto selection = capture::postgres::ParseTableName(table);
+    if (!selection.ok()) {
+      return std::move(selection).status().AddContext(
+          fmt::format("{}:{}: source {}: tables", config.source_name, source.line,
+                      source.name));
+    }
+    options.tables.push_back(std::move(*selection));
+  }
+  TRIB_ASSIGN_OR_RETURN(options.snapshot_mode, ToPostgresSnapshotMode(source.snapshot_mode));
+  options.snapshot_fetch_rows = static_cast<size_t>(source.snapshot_chunk_rows);
+  options.heartbeat_interval = std::chrono::milliseconds(source.heartbeat_interval_ms);
+  options.heartbeat_table = source.heartbeat_table;
+  options.status_interval = std::chrono::milliseconds(source.status_interval_ms);
+  options.streaming = source.streaming;
+  options.reconnect_backoff_initial =
+      std::chrono::milliseconds(config.pipeline.reconnect_backoff_min_ms);
+  options.reconnect_backoff_max =
+      std::chrono::milliseconds(config.pipeline.reconnect_backoff_max_ms);
+  Status valid = options.Validate();
+  if (!valid.ok()) {
+    return std::move(valid).status().AddContext(
+        fmt::format("{}:{}: source {}", config.source_name, source.line, source.name));
+  }
+  return options;
+}
+
 Result<std::vector<pipeline::PipelineSource>> MakeSources(const PipelineConfig& config) {
   std::vector<pipeline::PipelineSource> sources;
   for (const auto& source : config.sources) {
@@ -119,28 +156,7 @@ Result<std::vector<pipeline::PipelineSource>> MakeSources(const PipelineConfig& 
                        config.source_name, source.line, source.name,
                        SourceTypeName(source.type));
     }
-    capture::postgres::PostgresCaptureOptions options;
-    options.dsn = source.dsn;
-    options.name = source.name;
-    options.slot_name =
-        source.slot_name.empty() ? DefaultSlotName(source.name) : source.slot_name;
-    options.publication_name = source.publication_name.empty()
-                                   ? DefaultSlotName(source.name)
-                                   : source.publication_name;
-    for (const auto& table : source.tables) {
-      TRIB_ASSIGN_OR_RETURN(auto selection, capture::postgres::ParseTableName(table));
-      options.tables.push_back(std::move(selection));
-    }
-    TRIB_ASSIGN_OR_RETURN(options.snapshot_mode,
-                          ToPostgresSnapshotMode(source.snapshot_mode));
-    options.snapshot_fetch_rows = static_cast<size_t>(source.snapshot_chunk_rows);
-    options.heartbeat_interval = std::chrono::milliseconds(source.heartbeat_interval_ms);
-    options.status_interval = std::chrono::milliseconds(source.status_interval_ms);
-    options.streaming = source.streaming;
-    options.reconnect_backoff_initial =
-        std::chrono::milliseconds(config.pipeline.reconnect_backoff_min_ms);
-    options.reconnect_backoff_max =
-        std::chrono::milliseconds(config.pipeline.reconnect_backoff_max_ms);
+    TRIB_ASSIGN_OR_RETURN(auto options, PostgresCaptureOptionsFromConfig(config, source));
     options.snapshot_progress = false;
     TRIB_ASSIGN_OR_RETURN(auto capture,
                           capture::postgres::PostgresCapture::Create(std::move(options)));
