@@ -177,11 +177,13 @@ Result<OrderedJson> ValueSchemaJson(const ChangeEvent& event,
   return schema;
 }
 
-// Rendered Connect schemas, per table schema version. The `schema` half of every
-// schemas.enable record of a table is the same until its TableSchema changes (a new
-// shared_ptr), so it is rendered once. Entries hold the TableSchema alive, so a pointer
-// match means the same version. One cache per thread (the encoder functions are free
-// functions used from several threads); bounded by kMaxEntries.
+// Rendered JSON per table schema version: the `schema` half of every schemas.enable
+// record of a table is the same until its TableSchema changes (a new shared_ptr), and so
+// are the escaped column keys and the head of the source block, so they are rendered
+// once. Entries hold the TableSchema alive, so a pointer match means the same version.
+// One cache per thread (the encoder functions are free functions used from several
+// threads); bounded by kMaxEntries. A returned Entry& stays valid until For() is called
+// with a different key.
 class SchemaCache {
  public:
   struct Entry {
