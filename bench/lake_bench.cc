@@ -2,6 +2,11 @@
 // tributary and a reference in the same run and prints one Markdown table row per number.
 //
 //   lake_bench [--dir DIR] [--case snapshot|append|update|all] [--rows N] [--table-rows N]
+//              [--keep 1] [--runs N]
+//
+// --keep 1 keeps DIR afterwards and reuses a snapshot table already there (for profiling
+// the open alone: `perf record lake_bench --keep 1 --runs 50 --case snapshot`); --runs
+// sets how many timed snapshot opens the median is taken over (default 5).
 //
 // Cases:
 //   snapshot  open the latest snapshot of a table with 10,000 commits and a checkpoint;
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include "lake/delta/checkpoint_writer.h"
 #include "lake/delta/commit.h"
@@ -38,6 +44,17 @@ double Seconds(const std::function<void()>& body) {
   auto start = std::chrono::steady_clock::now();
   body();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// CPU seconds used by the whole process (every thread) so far: unlike wall time, it does
+// not grow when other processes compete for the CPUs.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 double Median(std::vector<double> values) {
@@ -81,16 +98,14 @@ StructField Field(const std::string& name, TypeKind kind) {
   return field;
 }
 
-void SnapshotCase(const fs::path& dir, sql::Connection& conn) {
-  const fs::path root = dir / "snapshot_10k";
+void BuildSnapshotTable(const fs::path& root, sql::Connection& conn, int64_t commits) {
   fs::remove_all(root);
   CreateTableOptions create;
   create.schema.fields = {Field("id", TypeKind::kLong), Field("name", TypeKind::kString)};
   Check(CreateTable(root, create));
-  constexpr int64_t kCommits = 10000;
   // Commit actions directly (the data files are not read when opening a snapshot): one add
   // with realistic stats per commit, the shape of a streaming append.
-  for (int64_t version = 1; version < kCommits; ++version) {
+  for (int64_t version = 1; version < commits; ++version) {
     CommitRequest request;
     AddFile add;
     add.path = fmt::format("part-00000-{:012d}-c000.snappy.parquet", version);
@@ -106,25 +121,39 @@ void SnapshotCase(const fs::path& dir, sql::Connection& conn) {
     request.commit_info.is_blind_append = true;
     request.read_set.read_version = version - 1;
     auto committed = Check(Commit(root, std::move(request)));
-    if (committed.version % 10 == 0 && committed.version <= kCommits - 5) {
+    if (committed.version % 10 == 0 && committed.version <= commits - 5) {
       // Checkpoint every 10 commits as the writer does, but only the last few matter; write
       // the final ones to keep setup time reasonable.
-      if (committed.version >= kCommits - 100) {
+      if (committed.version >= commits - 100) {
         Check(WriteCheckpointAt(conn, root, committed.version));
       }
     }
   }
+}
+
+void SnapshotCase(const fs::path& dir, sql::Connection& conn, bool reuse, int runs) {
+  const fs::path root = dir / "snapshot_10k";
+  constexpr int64_t kCommits = 10000;
+  auto existing = LatestCommitVersion(root);
+  bool build = !reuse || !existing.ok() || !existing->has_value() ||
+               **existing != kCommits - 1;
+  if (build) {
+    BuildSnapshotTable(root, conn, kCommits);
+  }
   auto latest = Check(LatestCommitVersion(root));
   std::vector<double> ours;
+  std::vector<double> ours_cpu;
   std::vector<double> reference;
   size_t files = 0;
   const fs::path checkpoint =
       DeltaLogDir(root) / fmt::format("{:020d}.checkpoint.parquet", (*latest / 10) * 10);
-  for (int run = 0; run < 5; ++run) {
+  for (int run = 0; run < runs; ++run) {
+    double cpu_before = ProcessCpuSeconds();
     ours.push_back(Seconds([&] {
       auto snapshot = Check(Snapshot::LoadLatest(root));
       files = snapshot->files().size();
     }));
+    ours_cpu.push_back(ProcessCpuSeconds() - cpu_before);
     reference.push_back(Seconds([&] {
       auto result = Check(conn.Query(fmt::format(
           "SELECT count(add), count(txn) FROM read_parquet({})",
@@ -133,11 +162,17 @@ void SnapshotCase(const fs::path& dir, sql::Connection& conn) {
     }));
   }
   double ours_ms = Median(ours) * 1000;
+  double ours_cpu_ms = Median(ours_cpu) * 1000;
   double ref_ms = Median(reference) * 1000;
+  double load = 0;
+  if (getloadavg(&load, 1) != 1) {
+    load = -1;
+  }
   std::printf("| snapshot: open latest of %lld commits (checkpoint at %lld, %zu live files) | "
-              "%.1f ms | DuckDB reading the checkpoint alone: %.1f ms | %.2fx | < 100 ms |\n",
+              "%.1f ms (CPU %.1f ms, load average %.2f) | DuckDB reading the checkpoint "
+              "alone: %.1f ms | %.2fx | < 100 ms |\n",
               static_cast<long long>(*latest + 1), static_cast<long long>((*latest / 10) * 10),
-              files, ours_ms, ref_ms, ours_ms / ref_ms);
+              files, ours_ms, ours_cpu_ms, load, ref_ms, ours_ms / ref_ms);
 }
 
 void AppendCase(const fs::path& dir, sql::Connection& conn, int64_t rows) {
@@ -229,6 +264,8 @@ int main(int argc, char** argv) {
   std::string which = "all";
   int64_t rows = 1000000;
   int64_t table_rows = 10000000;
+  bool keep = false;
+  int runs = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--dir") {
@@ -239,16 +276,20 @@ int main(int argc, char** argv) {
       rows = std::stoll(argv[i + 1]);
     } else if (flag == "--table-rows") {
       table_rows = std::stoll(argv[i + 1]);
+    } else if (flag == "--keep") {
+      keep = std::string(argv[i + 1]) != "0";
+    } else if (flag == "--runs") {
+      runs = std::max(1, std::stoi(argv[i + 1]));
     } else {
       std::fprintf(stderr, "usage: lake_bench [--dir DIR] [--case snapshot|append|update|all] "
-                           "[--rows N] [--table-rows N]\n");
+                           "[--rows N] [--table-rows N] [--keep 1] [--runs N]\n");
       return 2;
     }
   }
   fs::create_directories(dir);
   auto conn = Check(sql::Database::OpenInMemoryConnection());
   if (which == "snapshot" || which == "all") {
-    SnapshotCase(dir, *conn);
+    SnapshotCase(dir, *conn, keep, runs);
   }
   if (which == "append" || which == "all") {
     AppendCase(dir, *conn, rows);
@@ -257,6 +298,8 @@ int main(int argc, char** argv) {
     UpdateCase(dir, *conn, table_rows, /*deletion_vectors=*/false);
     UpdateCase(dir, *conn, table_rows, /*deletion_vectors=*/true);
   }
-  fs::remove_all(dir);
+  if (!keep) {
+    fs::remove_all(dir);
+  }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <system_error>
 
@@ -23,11 +24,16 @@ std::optional<int64_t> ParseVersion(std::string_view s) {
   if (s.size() != 20 || !IsDigits(s)) {
     return std::nullopt;
   }
-  try {
-    return std::stoll(std::string(s));
-  } catch (const std::exception&) {
-    return std::nullopt;
+  // 20 digits can exceed int64_t (9223372036854775807 has 19): reject overflow.
+  int64_t value = 0;
+  for (char c : s) {
+    int digit = c - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
+      return std::nullopt;
+    }
+    value = value * 10 + digit;
   }
+  return value;
 }
 
 int64_t MtimeMs(const fs::path& path) {
@@ -117,7 +123,23 @@ Result<LogListing> ListLog(const fs::path& table_root) {
                      ec.message());
   }
   for (const auto& entry : it) {
-    std::string name = entry.path().filename().string();
+    // The name as a view into the entry's path: no per-entry path or string copies for
+    // the thousands of commit files of a long log (directory_iterator does not stat).
+    const std::string& full = entry.path().native();
+    size_t slash = full.rfind('/');
+    std::string_view name =
+        slash == std::string::npos ? std::string_view(full)
+                                   : std::string_view(full).substr(slash + 1);
+    constexpr std::string_view kJson = ".json";
+    if (name.size() == 20 + kJson.size() && name.substr(20) == kJson) {
+      if (auto version = ParseVersion(name.substr(0, 20))) {
+        std::error_code type_ec;
+        if (entry.is_regular_file(type_ec)) {
+          listing.commits.emplace(*version, LogFile{entry.path(), -1, -1});
+        }
+        continue;  // not stat'ed: see LogFile
+      }
+    }
     if (name.empty() || name[0] == '.' || name[0] == '_') {
       if (name == "_last_checkpoint") {
         auto text = ReadFileToString(entry.path());

@@ -10,6 +10,7 @@
 #include "lake/delta/log_segment.h"
 #include "lake/delta/replay.h"
 #include "lake/delta/time_travel.h"
+#include "lake/parquet/shared_connection.h"
 #include "sql/database.h"
 
 namespace tributary::lake::delta {
@@ -145,13 +146,14 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
     TRIB_ASSIGN_OR_RETURN(LogSegment segment,
                           BuildLogSegment(listing, target, options.use_compaction_files));
 
-    std::unique_ptr<sql::Connection> own_connection;
+    std::optional<parquet::PooledConnection> pooled;
     sql::Connection* connection = options.connection;
     LogReplay replay;
     if (segment.checkpoint) {
       if (connection == nullptr) {
-        TRIB_ASSIGN_OR_RETURN(own_connection, sql::Database::OpenInMemoryConnection());
-        connection = own_connection.get();
+        TRIB_ASSIGN_OR_RETURN(auto borrowed, parquet::AcquireSharedConnection());
+        pooled.emplace(std::move(borrowed));
+        connection = pooled->get();
       }
       TRIB_ASSIGN_OR_RETURN(auto actions,
                             ReadCheckpoint(*connection, table_root, *segment.checkpoint));
@@ -224,8 +226,11 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
       }
     }
     snapshot->files_ = replay.TakeFiles();
-    std::stable_sort(snapshot->files_.begin(), snapshot->files_.end(),
-                     [](const AddFile& a, const AddFile& b) { return a.path < b.path; });
+    // The replay keeps files keyed by (path, DV), so they usually come out sorted.
+    auto by_path = [](const AddFile& a, const AddFile& b) { return a.path < b.path; };
+    if (!std::is_sorted(snapshot->files_.begin(), snapshot->files_.end(), by_path)) {
+      std::stable_sort(snapshot->files_.begin(), snapshot->files_.end(), by_path);
+    }
     snapshot->tombstones_ = replay.TakeTombstones();
     snapshot->app_transactions_ = replay.app_transactions();
     snapshot->domain_metadata_ = replay.domain_metadata();

@@ -37,8 +37,9 @@ struct SnapshotOptions {
   /// Use log compaction files (`x.y.compacted.json`) in place of the commits they cover.
   /// The result is identical either way. Default: false.
   bool use_compaction_files = false;
-  /// Connection used to read Parquet checkpoints and sidecars; when null, the snapshot
-  /// opens a private in-memory DuckDB. Not owned; must outlive the Load call only.
+  /// Connection used to read Parquet checkpoints and sidecars; when null, a connection
+  /// is borrowed from the process-wide pool (lake/parquet/shared_connection.h). Not
+  /// owned; must outlive the Load call only.
   /// Default: nullptr.
   sql::Connection* connection = nullptr;
 };
