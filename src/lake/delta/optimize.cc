@@ -76,7 +76,7 @@ Result<OptimizeResult> Optimize(sql::Connection& conn, const std::filesystem::pa
   for (const auto& bin : bins) {
     std::string source;
     for (const AddFile* file : bin) {
-      TRIB_ASSIGN_OR_RETURN(auto relation, internal::FileRelation(*snapshot, *file));
+      TRIB_ASSIGN_OR_RETURN(auto relation, internal::FileRelation(conn, *snapshot, *file));
       source += (source.empty() ? "" : " UNION ALL ") + relation;
       removes.emplace_back(internal::RemoveFor(*file, now, /*data_change=*/false));
       read_set.read_files.insert(file->path);

@@ -252,6 +252,21 @@ std::string RowList(const std::vector<uint64_t>& rows) {
 Result<std::string> BuildFilesSelect(sql::Connection& connection,
                                      const SelectSpec& spec,
                                      const std::vector<FileRead>& files) {
+  std::vector<std::string> paths;
+  paths.reserve(files.size());
+  for (const auto& file : files) {
+    paths.push_back(file.path);
+  }
+  std::map<std::string, SchemaNode> schemas;
+  if (!files.empty()) {
+    TRIB_ASSIGN_OR_RETURN(schemas, parquet::ReadSchemas(connection, paths));
+  }
+  return BuildFilesSelect(spec, files, schemas);
+}
+
+Result<std::string> BuildFilesSelect(const SelectSpec& spec,
+                                     const std::vector<FileRead>& files,
+                                     const std::map<std::string, SchemaNode>& schemas) {
   // Partition columns by logical name -> field.
   auto is_partition = [&](const StructField& field) {
     for (const auto& p : spec.partition_columns) {
@@ -278,13 +293,6 @@ Result<std::string> BuildFilesSelect(sql::Connection& connection,
     }
     return out + " LIMIT 0";
   }
-  std::vector<std::string> paths;
-  paths.reserve(files.size());
-  for (const auto& file : files) {
-    paths.push_back(file.path);
-  }
-  TRIB_ASSIGN_OR_RETURN(auto schemas, parquet::ReadSchemas(connection, paths));
-
   // Group files by (schema signature, partition values); files with a row filter stay
   // alone so the filter can use file_row_number.
   struct Group {
@@ -296,7 +304,12 @@ Result<std::string> BuildFilesSelect(sql::Connection& connection,
   std::vector<std::string> order;
   size_t solo = 0;
   for (const auto& file : files) {
-    const SchemaNode& schema = schemas.at(file.path);
+    auto found = schemas.find(file.path);
+    if (found == schemas.end()) {
+      return MakeError(ErrorCode::kInternal, "no Parquet schema was read for '{}'",
+                       file.path);
+    }
+    const SchemaNode& schema = found->second;
     std::string key = schema.Signature();
     for (const auto& [k, v] : file.partition_values) {
       key += "\x1f" + k + "=" + (v ? "v" + *v : "n");

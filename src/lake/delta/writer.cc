@@ -16,6 +16,7 @@
 #include "lake/delta/checkpoint_writer.h"
 #include "lake/delta/deletion_vector.h"
 #include "lake/delta/internal/data_files.h"
+#include "lake/delta/internal/file_select.h"
 #include "lake/delta/internal/write_util.h"
 
 namespace tributary::lake::delta {
@@ -660,48 +661,79 @@ WriteResult CountAdds(const std::vector<AddFile>& adds) {
   return result;
 }
 
-// A relation with every table column of one live file (partition values as constants).
-// Rows deleted by the file's deletion vector are filtered out; `with_row_number` adds the
-// physical row index as __trib_row (for writing deletion vectors).
-Result<std::string> FileRelationWith(const Snapshot& snapshot, const AddFile& add,
-                                     std::string_view extra_select = {},
-                                     bool with_row_number = false) {
-  TRIB_ASSIGN_OR_RETURN(auto path, snapshot.ResolvePath(add.path));
-  std::string select;
-  for (const auto& field : snapshot.schema().fields) {
-    if (!select.empty()) {
-      select += ", ";
-    }
-    bool is_partition = std::any_of(
-        snapshot.partition_columns().begin(), snapshot.partition_columns().end(),
-        [&](const std::string& p) { return EqualsIgnoreCase(p, field.name); });
-    if (is_partition) {
-      select += fmt::format("{} AS {}",
-                            PartitionLiteral(field.type, snapshot.PartitionValue(add, field.name)),
-                            QuoteIdentifier(field.name));
-    } else {
-      select += QuoteIdentifier(field.name);
-    }
+// One relation (SELECT) per file of `files`, each with every table column in schema order
+// and the table's types, built like the reader's scan (internal::BuildFilesSelect):
+// columns and nested struct fields a file lacks because they were added after it was
+// written read as NULL (PROTOCOL.md "Schema Evolution": added columns are nullable),
+// narrower physical types are cast to the table type ("Type Widening"), partition values
+// come from the log as typed constants, and rows deleted by the file's deletion vector are
+// filtered out. With `file_ids`, the column __trib_file holds file_ids[i]; with
+// `with_row_number`, __trib_row holds the physical row index (for deletion vectors). The
+// Parquet footers of all files are read in one query.
+Result<std::vector<std::string>> FileRelations(sql::Connection& conn,
+                                               const Snapshot& snapshot,
+                                               const std::vector<const AddFile*>& files,
+                                               const std::vector<int64_t>* file_ids,
+                                               bool with_row_number) {
+  TRIB_CHECK(file_ids == nullptr || file_ids->size() == files.size(),
+             "FileRelations: one file id per file is required");
+  std::vector<std::string> relations;
+  if (files.empty()) {
+    return relations;
   }
-  std::string where;
-  bool need_row_number = with_row_number || add.deletion_vector.has_value();
-  if (add.deletion_vector) {
-    TRIB_ASSIGN_OR_RETURN(auto deleted,
-                          LoadDeletionVector(snapshot.table_root(), *add.deletion_vector));
-    if (!deleted.empty()) {
-      where = " WHERE file_row_number NOT IN (";
-      for (size_t i = 0; i < deleted.size(); ++i) {
-        where += (i == 0 ? "" : ",") + std::to_string(deleted[i]);
+  internal::SelectSpec base;
+  base.columns = snapshot.schema().fields;
+  base.partition_columns = snapshot.partition_columns();
+  base.mode = snapshot.column_mapping_mode();
+  std::vector<internal::FileRead> reads;
+  std::vector<std::string> paths;
+  reads.reserve(files.size());
+  paths.reserve(files.size());
+  for (const AddFile* add : files) {
+    TRIB_ASSIGN_OR_RETURN(fs::path path, snapshot.ResolvePath(add->path));
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      return MakeError(ErrorCode::kNotFound,
+                       "data file '{}' of table '{}' (version {}) does not exist",
+                       path.string(), snapshot.table_root().string(), snapshot.version());
+    }
+    internal::FileRead read;
+    read.path = path.string();
+    read.partition_values = add->partition_values;
+    if (add->deletion_vector) {
+      auto deleted = LoadDeletionVector(snapshot.table_root(), *add->deletion_vector);
+      if (!deleted.ok()) {
+        return std::move(deleted).status().AddContext(fmt::format(
+            "deletion vector of '{}' (version {})", add->path, snapshot.version()));
       }
-      where += ")";
+      read.filter = internal::FileRead::RowFilter::kExclude;
+      read.rows = std::move(*deleted);
+    } else if (with_row_number) {
+      // An empty exclusion list: no filter, but file_row_number is read.
+      read.filter = internal::FileRead::RowFilter::kExclude;
     }
+    paths.push_back(read.path);
+    reads.push_back(std::move(read));
   }
-  if (with_row_number) {
-    select += ", file_row_number AS __trib_row";
+  TRIB_ASSIGN_OR_RETURN(auto schemas, parquet::ReadSchemas(conn, paths));
+  relations.reserve(files.size());
+  for (size_t i = 0; i < reads.size(); ++i) {
+    internal::SelectSpec spec = base;
+    if (with_row_number) {
+      spec.extras.push_back({"__trib_row", "file_row_number", "BIGINT"});
+    }
+    if (file_ids != nullptr) {
+      spec.extras.push_back({"__trib_file", std::to_string((*file_ids)[i]), "BIGINT"});
+    }
+    auto relation = internal::BuildFilesSelect(spec, {reads[i]}, schemas);
+    if (!relation.ok()) {
+      return std::move(relation).status().AddContext(
+          fmt::format("reading data file '{}' of table '{}' (version {})", paths[i],
+                      snapshot.table_root().string(), snapshot.version()));
+    }
+    relations.push_back(std::move(*relation));
   }
-  return fmt::format("SELECT {}{} FROM read_parquet({}{}){}", select, extra_select,
-                     QuoteLiteral(path.string()),
-                     need_row_number ? ", file_row_number = true" : "", where);
+  return relations;
 }
 
 bool DeletionVectorsEnabled(const Snapshot& snapshot) {
@@ -870,8 +902,13 @@ Result<WriteResult> RewriteFiles(sql::Connection& conn, const Snapshot& snapshot
                                  ReadSet read_set, const WriteOptions& options,
                                  WriteResult result) {
   std::string source;
+  std::vector<const AddFile*> rewritten;
   for (size_t index : files) {
-    TRIB_ASSIGN_OR_RETURN(auto relation, FileRelationWith(snapshot, snapshot.files()[index]));
+    rewritten.push_back(&snapshot.files()[index]);
+  }
+  TRIB_ASSIGN_OR_RETURN(auto relations, FileRelations(conn, snapshot, rewritten, nullptr,
+                                                      /*with_row_number=*/false));
+  for (const auto& relation : relations) {
     if (!source.empty()) {
       source += " UNION ALL ";
     }
@@ -1063,7 +1100,11 @@ Status CheckWriteSupport(const Snapshot& snapshot, bool removes_data) {
   static const std::set<std::string> kSupported = {
       "appendOnly", "invariants", "timestampNtz", "inCommitTimestamp", "checkConstraints",
       "generatedColumns", "identityColumns", "changeDataFeed", "columnMapping",
-      "domainMetadata", "vacuumProtocolCheck", "deletionVectors"};
+      "domainMetadata", "vacuumProtocolCheck", "deletionVectors",
+      // Type widening (PROTOCOL.md "Type Widening"): this writer never changes a column
+      // type, keeps the schema's delta.typeChanges metadata as it is, and rewrites files
+      // in the table's (wider) types.
+      "typeWidening", "typeWidening-preview"};
   if (protocol.min_writer_version == 7 && protocol.writer_features) {
     for (const auto& feature : *protocol.writer_features) {
       if (kSupported.count(feature) == 0) {
@@ -1273,13 +1314,18 @@ Result<WriteResult> DeleteWhere(sql::Connection& conn, const fs::path& table_roo
   // Count matches per file in one scan (and keep their row numbers for deletion vectors).
   if (!files.empty()) {
     std::string scan;
+    std::vector<const AddFile*> scanned;
+    std::vector<int64_t> ids;
     for (size_t index = 0; index < files.size(); ++index) {
-      TRIB_ASSIGN_OR_RETURN(
-          auto relation, FileRelationWith(*snapshot, files[index],
-                                          fmt::format(", {} AS __trib_file", index), use_dv));
-      scan += fmt::format("{}SELECT * FROM ({}) AS f WHERE ({})",
-                          index == 0 ? "" : " UNION ALL ", relation, predicate);
+      scanned.push_back(&files[index]);
+      ids.push_back(static_cast<int64_t>(index));
       read_set.read_files.insert(files[index].path);
+    }
+    TRIB_ASSIGN_OR_RETURN(auto relations,
+                          FileRelations(conn, *snapshot, scanned, &ids, use_dv));
+    for (size_t index = 0; index < relations.size(); ++index) {
+      scan += fmt::format("{}SELECT * FROM ({}) AS f WHERE ({})",
+                          index == 0 ? "" : " UNION ALL ", relations[index], predicate);
     }
     if (use_dv) {
       TRIB_RETURN_IF_ERROR(conn.Execute(
@@ -1485,13 +1531,17 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   std::vector<size_t> matched_files;
   if (!candidates.empty()) {
     std::string scan;
-    for (size_t n = 0; n < candidates.size(); ++n) {
-      size_t index = candidates[n];
+    std::vector<const AddFile*> scanned;
+    for (size_t index : candidates) {
       read_set.read_files.insert(files[index].path);
-      TRIB_ASSIGN_OR_RETURN(auto relation,
-                            FileRelationWith(*snapshot, files[index], {}, use_dv));
+      scanned.push_back(&files[index]);
+    }
+    TRIB_ASSIGN_OR_RETURN(auto relations,
+                          FileRelations(conn, *snapshot, scanned, nullptr, use_dv));
+    for (size_t n = 0; n < candidates.size(); ++n) {
       scan += fmt::format("{}SELECT {} AS __trib_file, {}{} FROM ({}) AS f",
-                          n == 0 ? "" : " UNION ALL ", index, key_list, row_column, relation);
+                          n == 0 ? "" : " UNION ALL ", candidates[n], key_list, row_column,
+                          relations[n]);
     }
     TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
         "CREATE TEMP TABLE {} AS SELECT f.* FROM ({}) AS f WHERE EXISTS (SELECT 1 FROM {} "
@@ -1578,8 +1628,11 @@ Status WriteDataFiles(sql::Connection& conn, const fs::path& table_root,
   return writer.Write(source, adds);
 }
 
-Result<std::string> FileRelation(const Snapshot& snapshot, const AddFile& add) {
-  return FileRelationWith(snapshot, add);
+Result<std::string> FileRelation(sql::Connection& conn, const Snapshot& snapshot,
+                                 const AddFile& add) {
+  TRIB_ASSIGN_OR_RETURN(auto relations, FileRelations(conn, snapshot, {&add}, nullptr,
+                                                      /*with_row_number=*/false));
+  return std::move(relations.front());
 }
 
 RemoveFile RemoveFor(const AddFile& add, int64_t deletion_timestamp, bool data_change) {

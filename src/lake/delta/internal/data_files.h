@@ -22,9 +22,13 @@ Status WriteDataFiles(sql::Connection& conn, const std::filesystem::path& table_
                       const WriteOptions& options, bool data_change, std::string_view source,
                       std::vector<AddFile>* adds);
 
-/// A DuckDB relation (SELECT) with every table column of one live file; partition values
-/// become typed constants. Errors: kUnsupported for files with deletion vectors.
-Result<std::string> FileRelation(const Snapshot& snapshot, const AddFile& add);
+/// A DuckDB relation (SELECT) with every table column of one live file, in the table's
+/// types: columns (and struct fields) the file lacks read as NULL, narrower file types are
+/// cast (type widening), partition values become typed constants, rows deleted by the
+/// file's deletion vector are left out. Reads the file's Parquet footer through `conn`.
+/// Errors: kNotFound (missing data file), kCorruption (unreadable footer or DV).
+Result<std::string> FileRelation(sql::Connection& conn, const Snapshot& snapshot,
+                                 const AddFile& add);
 
 /// A remove action for a live file, carrying its partition values, size and stats.
 RemoveFile RemoveFor(const AddFile& add, int64_t deletion_timestamp, bool data_change);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "lake/delta/actions.h"
 #include "lake/delta/schema.h"
 #include "lake/delta/snapshot.h"
+#include "lake/parquet/parquet_reader.h"
 #include "sql/database.h"
 
 namespace tributary::lake::delta::internal {
@@ -45,5 +47,13 @@ struct SelectSpec {
 Result<std::string> BuildFilesSelect(sql::Connection& connection,
                                      const SelectSpec& spec,
                                      const std::vector<FileRead>& files);
+
+/// BuildFilesSelect with the files' Parquet schemas already read
+/// (parquet::ReadSchemas, keyed by FileRead::path). Errors: kInternal when a file's
+/// schema is missing from `schemas`; see BuildScanQuery.
+Result<std::string> BuildFilesSelect(
+    const SelectSpec& spec,
+    const std::vector<FileRead>& files,
+    const std::map<std::string, parquet::SchemaNode>& schemas);
 
 }  // namespace tributary::lake::delta::internal
