@@ -180,6 +180,9 @@ class PostgresCaptureTest : public testing::PostgresFixture {
       // Small enough that the large transactions below are streamed (protocol v2).
       options.extra_settings.emplace_back("logical_decoding_work_mem", "64kB");
       options.extra_settings.emplace_back("wal_sender_timeout", "5s");
+      // The tests of the suite share the server and keep their slots; a snapshot uses up
+      // to three at once (temporary, "_pending" and the permanent copy).
+      options.max_replication_slots = 64;
     });
   }
 
@@ -718,6 +721,71 @@ TEST_F(PostgresCaptureTest, IdleSlotFollowsServerWal) {
   auto confirmed = core::ParseLsn(rows->Scalar());
   ASSERT_TRUE(confirmed.ok());
   EXPECT_GE(*confirmed, target) << "the idle slot still holds WAL of another database";
+}
+
+// Issue 4: a snapshot that was read but never acknowledged leaves no permanent slot, so a
+// capture started without a position takes it again (nothing else could tell whether the
+// downstream holds it); a downstream whose position shows the whole snapshot durable (it
+// stopped between its commit and the acknowledgement) resumes streaming instead.
+TEST_F(PostgresCaptureTest, UnacknowledgedSnapshotIsTakenAgainUnlessTheResumePositionHoldsIt) {
+  std::string dsn = NewDatabase("pending_db");
+  Exec("pending_db",
+       "CREATE TABLE p (id int PRIMARY KEY, v int);"
+       "INSERT INTO p SELECT g, 0 FROM generate_series(1, 100) g");
+  auto options = Options(dsn, "pending_slot");
+  auto slots = [&]() {
+    auto rows = postgres().Exec(
+        "SELECT coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM "
+        "pg_replication_slots WHERE slot_name LIKE 'pending\\_slot%' AND NOT temporary",
+        "pending_db");
+    return rows.ok() ? rows->Scalar() : "?";
+  };
+  // Reads a whole snapshot without acknowledging it; returns its last batch's position.
+  auto snapshot_without_ack = [&](size_t* rows, bool* first_marked) {
+    auto capture = StartCapture(options);
+    EXPECT_NE(capture, nullptr);
+    core::SourcePosition end;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (capture != nullptr && end.empty() && std::chrono::steady_clock::now() < deadline) {
+      auto batch = capture->Poll(milliseconds(200));
+      EXPECT_TRUE(batch.ok());
+      if (!batch.ok()) {
+        break;
+      }
+      for (const auto& event : batch->events) {
+        EXPECT_EQ(event.op, Op::kRead);
+        *first_marked = *first_marked || event.snapshot == core::SnapshotMarker::kFirst;
+        ++*rows;
+      }
+      if (batch->ends_transaction) {
+        end = batch->resume_position;
+      }
+    }
+    return end;  // the capture is dropped here, as by a kill
+  };
+  size_t rows = 0;
+  bool first_marked = false;
+  core::SourcePosition end = snapshot_without_ack(&rows, &first_marked);
+  ASSERT_FALSE(end.empty());
+  EXPECT_EQ(rows, 100u);
+  EXPECT_EQ(slots(), "pending_slot_pending");
+  // No position: the snapshot is taken again (a restart consumers recognise by "first").
+  rows = 0;
+  first_marked = false;
+  end = snapshot_without_ack(&rows, &first_marked);
+  ASSERT_FALSE(end.empty());
+  EXPECT_EQ(rows, 100u);
+  EXPECT_TRUE(first_marked);
+  EXPECT_EQ(slots(), "pending_slot_pending");
+  // The second snapshot's end as the durable position: streaming goes on after it.
+  Exec("pending_db", "INSERT INTO p VALUES (101, 1); DELETE FROM p WHERE id = 1");
+  auto capture = StartCapture(options, end);
+  ASSERT_NE(capture, nullptr);
+  EXPECT_EQ(slots(), "pending_slot");
+  auto events = PollUntil(*capture, ServerLsn("pending_db"), nullptr);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].op, Op::kCreate);
+  EXPECT_EQ(events[1].op, Op::kDelete);
 }
 
 // Issue 4: heartbeats written to a heartbeat table (the [[sources]] heartbeat_table key)

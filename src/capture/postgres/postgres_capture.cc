@@ -157,6 +157,10 @@ class PostgresCapture::Impl {
   Result<ChangeBatch> SnapshotPoll();
   Status FinishSnapshot();
   std::string TemporarySlotName() const;
+  std::string PendingSlotName() const;
+  Status RecoverPendingSlot(const PostgresPosition* resume);
+  Status CopySlot(const std::string& from, const std::string& to);
+  Status DropSlotIfExists(const std::string& slot);
   Status MakeSlotPermanent();
   void DropConnection();
   Status EnsureHeartbeatTable();
@@ -493,6 +497,7 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
     }
   }
 
+  TRIB_RETURN_IF_ERROR(RecoverPendingSlot(resume));
   TRIB_ASSIGN_OR_RETURN(
       QueryResult slot,
       sql_->QueryParams("SELECT plugin, database, active, active_pid, confirmed_flush_lsn "
@@ -615,20 +620,88 @@ std::string PostgresCapture::Impl::TemporarySlotName() const {
   return options_.slot_name.substr(0, 63 - suffix.size()) + suffix;
 }
 
-Status PostgresCapture::Impl::MakeSlotPermanent() {
+std::string PostgresCapture::Impl::PendingSlotName() const {
+  return options_.slot_name.substr(0, 63 - 8) + "_pending";
+}
+
+Status PostgresCapture::Impl::CopySlot(const std::string& from, const std::string& to) {
   TRIB_RETURN_IF_ERROR(EnsureSql());
+  // The copy starts at the source's confirmed position, with its restart LSN and catalog
+  // xmin, so it decodes exactly what the source would.
+  auto copied = sql_->QueryParams(
+      "SELECT pg_catalog.pg_copy_logical_replication_slot($1, $2, false)", {from, to});
+  if (!copied.ok()) {
+    return std::move(copied).status().AddContext(
+        fmt::format("postgres capture {}: copying replication slot {} to {}", options_.name,
+                    from, to));
+  }
+  return OkStatus();
+}
+
+Status PostgresCapture::Impl::DropSlotIfExists(const std::string& slot) {
+  TRIB_RETURN_IF_ERROR(EnsureSql());
+  auto dropped = sql_->QueryParams(
+      "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM "
+      "pg_catalog.pg_replication_slots WHERE slot_name = $1",
+      {slot});
+  if (!dropped.ok()) {
+    return std::move(dropped).status().AddContext(fmt::format(
+        "postgres capture {}: dropping replication slot {}", options_.name, slot));
+  }
+  return OkStatus();
+}
+
+// "<slot>_pending" is a copy of the temporary snapshot slot made when the snapshot's last
+// row has been read, before the downstream has acknowledged it. On the next start:
+//   - next to the permanent slot, it is a leftover (a stop between the two steps of
+//     MakeSlotPermanent()): dropped;
+//   - alone, with a resume position at or past its consistent point that is not inside a
+//     snapshot, the downstream made the snapshot durable but stopped before acknowledging
+//     it: it becomes the permanent slot, and streaming goes on without a new snapshot;
+//   - otherwise the snapshot is not durable downstream: dropped, and a snapshot is taken.
+Status PostgresCapture::Impl::RecoverPendingSlot(const PostgresPosition* resume) {
+  TRIB_ASSIGN_OR_RETURN(
+      QueryResult slots,
+      sql_->QueryParams("SELECT slot_name, confirmed_flush_lsn FROM "
+                        "pg_catalog.pg_replication_slots WHERE slot_name IN ($1, $2)",
+                        {options_.slot_name, PendingSlotName()}));
+  bool permanent = false;
+  std::optional<uint64_t> pending_point;
+  for (size_t row = 0; row < slots.rows.size(); ++row) {
+    if (Cell(slots, row, 0) == options_.slot_name) {
+      permanent = true;
+    } else if (!IsNull(slots, row, 1)) {
+      auto lsn = core::ParseLsn(Cell(slots, row, 1));
+      if (lsn.ok()) {
+        pending_point = *lsn;
+      }
+    }
+  }
+  if (!pending_point) {
+    return OkStatus();
+  }
+  bool durable = resume != nullptr && !(resume->event_lsn == 0 && resume->txid == 0) &&
+                 resume->commit_lsn >= *pending_point;
+  if (!permanent && durable) {
+    TRIB_RETURN_IF_ERROR(CopySlot(PendingSlotName(), options_.slot_name));
+    spdlog::info("postgres capture {}: the downstream holds the snapshot taken at {}: "
+                 "replication slot {} created from {}",
+                 options_.name, core::FormatLsn(*pending_point), options_.slot_name,
+                 PendingSlotName());
+  } else if (!permanent) {
+    spdlog::warn("postgres capture {}: the snapshot taken at {} was not acknowledged; "
+                 "taking a new one",
+                 options_.name, core::FormatLsn(*pending_point));
+  }
+  return DropSlotIfExists(PendingSlotName());
+}
+
+Status PostgresCapture::Impl::MakeSlotPermanent() {
   // The copy starts where the temporary slot's confirmed position is: the snapshot's
   // consistent point, as nothing later has been reported to it (SendStatus() reports
   // acknowledged positions only, and this runs at the first acknowledgement past it).
-  auto copied = sql_->QueryParams(
-      "SELECT pg_catalog.pg_copy_logical_replication_slot($1, $2, false)",
-      {stream_slot_, options_.slot_name});
-  if (!copied.ok()) {
-    return std::move(copied).status().AddContext(fmt::format(
-        "postgres capture {}: copying the snapshot's temporary slot {} to replication slot "
-        "{}",
-        options_.name, stream_slot_, options_.slot_name));
-  }
+  TRIB_RETURN_IF_ERROR(CopySlot(stream_slot_, options_.slot_name));
+  TRIB_RETURN_IF_ERROR(DropSlotIfExists(PendingSlotName()));
   spdlog::info("postgres capture {}: snapshot acknowledged; replication slot {} created "
                "from temporary slot {} at {}",
                options_.name, options_.slot_name, stream_slot_,
@@ -798,8 +871,11 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
 
 Status PostgresCapture::Impl::FinishSnapshot() {
   // The exported snapshot is no longer needed; the temporary slot stays until the
-  // downstream acknowledges the snapshot (MakeSlotPermanent()).
+  // downstream acknowledges the snapshot (MakeSlotPermanent()). Its copy
+  // "<slot>_pending" outlives a stop before that, for a downstream that made the snapshot
+  // durable but could not acknowledge it (RecoverPendingSlot()).
   TRIB_RETURN_IF_ERROR(sql_->Exec("COMMIT"));
+  TRIB_RETURN_IF_ERROR(CopySlot(stream_slot_, PendingSlotName()));
   if (progress_tty_) {
     std::fprintf(stderr, "\n");
   }

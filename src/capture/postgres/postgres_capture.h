@@ -45,8 +45,12 @@ struct PostgresCaptureMetrics {
 ///      "<slot>_snap_<pid>" with an exported snapshot, and streaming starts on that slot;
 ///      the first Acknowledge() at or past the snapshot's end copies it to the permanent
 ///      slot (pg_copy_logical_replication_slot) and moves the stream there. A capture
-///      stopped or killed before then leaves no slot, so the next Start() takes the
-///      snapshot again: a permanent slot always means its snapshot is durable downstream.
+///      stopped or killed before then leaves no permanent slot, so the next Start() takes
+///      the snapshot again: a permanent slot always means its snapshot is durable
+///      downstream. Only a copy "<slot>_pending", made when the snapshot's last row is
+///      read, survives: a later Start() whose resume position shows the whole snapshot
+///      durable (the downstream stopped between its commit and Acknowledge()) turns it
+///      into the permanent slot instead of snapshotting again; otherwise it is dropped.
 ///   3. Snapshot: Poll() returns the published tables' rows (op r, position = the slot's
 ///      consistent point, the last row's event_lsn = that point to mark completion), read
 ///      in REPEATABLE READ with SET TRANSACTION SNAPSHOT, a cursor fetching
