@@ -1,9 +1,9 @@
 #include "core/debezium_json.h"
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <optional>
-#include <limits>
 #include <utility>
 #include <vector>
 
@@ -207,12 +207,13 @@ class SchemaCache {
   };
 
   Entry& For(const ChangeEvent& event, const DebeziumEncodeOptions& options) {
-    bool with_origin = event.source.origin.has_value() || event.source.origin_lsn.has_value();
+    bool with_origin =
+        event.source.origin.has_value() || event.source.origin_lsn.has_value();
     bool message = event.op == Op::kMessage;
     auto matches = [&](const Entry& entry) {
       return entry.schema.get() == event.schema.get() &&
-             entry.connector == event.source.connector && entry.with_origin == with_origin &&
-             entry.message == message &&
+             entry.connector == event.source.connector &&
+             entry.with_origin == with_origin && entry.message == message &&
              entry.decimal_handling == options.decimal_handling &&
              entry.source_name == event.source.name && entry.table == event.table &&
              entry.version == event.source.version;
@@ -412,8 +413,8 @@ Status WritePayload(JsonWriter& writer,
   if (event.op != Op::kMessage) {
     if (event.schema) {
       writer.LiteralKey("before");
-      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.before, "before", options,
-                                    cached.column_keys));
+      TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.before, "before",
+                                    options, cached.column_keys));
       writer.LiteralKey("after");
       TRIB_RETURN_IF_ERROR(WriteRow(writer, *event.schema, event.after, "after", options,
                                     cached.column_keys));
@@ -483,8 +484,8 @@ Status WriteValue(JsonWriter& writer,
       cached.value_schema = schema.dump();
     } catch (const nlohmann::json::exception& e) {
       return MakeError(ErrorCode::kInvalidArgument,
-                       "cannot encode the schema of {} as JSON: {}", event.table.ToString(),
-                       e.what());
+                       "cannot encode the schema of {} as JSON: {}",
+                       event.table.ToString(), e.what());
     }
   }
   writer.BeginObject();
@@ -547,9 +548,9 @@ Result<bool> WriteKey(JsonWriter& writer,
   for (size_t idx : schema.primary_key) {
     const Column& column = schema.columns[idx];
     writer.Key(column.name);
-    TRIB_RETURN_IF_ERROR(
-        internal::WriteConnectValue(writer, (*row)[idx], column.type, options,
-                                    internal::FieldPath{&key_path, column.name, std::nullopt}));
+    TRIB_RETURN_IF_ERROR(internal::WriteConnectValue(
+        writer, (*row)[idx], column.type, options,
+        internal::FieldPath{&key_path, column.name, std::nullopt}));
   }
   writer.EndObject();
   if (options.schemas_enable) {
@@ -1072,8 +1073,9 @@ Result<bool> AppendDebeziumKey(const ChangeEvent& event,
   JsonWriter writer(out);
   Result<bool> written = WriteKey(writer, event, options);
   if (written.ok() && !writer.ok()) {
-    written = MakeError(ErrorCode::kInvalidArgument, "cannot encode the key for {} as JSON: {}",
-                        event.table.ToString(), writer.error());
+    written =
+        MakeError(ErrorCode::kInvalidArgument, "cannot encode the key for {} as JSON: {}",
+                  event.table.ToString(), writer.error());
   }
   if (!written.ok()) {
     out.resize(start);

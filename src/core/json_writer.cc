@@ -85,9 +85,8 @@ std::optional<size_t> Escape(std::string& out, std::string_view text) {
       constexpr uint64_t kHighs = 0x8080808080808080ULL;
       uint64_t quote = word ^ (kOnes * '"');
       uint64_t backslash = word ^ (kOnes * '\\');
-      uint64_t special = ((word - kOnes * 0x20) | (quote - kOnes) | (backslash - kOnes) |
-                          word) &
-                         kHighs;
+      uint64_t special =
+          ((word - kOnes * 0x20) | (quote - kOnes) | (backslash - kOnes) | word) & kHighs;
       // The subtractions borrow only from bytes that are special themselves, so a zero
       // result means all eight bytes are plain (a set bit may be a false alarm after a
       // special byte; the byte loop below sorts that out).
@@ -138,7 +137,8 @@ std::optional<size_t> Escape(std::string& out, std::string_view text) {
         out.append("\\t", 2);
         break;
       default: {
-        char escaped[6] = {'\\', 'u', '0', '0', kHexDigits[byte >> 4], kHexDigits[byte & 15]};
+        char escaped[6] = {
+            '\\', 'u', '0', '0', kHexDigits[byte >> 4], kHexDigits[byte & 15]};
         out.append(escaped, sizeof(escaped));
         break;
       }
@@ -191,9 +191,11 @@ void JsonWriter::Double(double value) {
   }
   Separate();
   // nlohmann's own formatter (Grisu2 plus its notation rules), so the text stays
-  // identical to what dump() wrote; it needs at most 64 bytes (serializer::number_buffer).
+  // identical to what dump() wrote; it needs at most 64 bytes
+  // (serializer::number_buffer).
   std::array<char, 64> buffer;
-  char* end = nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  char* end =
+      nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
   out_->append(buffer.data(), static_cast<size_t>(end - buffer.data()));
   need_comma_ = true;
 }

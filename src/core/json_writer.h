@@ -69,7 +69,9 @@ class JsonWriter {
   }
 
   void Null() { Raw("null"); }
-  void Bool(bool value) { Raw(value ? std::string_view("true") : std::string_view("false")); }
+  void Bool(bool value) {
+    Raw(value ? std::string_view("true") : std::string_view("false"));
+  }
   void Int(int64_t value);
   void UInt(uint64_t value);
   /// As nlohmann::json::dump() writes a number_float; NaN and infinities as null.

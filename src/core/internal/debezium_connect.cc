@@ -542,7 +542,8 @@ Status WriteDecimalForColumn(JsonWriter& writer,
     WriteDecimalBytes(writer, decimal);
     return OkStatus();
   }
-  TRIB_ASSIGN_OR_RETURN(Decimal rescaled, DecimalForColumn(decimal, type, path.ToString()));
+  TRIB_ASSIGN_OR_RETURN(Decimal rescaled,
+                        DecimalForColumn(decimal, type, path.ToString()));
   WriteDecimalBytes(writer, rescaled);
   return OkStatus();
 }
@@ -735,15 +736,17 @@ Result<OrderedJson> EncodeConnectValue(const Value& value,
                                        const std::string& path) {
   std::string text;
   JsonWriter writer(text);
-  TRIB_RETURN_IF_ERROR(WriteConnectValue(writer, value, type, options, FieldPath{nullptr, path, std::nullopt}));
+  TRIB_RETURN_IF_ERROR(WriteConnectValue(writer, value, type, options,
+                                         FieldPath{nullptr, path, std::nullopt}));
   if (!writer.ok()) {
     return FieldError(path, writer.error());
   }
   try {
     return OrderedJson::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    return MakeError(ErrorCode::kInternal, "field '{}': re-reading the encoded value {}: {}",
-                     path, text, e.what());
+    return MakeError(ErrorCode::kInternal,
+                     "field '{}': re-reading the encoded value {}: {}", path, text,
+                     e.what());
   }
 }
 

@@ -282,8 +282,9 @@ TEST(ConnectValueTest, DecimalsAreRescaledExactlyToTheColumnScale) {
 // the fast path (unscaled values within 38 digits); both must give the same bytes.
 TEST(ConnectValueTest, DecimalBytesMatchTheTwosComplementOfTheDecimal) {
   DebeziumEncodeOptions options;
-  std::vector<Int128> unscaled = {0, 1, -1, 127, 128, -128, -129, 255, 256, -256, 32767,
-                                  -32768, 1'000'000'007, -1'000'000'007};
+  std::vector<Int128> unscaled = {
+      0,   1,   -1,   127,   128,    -128,          -129,
+      255, 256, -256, 32767, -32768, 1'000'000'007, -1'000'000'007};
   Int128 power = 1;
   for (int digits = 1; digits <= 38; ++digits) {
     power *= 10;
@@ -295,8 +296,9 @@ TEST(ConnectValueTest, DecimalBytesMatchTheTwosComplementOfTheDecimal) {
     Decimal decimal = Decimal::FromInt128(value, 2);
     std::string out;
     JsonWriter writer(out);
-    ASSERT_TRUE(WriteConnectValue(writer, Value::Numeric(decimal), DataType::Decimal(-1, 2),
-                                  options, FieldPath{nullptr, "after.d", std::nullopt})
+    ASSERT_TRUE(WriteConnectValue(writer, Value::Numeric(decimal),
+                                  DataType::Decimal(-1, 2), options,
+                                  FieldPath{nullptr, "after.d", std::nullopt})
                     .ok());
     EXPECT_EQ(out, "\"" + Base64Encode(decimal.ToTwosComplement()) + "\"")
         << decimal.ToString();

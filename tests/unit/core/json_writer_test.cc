@@ -32,7 +32,8 @@ std::string WrittenDouble(double value) {
   return out;
 }
 
-// The writer replaced nlohmann::json::dump() on the hot path: its text must stay the same.
+// The writer replaced nlohmann::json::dump() on the hot path: its text must stay the
+// same.
 TEST(JsonWriterTest, StringsAreEscapedExactlyAsNlohmannDumps) {
   std::vector<std::string> cases = {
       "",
@@ -41,7 +42,7 @@ TEST(JsonWriterTest, StringsAreEscapedExactlyAsNlohmannDumps) {
       "\b\f\n\r\t",
       std::string("nul \0 inside", 12),
       "\x01\x02\x1f\x7f",
-      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",  // 2-, 3- and 4-byte UTF-8
+      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",   // 2-, 3- and 4-byte UTF-8
       "\xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf",  // U+D7FF, U+E000, U+10FFFF
       "__debezium_unavailable_value",
   };
@@ -58,20 +59,21 @@ TEST(JsonWriterTest, StringsAreEscapedExactlyAsNlohmannDumps) {
 TEST(JsonWriterTest, InvalidUtf8IsAnErrorAsInNlohmann) {
   std::vector<std::string> invalid = {
       "\xff",
-      "ok \xc3",              // truncated 2-byte sequence
-      "\xc0\xaf",             // overlong '/'
-      "\xe0\x80\xaf",         // overlong 3-byte
-      "\xed\xa0\x80",         // UTF-16 surrogate U+D800
-      "\xf4\x90\x80\x80",     // above U+10FFFF
-      "\xf0\x9f\x98",         // truncated 4-byte sequence
-      "a\x80",                // lone continuation byte
+      "ok \xc3",           // truncated 2-byte sequence
+      "\xc0\xaf",          // overlong '/'
+      "\xe0\x80\xaf",      // overlong 3-byte
+      "\xed\xa0\x80",      // UTF-16 surrogate U+D800
+      "\xf4\x90\x80\x80",  // above U+10FFFF
+      "\xf0\x9f\x98",      // truncated 4-byte sequence
+      "a\x80",             // lone continuation byte
   };
   for (const std::string& text : invalid) {
     EXPECT_THROW((void)json(text).dump(), json::type_error) << "nlohmann accepted it";
     std::string out;
     JsonWriter writer(out);
     writer.String(text);
-    EXPECT_FALSE(writer.ok()) << json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    EXPECT_FALSE(writer.ok()) << json(text).dump(-1, ' ', false,
+                                                 json::error_handler_t::replace);
     EXPECT_NE(writer.error().find("invalid UTF-8"), std::string::npos) << writer.error();
     std::string literal = "x";
     EXPECT_FALSE(AppendJsonString(literal, text));
@@ -84,8 +86,9 @@ TEST(JsonWriterTest, InvalidUtf8IsAnErrorAsInNlohmann) {
 }
 
 TEST(JsonWriterTest, NumbersAreWrittenAsNlohmannDumps) {
-  for (int64_t value : {int64_t{0}, int64_t{-1}, int64_t{42}, std::numeric_limits<int64_t>::min(),
-                        std::numeric_limits<int64_t>::max()}) {
+  for (int64_t value :
+       {int64_t{0}, int64_t{-1}, int64_t{42}, std::numeric_limits<int64_t>::min(),
+        std::numeric_limits<int64_t>::max()}) {
     std::string out;
     JsonWriter writer(out);
     writer.Int(value);
@@ -96,9 +99,14 @@ TEST(JsonWriterTest, NumbersAreWrittenAsNlohmannDumps) {
   unsigned_writer.UInt(std::numeric_limits<uint64_t>::max());
   EXPECT_EQ(unsigned_out, "18446744073709551615");
 
-  std::vector<double> doubles = {0.0,    -0.0,   1.0,    -1.5,     0.1,     1.25,
-                                 100.0,  1e15,   1e16,   1e-4,     1e-5,    123456.789,
-                                 1e300,  -1e-300, 5e-324, std::numeric_limits<double>::max(),
+  std::vector<double> doubles = {0.0,    -0.0,
+                                 1.0,    -1.5,
+                                 0.1,    1.25,
+                                 100.0,  1e15,
+                                 1e16,   1e-4,
+                                 1e-5,   123456.789,
+                                 1e300,  -1e-300,
+                                 5e-324, std::numeric_limits<double>::max(),
                                  0.2f,   3.14159265358979};
   std::mt19937_64 random(7);
   std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
@@ -137,8 +145,9 @@ TEST(JsonWriterTest, StructureCommasAndRawValues) {
   writer.Base64(std::vector<uint8_t>{0x00, 0xff});
   writer.EndObject();
   EXPECT_TRUE(writer.ok());
-  EXPECT_EQ(out,
-            R"({"a":[1,null,true,{},[]],"k\"ey":{"x":[1,2]},"parts":"pre.sch\"ema.t","b64":"AP8="})");
+  EXPECT_EQ(
+      out,
+      R"({"a":[1,null,true,{},[]],"k\"ey":{"x":[1,2]},"parts":"pre.sch\"ema.t","b64":"AP8="})");
   EXPECT_EQ(nlohmann::ordered_json::parse(out).dump(), out);
 }
 

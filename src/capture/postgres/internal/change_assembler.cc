@@ -130,7 +130,8 @@ Status ChangeAssembler::Feed(uint64_t wal_start, std::span<const uint8_t> data) 
     if (decoder_.in_stream_block() && stream_xid_ && data.size() >= 5) {
       uint32_t xid = (static_cast<uint32_t>(data[1]) << 24) |
                      (static_cast<uint32_t>(data[2]) << 16) |
-                     (static_cast<uint32_t>(data[3]) << 8) | static_cast<uint32_t>(data[4]);
+                     (static_cast<uint32_t>(data[3]) << 8) |
+                     static_cast<uint32_t>(data[4]);
       auto& buffer = streams_[*stream_xid_];
       if (buffer == nullptr) {
         buffer = NewBuffer(*stream_xid_);
