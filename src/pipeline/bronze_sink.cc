@@ -214,7 +214,12 @@ class BronzeSink::Impl {
       return OkStatus();
     }
     std::optional<SourcePosition> durable = DurablePosition();
-    TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", "stage"));
+    // One appender for all batches until the next commit: closing an appender per batch
+    // (often one small transaction) cost more than encoding the events.
+    if (!appender_) {
+      TRIB_ASSIGN_OR_RETURN(appender_, conn_->CreateAppender("", "stage"));
+    }
+    sql::Appender* appender = appender_.get();
     const int64_t now_us = NowMicros();
     const int32_t today = static_cast<int32_t>(now_us / core::kMicrosPerDay);
     for (const ChangeEvent& event : events) {
@@ -300,7 +305,6 @@ class BronzeSink::Impl {
         ++metrics_->bronze_events;
       }
     }
-    TRIB_RETURN_IF_ERROR(appender->Close());
     return OkStatus();
   }
 
@@ -353,7 +357,12 @@ class BronzeSink::Impl {
     if (!first_event_time_) {
       return !complete_resume_.empty();
     }
-    return std::chrono::steady_clock::now() - *first_event_time_ >= options_.max_interval;
+    return std::chrono::steady_clock::now() - *first_event_time_ >=
+           std::max(options_.max_interval, batch_window_);
+  }
+
+  void SetBatchWindow(std::chrono::milliseconds window) {
+    batch_window_ = std::clamp(window, std::chrono::milliseconds(0), kMaxBatchWindow);
   }
 
   Result<std::optional<BronzeCommit>> Commit() {
@@ -372,6 +381,12 @@ class BronzeSink::Impl {
       return std::optional<BronzeCommit>();
     }
     TRIB_ASSIGN_OR_RETURN(int64_t txn_version, PositionVersion(complete_resume_));
+    if (appender_) {
+      // The staged rows become visible to the query below.
+      Status closed = appender_->Close();
+      appender_.reset();
+      TRIB_RETURN_IF_ERROR(closed);
+    }
     delta::WriteOptions write;
     write.txn = delta::SetTransaction{BronzeAppId(options_.source), txn_version, std::nullopt};
     write.operation_parameters[BronzeResumeParameter(options_.source)] =
@@ -426,6 +441,8 @@ class BronzeSink::Impl {
   PipelineMetrics* metrics_;
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<sql::Connection> conn_;
+  // Open between commits; rows appended are visible in `stage` only after it is closed.
+  std::unique_ptr<sql::Appender> appender_;
   int64_t next_seq_ = 0;
   // Whole transactions staged (rows with seq < complete_seq_end_).
   int64_t complete_seq_end_ = 0;
@@ -440,6 +457,7 @@ class BronzeSink::Impl {
   std::vector<BronzeRecord> open_records_;
   bool open_dropped_ = false;
   std::optional<std::chrono::steady_clock::time_point> first_event_time_;
+  std::chrono::milliseconds batch_window_{0};
   mutable std::mutex durable_mutex_;
   std::optional<SourcePosition> durable_;
 };
@@ -484,6 +502,9 @@ std::optional<SourcePosition> BronzeSink::DurablePosition() const {
 }
 
 bool BronzeSink::CommitDue() const { return impl_->CommitDue(); }
+void BronzeSink::SetBatchWindow(std::chrono::milliseconds window) {
+  impl_->SetBatchWindow(window);
+}
 int64_t BronzeSink::staged_rows() const { return impl_->staged_rows(); }
 Result<std::optional<BronzeCommit>> BronzeSink::Commit() { return impl_->Commit(); }
 

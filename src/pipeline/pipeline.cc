@@ -71,18 +71,39 @@ class Pipeline::Impl {
   }
 
   Status CommitSource(size_t index) {
+    const auto started = std::chrono::steady_clock::now();
     TRIB_ASSIGN_OR_RETURN(auto commit, sinks_[index]->Commit());
     if (!commit) {
       return OkStatus();
     }
-    if (!commit->resume_position.empty()) {
-      // DESIGN.md invariant 1: acknowledged only after the bronze commit holding it.
-      TRIB_RETURN_IF_ERROR(sources_[index].source->Acknowledge(commit->resume_position));
+    const auto committed = std::chrono::steady_clock::now();
+    TRIB_RETURN_IF_ERROR(AcknowledgeAndApply(index, *commit));
+    if (commit->version >= 0) {
+      const auto done = std::chrono::steady_clock::now();
+      spdlog::debug("bronze version {}: {} events, bronze commit {} ms, silver {} ms",
+                    commit->version, commit->event_count,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(committed - started)
+                        .count(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(done - committed)
+                        .count());
+      // Group commit: nothing is read from the source while this commit and its silver
+      // apply run, so the next batch stays open at least as long
+      // (BronzeSink::SetBatchWindow). A backlog then goes in large batches.
+      sinks_[index]->SetBatchWindow(std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started));
     }
-    if (commit->version < 0) {
+    return OkStatus();
+  }
+
+  Status AcknowledgeAndApply(size_t index, const BronzeCommit& commit) {
+    if (!commit.resume_position.empty()) {
+      // DESIGN.md invariant 1: acknowledged only after the bronze commit holding it.
+      TRIB_RETURN_IF_ERROR(sources_[index].source->Acknowledge(commit.resume_position));
+    }
+    if (commit.version < 0) {
       return OkStatus();
     }
-    TRIB_RETURN_IF_ERROR(silver_->ApplyCommit(*commit));
+    TRIB_RETURN_IF_ERROR(silver_->ApplyCommit(commit));
     if (++bronze_commits_since_check_ >= options_.compaction.check_every_commits * 4) {
       bronze_commits_since_check_ = 0;
       auto compacted = MaybeCompactBronze();

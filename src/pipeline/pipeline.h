@@ -56,7 +56,10 @@ struct PipelineSource {
 ///   2. starts each source after the position bronze holds for it;
 ///   3. loops: Poll() each source, stage the batch in bronze, commit when a batch is due,
 ///      acknowledge the source, apply the commit to silver from memory; gold refreshes in
-///      its own thread when silver moved and gold_min_refresh_interval passed;
+///      its own thread when silver moved and gold_min_refresh_interval passed. A batch
+///      stays open at least as long as the previous commit took (group commit, see
+///      BronzeSink::SetBatchWindow), so a backlog (after a restart, under load) is
+///      committed in large batches instead of one transaction per commit;
 ///   4. on stop (or, with once, when every source is caught up): commits what is staged,
 ///      records silver progress, refreshes gold one last time (once) and closes the sources.
 class Pipeline {

@@ -165,12 +165,19 @@ struct TableState {
 
 }  // namespace
 
+Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(sql::Connection& conn,
+                                                            const fs::path& table_root) {
+  delta::SnapshotOptions options;
+  options.connection = &conn;
+  return delta::Snapshot::Load(table_root, options);
+}
+
 Result<bool> MaybeCompact(sql::Connection& conn, const fs::path& table_root,
                           const CompactionOptions& options) {
   if (options.min_files <= 0) {
     return false;
   }
-  TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(table_root));
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(conn, table_root));
   int64_t small = 0;
   for (const auto& add : snapshot->files()) {
     if (add.size < options.small_file_bytes) {
@@ -223,7 +230,7 @@ class SilverStage::Impl {
     std::optional<int64_t> min_position;
     for (const auto& dir : dirs) {
       std::string name = dir.filename().string();
-      auto snapshot = delta::Snapshot::LoadLatest(dir);
+      auto snapshot = LoadSnapshot(*conn_, dir);
       if (!snapshot.ok()) {
         if (snapshot.status().IsNotFound()) {
           continue;  // created directory without a commit yet
@@ -646,7 +653,7 @@ class SilverStage::Impl {
       return OkStatus();
     }
     // Schema evolution: add source columns the table lacks (nullable).
-    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(table.root));
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(*conn_, table.root));
     delta::StructType schema = snapshot->schema();
     bool added = false;
     for (const auto& event_schema : schemas) {
@@ -671,7 +678,7 @@ class SilverStage::Impl {
                               delta::Overwrite(*conn_, table.root, old_rows, {}));
         (void)rewritten;
       }
-      TRIB_ASSIGN_OR_RETURN(snapshot, delta::Snapshot::LoadLatest(table.root));
+      TRIB_ASSIGN_OR_RETURN(snapshot, LoadSnapshot(*conn_, table.root));
       schema = snapshot->schema();
     }
     // Stage the collapsed rows.
@@ -940,7 +947,7 @@ class SilverStage::Impl {
     write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
     if (rows.empty()) {
       // Progress only: a commit with just the txn (no data change).
-      TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
+      TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(*conn_, root));
       delta::CommitRequest request;
       write.txn->last_updated = delta::NowMillis();
       request.actions.push_back(*write.txn);

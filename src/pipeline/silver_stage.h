@@ -10,6 +10,7 @@
 
 #include "core/result.h"
 #include "core/schema.h"
+#include "lake/delta/snapshot.h"
 #include "pipeline/bronze_sink.h"
 #include "pipeline/metrics.h"
 #include "pipeline/validation.h"
@@ -118,6 +119,11 @@ inline constexpr std::string_view kSilverAppId = "silver:bronze";
 inline constexpr std::string_view kSourceTableProperty = "tributary.source.table";
 /// Table property: the bronze version at which the silver table was created.
 inline constexpr std::string_view kCreatedAtProperty = "tributary.createdAtBronzeVersion";
+
+/// The latest snapshot of `table_root`, reading Parquet checkpoints through `conn` (rather
+/// than a private DuckDB instance per load). Errors: as lake::delta::Snapshot::Load.
+Result<std::shared_ptr<const lake::delta::Snapshot>> LoadSnapshot(
+    sql::Connection& conn, const std::filesystem::path& table_root);
 
 /// Small-file compaction if due: runs lake Optimize when `table_root` holds at least
 /// options.min_files files below options.small_file_bytes. Returns whether it compacted.

@@ -1,5 +1,8 @@
 #include "pipeline/bronze_sink.h"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "core/value.h"
@@ -111,6 +114,45 @@ TEST_F(BronzeSinkTest, CommitsWholeTransactionsWithTxnAndRoundTripsEvents) {
   ASSERT_TRUE(sink->WriteBatch(Batch({Insert(4, 200, 1)}, 200)).ok());
   ASSERT_TRUE(sink->Flush().ok());
   EXPECT_EQ(TableRows(root(), "count(*)").at(0), "4");
+}
+
+TEST_F(BronzeSinkTest, BatchWindowKeepsABatchOpenAndStagesAcrossManyBatches) {
+  BronzeOptions options;
+  options.table_root = root();
+  options.source = "pg";
+  options.max_interval = std::chrono::milliseconds(1);
+  auto opened = BronzeSink::Open(options, &metrics_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& sink = *opened;
+  // Group commit: the last commit took 400 ms, so the next batch stays open that long.
+  sink->SetBatchWindow(std::chrono::milliseconds(400));
+  const auto first = std::chrono::steady_clock::now();
+  for (int64_t txn = 0; txn < 50; ++txn) {
+    uint64_t lsn = 100 + static_cast<uint64_t>(txn) * 10;
+    ASSERT_TRUE(sink->WriteBatch(Batch({Insert(txn * 2, lsn, 0), Insert(txn * 2 + 1, lsn, 1)},
+                                       lsn))
+                    .ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (std::chrono::steady_clock::now() - first < std::chrono::milliseconds(350)) {
+    EXPECT_FALSE(sink->CommitDue()) << "due before the batch window passed";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(420));
+  EXPECT_TRUE(sink->CommitDue());
+  auto commit = sink->Commit();
+  ASSERT_TRUE(commit.ok()) << commit.status().ToString();
+  ASSERT_TRUE(commit->has_value());
+  EXPECT_EQ((*commit)->event_count, 100);
+  EXPECT_EQ(TableRows(root(), "count(*), count(DISTINCT commit_seq)"),
+            (std::vector<std::string>{"100|100"}));
+  // A zero window leaves max_interval alone (an hour would be capped at kMaxBatchWindow).
+  sink->SetBatchWindow(std::chrono::hours(1));
+  ASSERT_TRUE(sink->WriteBatch(Batch({Insert(1000, 5000)}, 5000)).ok());
+  sink->SetBatchWindow(std::chrono::milliseconds(0));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(sink->CommitDue());
+  ASSERT_TRUE(sink->Flush().ok());
+  EXPECT_EQ(TableRows(root(), "count(*)").at(0), "101");
 }
 
 TEST_F(BronzeSinkTest, RestartDropsReplayedEvents) {
