@@ -34,9 +34,15 @@ StructField Field(const std::string& name, DataType type) {
   return field;
 }
 
-DataType Long() { return DataType::Primitive(TypeKind::kLong); }
-DataType Int() { return DataType::Primitive(TypeKind::kInteger); }
-DataType String() { return DataType::Primitive(TypeKind::kString); }
+DataType Long() {
+  return DataType::Primitive(TypeKind::kLong);
+}
+DataType Int() {
+  return DataType::Primitive(TypeKind::kInteger);
+}
+DataType String() {
+  return DataType::Primitive(TypeKind::kString);
+}
 
 class SchemaEvolutionTest : public ::testing::Test {
  protected:
@@ -53,8 +59,8 @@ class SchemaEvolutionTest : public ::testing::Test {
     return snapshot.ok() ? *snapshot : nullptr;
   }
 
-  // Commits a new schema (and protocol, when given) the way a schema-evolving writer does:
-  // one commit with only metaData (+ protocol).
+  // Commits a new schema (and protocol, when given) the way a schema-evolving writer
+  // does: one commit with only metaData (+ protocol).
   void Evolve(const StructType& schema, std::optional<Protocol> protocol = std::nullopt) {
     auto snapshot = Latest();
     ASSERT_NE(snapshot, nullptr);
@@ -130,9 +136,9 @@ class SchemaEvolutionTest : public ::testing::Test {
     for (const auto& add : snapshot->files()) {
       auto path = snapshot->ResolvePath(add.path);
       EXPECT_TRUE(path.ok());
-      auto meta = conn_->Query(fmt::format(
-          "SELECT duckdb_type FROM parquet_schema({}) WHERE name = {}",
-          sql::QuoteLiteral(path->string()), sql::QuoteLiteral(column)));
+      auto meta = conn_->Query(
+          fmt::format("SELECT duckdb_type FROM parquet_schema({}) WHERE name = {}",
+                      sql::QuoteLiteral(path->string()), sql::QuoteLiteral(column)));
       EXPECT_TRUE(meta.ok()) << meta.status().ToString();
       if (meta.ok()) {
         types.push_back(meta->row_count() == 0 ? "<missing>" : meta->GetString(0, 0));
@@ -148,7 +154,9 @@ class SchemaEvolutionTest : public ::testing::Test {
 
 // v0 (id, name, info struct<a>); two appends; then `score` and `info.b` are added. Merge
 // and delete touch both old files, which lack the new column and field.
-void CreateEvolvedTable(const fs::path& root, sql::Connection& conn, bool deletion_vectors) {
+void CreateEvolvedTable(const fs::path& root,
+                        sql::Connection& conn,
+                        bool deletion_vectors) {
   CreateTableOptions create;
   create.schema.fields = {Field("id", Long()), Field("name", String()),
                           Field("info", DataType::Struct({Field("a", Int())}))};
@@ -159,18 +167,20 @@ void CreateEvolvedTable(const fs::path& root, sql::Connection& conn, bool deleti
   for (int batch = 0; batch < 2; ++batch) {
     auto appended = Append(
         conn, root,
-        fmt::format("SELECT i AS id, 'n' || i AS name, struct_pack(a := (i * 10)::INTEGER) AS "
-                    "info FROM range({}, {}) t(i)",
-                    batch * 10, batch * 10 + 10));
+        fmt::format(
+            "SELECT i AS id, 'n' || i AS name, struct_pack(a := (i * 10)::INTEGER) AS "
+            "info FROM range({}, {}) t(i)",
+            batch * 10, batch * 10 + 10));
     ASSERT_TRUE(appended.ok()) << appended.status().ToString();
   }
 }
 
 StructType EvolvedSchema() {
   StructType schema;
-  schema.fields = {Field("id", Long()), Field("name", String()),
-                   Field("info", DataType::Struct({Field("a", Int()), Field("b", String())})),
-                   Field("score", DataType::Primitive(TypeKind::kDouble))};
+  schema.fields = {
+      Field("id", Long()), Field("name", String()),
+      Field("info", DataType::Struct({Field("a", Int()), Field("b", String())})),
+      Field("score", DataType::Primitive(TypeKind::kDouble))};
   return schema;
 }
 
@@ -185,11 +195,12 @@ TEST_F(SchemaEvolutionTest, MergeAndDeleteRewriteFilesWrittenBeforeAddColumn) {
   MergeOptions merge;
   merge.key_columns = {"id"};
   merge.delete_flag_column = "deleted";
-  auto merged = Merge(*conn_, root_,
-                      "SELECT * FROM (VALUES (3, 'three', {'a': 33, 'b': 'x'}, 1.5::DOUBLE, false), "
-                      "(14, NULL, NULL, NULL, true), (25, 'new', {'a': 250, 'b': 'y'}, 2.5::DOUBLE, "
-                      "false)) t(id, name, info, score, deleted)",
-                      merge);
+  auto merged = Merge(
+      *conn_, root_,
+      "SELECT * FROM (VALUES (3, 'three', {'a': 33, 'b': 'x'}, 1.5::DOUBLE, false), "
+      "(14, NULL, NULL, NULL, true), (25, 'new', {'a': 250, 'b': 'y'}, 2.5::DOUBLE, "
+      "false)) t(id, name, info, score, deleted)",
+      merge);
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
   EXPECT_EQ(merged->rows_updated, 1);
   EXPECT_EQ(merged->rows_deleted, 1);
@@ -208,7 +219,8 @@ TEST_F(SchemaEvolutionTest, MergeAndDeleteRewriteFilesWrittenBeforeAddColumn) {
       << rows;
   EXPECT_NE(rows.find("13|n13|130|NULL|NULL\n16|n16|160|NULL|NULL\n"), std::string::npos)
       << rows;
-  EXPECT_NE(rows.find("19|n19|190|NULL|NULL\n25|new|250|y|2.5\n"), std::string::npos) << rows;
+  EXPECT_NE(rows.find("19|n19|190|NULL|NULL\n25|new|250|y|2.5\n"), std::string::npos)
+      << rows;
   EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 18);
   // Every live file was rewritten or written after the schema change: the full schema.
   for (const auto& type : LiveFileTypes("score")) {
@@ -219,9 +231,10 @@ TEST_F(SchemaEvolutionTest, MergeAndDeleteRewriteFilesWrittenBeforeAddColumn) {
   for (const auto& add : snapshot->files()) {
     auto path = snapshot->ResolvePath(add.path);
     ASSERT_TRUE(path.ok());
-    EXPECT_EQ(QueryText(fmt::format("SELECT count(*) FROM parquet_schema({}) WHERE name = 'b'",
-                                    sql::QuoteLiteral(path->string()))),
-              "1\n")
+    EXPECT_EQ(
+        QueryText(fmt::format("SELECT count(*) FROM parquet_schema({}) WHERE name = 'b'",
+                              sql::QuoteLiteral(path->string()))),
+        "1\n")
         << add.path;
   }
   // DuckDB reading the live files directly sees the same rows.
@@ -235,9 +248,10 @@ TEST_F(SchemaEvolutionTest, OldFilesKeepTheirLayoutUntilRewrittenAndReadAsNull) 
   // our reader and DuckDB over the live files read its new column as NULL.
   MergeOptions merge;
   merge.key_columns = {"id"};
-  auto merged = Merge(*conn_, root_,
-                      "SELECT 1 AS id, 'one' AS name, {'a': 1, 'b': 'b1'} AS info, 0.5::DOUBLE AS score",
-                      merge);
+  auto merged = Merge(
+      *conn_, root_,
+      "SELECT 1 AS id, 'one' AS name, {'a': 1, 'b': 'b1'} AS info, 0.5::DOUBLE AS score",
+      merge);
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
   EXPECT_EQ(merged->files_removed, 1);
   const std::string columns = "id, name, info.a, info.b, score";
@@ -262,10 +276,11 @@ TEST_F(SchemaEvolutionTest, DeletionVectorPathsAfterAddColumn) {
   MergeOptions merge;
   merge.key_columns = {"id"};
   merge.delete_flag_column = "deleted";
-  auto merged = Merge(*conn_, root_,
-                      "SELECT * FROM (VALUES (3, 'three', {'a': 33, 'b': 'x'}, 1.5::DOUBLE, false), "
-                      "(14, NULL, NULL, NULL, true)) t(id, name, info, score, deleted)",
-                      merge);
+  auto merged = Merge(
+      *conn_, root_,
+      "SELECT * FROM (VALUES (3, 'three', {'a': 33, 'b': 'x'}, 1.5::DOUBLE, false), "
+      "(14, NULL, NULL, NULL, true)) t(id, name, info, score, deleted)",
+      merge);
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
   EXPECT_EQ(merged->rows_updated, 1);
   EXPECT_EQ(merged->rows_deleted, 1);
@@ -283,8 +298,9 @@ TEST_F(SchemaEvolutionTest, RewriteWidensNarrowFilesToTheTableType) {
   CreateTableOptions create;
   create.schema.fields = {Field("id", Long()), Field("v", Int())};
   ASSERT_TRUE(CreateTable(root_, create).ok());
-  ASSERT_TRUE(Append(*conn_, root_, "SELECT i AS id, (i * 2)::INTEGER AS v FROM range(10) t(i)")
-                  .ok());
+  ASSERT_TRUE(
+      Append(*conn_, root_, "SELECT i AS id, (i * 2)::INTEGER AS v FROM range(10) t(i)")
+          .ok());
   // Widen v int -> long (PROTOCOL.md "Type Widening": the table feature, and the change
   // recorded in the field's delta.typeChanges metadata).
   StructType widened;
@@ -322,7 +338,8 @@ TEST_F(SchemaEvolutionTest, RewriteWidensNarrowFilesToTheTableType) {
 // narrow types, one in the wide ones. Compacting them with our writer writes the narrow
 // values in the widened types.
 TEST_F(SchemaEvolutionTest, GoldenTypeWideningTableRewrittenInWideTypes) {
-  const fs::path golden = fs::path(TRIB_SHARED_DIR) / "golden" / "delta" / "type-widening";
+  const fs::path golden =
+      fs::path(TRIB_SHARED_DIR) / "golden" / "delta" / "type-widening";
   if (!fs::exists(golden)) {
     GTEST_SKIP() << golden << " is missing";
   }
@@ -347,8 +364,9 @@ TEST_F(SchemaEvolutionTest, GoldenTypeWideningTableRewrittenInWideTypes) {
   ASSERT_EQ(after->files().size(), 1u);
   scan = BuildScanQuery(*after, *conn_);
   ASSERT_TRUE(scan.ok()) << scan.status().ToString();
-  EXPECT_EQ(QueryText(fmt::format("SELECT {} FROM ({}) ORDER BY byte_long", columns, *scan)),
-            expected);
+  EXPECT_EQ(
+      QueryText(fmt::format("SELECT {} FROM ({}) ORDER BY byte_long", columns, *scan)),
+      expected);
   // Read directly, the compacted file has the table's types.
   auto path = after->ResolvePath(after->files()[0].path);
   ASSERT_TRUE(path.ok());

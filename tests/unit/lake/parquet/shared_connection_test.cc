@@ -47,8 +47,9 @@ TEST(SharedConnectionTest, ConcurrentBorrowersEachGetTheirOwnConnection) {
           continue;
         }
         int64_t expected = static_cast<int64_t>(t) * 1000 + round;
-        auto result = (**connection).Query(
-            "SELECT sum(i) - sum(i) + " + std::to_string(expected) + " FROM range(1000) t(i)");
+        auto result = (**connection)
+                          .Query("SELECT sum(i) - sum(i) + " + std::to_string(expected) +
+                                 " FROM range(1000) t(i)");
         if (!result.ok() || result->GetInt64(0, 0) != expected) {
           ++failures;
         }
