@@ -1,8 +1,8 @@
 #pragma once
 
 // Helpers of the medallion pipeline e2e tests (pipeline_postgres_e2e_test,
-// pipeline_kill_slow_e2e_test): row-by-row comparison of source tables with silver, running
-// the tributary binary, and the SIGKILL exactly-once test body.
+// pipeline_kill_e2e_test, pipeline_gold_totals_e2e_test): row-by-row comparison of
+// source tables with silver and running the tributary binary.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -169,100 +169,6 @@ inline std::string ReadFile(const fs::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-/// Kills `tributary run` with SIGKILL at random moments during a pgbench load, `kills`
-/// times, then checks silver == source and that bronze holds each change exactly once.
-inline void KillTest(devserver::PostgresServer& pg, int kills) {
-  ASSERT_TRUE(pg.Exec("DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, "
-                      "pgbench_tellers, pgbench_history")
-                  .ok());
-  std::string port;
-  {
-    auto rows = pg.Exec("SHOW port");
-    ASSERT_TRUE(rows.ok());
-    port = rows->Scalar();
-  }
-  std::string init = fmt::format(
-      "pgbench -i -q -s 1 -h 127.0.0.1 -p {} -U postgres tributary > /dev/null 2>&1", port);
-  ASSERT_EQ(std::system(init.c_str()), 0) << init;
-  ASSERT_TRUE(pg.Exec("DELETE FROM pgbench_accounts WHERE aid > 2000; "
-                      "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY;")
-                  .ok());
-  tributary::testing::TempDir dir("trib-pipe-kill");
-  const fs::path lake = dir.path() / "lake";
-  const fs::path config = dir.path() / "pipeline.toml";
-  std::ofstream(config) << fmt::format(
-      "[lake]\nroot = \"{}\"\n\n[[sources]]\nname = \"bench\"\ntype = \"postgres\"\n"
-      "dsn = \"{}\"\nslot_name = \"kill_slot\"\n"
-      "tables = [\"public.pgbench_accounts\", \"public.pgbench_branches\", "
-      "\"public.pgbench_tellers\", \"public.pgbench_history\"]\n"
-      "\n[pipeline]\nbatch_interval_ms = 30\ncompact_min_files = 8\n"
-      "compact_small_file_bytes = 1048576\n",
-      lake.string(), pg.Dsn());
-  const fs::path log = dir.path() / "run.log";
-  ASSERT_EQ(WaitExit(Spawn({"run", "-c", config.string(), "--once"}, log)), 0)
-      << ReadFile(log);
-
-  // pgbench: aids are 1..100000 but only 1..2000 exist, so most account updates touch no
-  // row; tellers, branches and history change in every transaction.
-  pid_t bench = fork();
-  if (bench == 0) {
-    std::string seconds = std::to_string(kills * 3 + 5);
-    execlp("pgbench", "pgbench", "-n", "-c", "2", "-T", seconds.c_str(), "-R", "150", "-h",
-           "127.0.0.1", "-p", port.c_str(), "-U", "postgres", "tributary",
-           static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::mt19937 random(12345);
-  std::uniform_int_distribution<int> delay_ms(300, 3000);
-  for (int kill_idx = 0; kill_idx < kills; ++kill_idx) {
-    pid_t run = Spawn({"run", "-c", config.string()}, log);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
-    ::kill(run, SIGKILL);
-    WaitExit(run);
-  }
-  EXPECT_EQ(WaitExit(bench), 0) << "pgbench failed";
-  ASSERT_EQ(WaitExit(Spawn({"run", "-c", config.string(), "--once"}, log)), 0)
-      << ReadFile(log);
-
-  const std::vector<std::pair<std::string, std::vector<ComparedColumn>>> tables = {
-      {"pgbench_accounts", {Plain("aid"), Plain("bid"), Plain("abalance"), Trimmed("filler")}},
-      {"pgbench_branches", {Plain("bid"), Plain("bbalance"), Trimmed("filler")}},
-      {"pgbench_tellers", {Plain("tid"), Plain("bid"), Plain("tbalance"), Trimmed("filler")}},
-      {"pgbench_history",
-       {Plain("hid"), Plain("tid"), Plain("bid"), Plain("aid"), Plain("delta"), Epoch("mtime"),
-        Trimmed("filler")}},
-  };
-  for (const auto& [table, columns] : tables) {
-    auto expected = PgRows(pg, table, columns);
-    auto actual = SilverRows(lake / "silver" / table, columns);
-    EXPECT_EQ(actual.size(), expected.size()) << table;
-    EXPECT_TRUE(actual == expected) << table << " differs from the source";
-  }
-  auto history = pg.Exec("SELECT count(*) FROM pgbench_history");
-  ASSERT_TRUE(history.ok());
-  const int64_t transactions = std::stoll(history->Scalar());
-  EXPECT_GT(transactions, 100);
-  auto conn = sql::Database::OpenInMemoryConnection();
-  ASSERT_TRUE(conn.ok());
-  auto snapshot = lake::delta::Snapshot::LoadLatest(lake / "bronze" / "all_events");
-  ASSERT_TRUE(snapshot.ok());
-  auto scan = lake::delta::BuildScanQuery(**snapshot, **conn);
-  ASSERT_TRUE(scan.ok());
-  auto counts = (*conn)->Query(fmt::format(
-      "WITH b AS ({}) SELECT "
-      "count(*) FILTER (WHERE op = 'c' AND source_table = 'public.pgbench_history'), "
-      "count(*) FILTER (WHERE op = 'u' AND source_table = 'public.pgbench_tellers'), "
-      "count(*) FILTER (WHERE op = 'u' AND source_table = 'public.pgbench_branches'), "
-      "(SELECT count(*) FROM (SELECT position FROM b WHERE op <> 'r' GROUP BY position "
-      "HAVING count(*) > 1)) FROM b",
-      *scan));
-  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
-  EXPECT_EQ(counts->GetInt64(0, 0), transactions) << "history inserts in bronze";
-  EXPECT_EQ(counts->GetInt64(1, 0), transactions) << "teller updates in bronze";
-  EXPECT_EQ(counts->GetInt64(2, 0), transactions) << "branch updates in bronze";
-  EXPECT_EQ(counts->GetInt64(3, 0), 0) << "positions held twice in bronze";
 }
 
 class PipelinePostgresTest : public testing::PostgresFixture {};

@@ -1,8 +1,7 @@
 // End-to-end tests of the medallion pipeline against a real PostgreSQL 15: snapshot + live
 // changes of every op type + schema changes through `run --once` (in process and through
-// the binary), silver compared with the source row by row, and exactly-once across SIGKILL
-// of `tributary run` during a pgbench load (5 kills here; 20 in the slow-labelled
-// pipeline_kill_slow_e2e_test).
+// the binary), silver compared with the source row by row. Exactly-once across 20 SIGKILLs
+// of `tributary run` during a pgbench load is pipeline_kill_e2e_test.
 
 #include "pipeline_e2e_util.h"
 
