@@ -892,14 +892,53 @@ std::string TableProjection(const StructType& schema, std::string_view alias) {
   return select;
 }
 
+bool ChangeDataFeedEnabled(const Snapshot& snapshot) {
+  return ConfigTrue(snapshot.metadata().configuration, "delta.enableChangeDataFeed");
+}
+
+// Writes the rows of `change_rows` (every table column, then _change_type) as change data
+// files under `_change_data/` (PROTOCOL.md "Change Data Files": the data files' layout,
+// partition directories included, plus the _change_type column) and returns their `cdc`
+// actions ("Add CDC File", dataChange=false).
+Result<std::vector<AddCdcFile>> WriteChangeFiles(sql::Connection& conn,
+                                                 const Snapshot& snapshot,
+                                                 const std::string& change_rows,
+                                                 const WriteOptions& options) {
+  StructType cdc_schema = snapshot.schema();
+  StructField change_type;
+  change_type.name = "_change_type";
+  change_type.type = DataType::Primitive(TypeKind::kString);
+  cdc_schema.fields.push_back(std::move(change_type));
+  WriteOptions cdc_options = options;
+  cdc_options.max_rows_per_file = 0;
+  std::vector<AddFile> written;
+  FileWriter writer(conn, snapshot.table_root() / "_change_data", cdc_schema,
+                    snapshot.partition_columns(), cdc_options, /*data_change=*/false);
+  TRIB_RETURN_IF_ERROR(writer.Write(change_rows, &written));
+  std::vector<AddCdcFile> cdcs;
+  for (auto& add : written) {
+    AddCdcFile cdc;
+    cdc.path = "_change_data/" + add.path;
+    cdc.partition_values = std::move(add.partition_values);
+    cdc.size = add.size;
+    cdc.data_change = false;
+    cdcs.push_back(std::move(cdc));
+  }
+  return cdcs;
+}
+
 // Rewrites `files` (indexes into snapshot.files()) keeping the rows of each that satisfy
 // `keep_condition` (SQL over alias f), plus `extra_rows` (a relation with every table
 // column, may be empty); commits removes + adds.
-Result<WriteResult> RewriteFiles(sql::Connection& conn, const Snapshot& snapshot,
+Result<WriteResult> RewriteFiles(sql::Connection& conn,
+                                 const Snapshot& snapshot,
                                  const std::vector<size_t>& files,
                                  const std::string& keep_condition,
-                                 const std::string& extra_rows, CommitInfo info,
-                                 ReadSet read_set, const WriteOptions& options,
+                                 const std::string& extra_rows,
+                                 const std::string& change_rows,
+                                 CommitInfo info,
+                                 ReadSet read_set,
+                                 const WriteOptions& options,
                                  WriteResult result) {
   std::string source;
   std::vector<const AddFile*> rewritten;
@@ -941,6 +980,14 @@ Result<WriteResult> RewriteFiles(sql::Connection& conn, const Snapshot& snapshot
   }
   for (auto& add : adds) {
     actions.emplace_back(std::move(add));
+  }
+  if (!change_rows.empty()) {
+    TRIB_ASSIGN_OR_RETURN(auto cdcs,
+                          WriteChangeFiles(conn, snapshot, change_rows, options));
+    AddMetric(&info, "numAddedChangeFiles", static_cast<int64_t>(cdcs.size()));
+    for (auto& cdc : cdcs) {
+      actions.emplace_back(std::move(cdc));
+    }
   }
   AddMetric(&info, "numAddedFiles", result.files_added);
   AddMetric(&info, "numRemovedFiles", result.files_removed);
@@ -1040,10 +1087,13 @@ std::string StatsJson(const parquet::ParquetFileInfo& file, const StructType& sc
 
 Result<Protocol> MinimalProtocol(const StructType& schema,
                                  const std::map<std::string, std::string>& properties) {
-  if (ConfigTrue(properties, "delta.enableChangeDataFeed")) {
-    return MakeError(ErrorCode::kUnsupported,
-                     "table property delta.enableChangeDataFeed=true is not supported by this "
-                     "writer (it does not write change data files)");
+  const bool change_data_feed = ConfigTrue(properties, "delta.enableChangeDataFeed");
+  if (change_data_feed && ConfigTrue(properties, "delta.enableDeletionVectors")) {
+    return MakeError(
+        ErrorCode::kUnsupported,
+        "table properties delta.enableChangeDataFeed=true and "
+        "delta.enableDeletionVectors=true together are not supported by this "
+        "writer (it writes change data files only for copy-on-write changes)");
   }
   auto mapping = properties.find("delta.columnMapping.mode");
   if (mapping != properties.end() && !EqualsIgnoreCase(mapping->second, "none")) {
@@ -1079,12 +1129,18 @@ Result<Protocol> MinimalProtocol(const StructType& schema,
     if (ConfigTrue(properties, "delta.appendOnly")) {
       writer_features.emplace_back("appendOnly");
     }
+    if (change_data_feed) {
+      writer_features.emplace_back("changeDataFeed");
+    }
     protocol.min_writer_version = 7;
     protocol.writer_features = writer_features;
     if (!reader_features.empty()) {
       protocol.min_reader_version = 3;
       protocol.reader_features = reader_features;
     }
+  } else if (change_data_feed) {
+    // PROTOCOL.md "Change Data Feed": writer version 4 without table features.
+    protocol.min_writer_version = 4;
   }
   return protocol;
 }
@@ -1149,11 +1205,14 @@ Status CheckWriteSupport(const Snapshot& snapshot, bool removes_data) {
                        table, key);
     }
   }
-  if (removes_data && ConfigTrue(config, "delta.enableChangeDataFeed")) {
-    return MakeError(ErrorCode::kUnsupported,
-                     "Delta table '{}' has change data feed enabled; this writer can only "
-                     "append to it",
-                     table);
+  if (removes_data && ConfigTrue(config, "delta.enableChangeDataFeed") &&
+      DeletionVectorsEnabled(snapshot)) {
+    return MakeError(
+        ErrorCode::kUnsupported,
+        "Delta table '{}' has change data feed and deletion vectors enabled; "
+        "this writer writes change data files only for copy-on-write deletes "
+        "and merges, so it can only append to this table",
+        table);
   }
   if (removes_data && ConfigTrue(config, "delta.appendOnly")) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -1356,9 +1415,26 @@ Result<WriteResult> DeleteWhere(sql::Connection& conn, const fs::path& table_roo
     return ApplyDeletionVectors(conn, *snapshot, deleted_rows, "", std::move(info),
                                 std::move(read_set), options, result);
   }
+  std::string change_rows;
+  if (ChangeDataFeedEnabled(*snapshot)) {
+    // PROTOCOL.md "Change Data Files": the deleted rows, as `delete`.
+    std::vector<const AddFile*> touched;
+    for (size_t index : matched) {
+      touched.push_back(&files[index]);
+    }
+    TRIB_ASSIGN_OR_RETURN(auto relations, FileRelations(conn, *snapshot, touched, nullptr,
+                                                        /*with_row_number=*/false));
+    for (const auto& relation : relations) {
+      change_rows += fmt::format(
+          "{}SELECT {}, 'delete' AS _change_type FROM ({}) AS f WHERE coalesce(({}), "
+          "false)",
+          change_rows.empty() ? "" : " UNION ALL ",
+          TableProjection(snapshot->schema(), "f"), relation, predicate);
+    }
+  }
   return RewriteFiles(conn, *snapshot, matched,
                       fmt::format("NOT coalesce(({}), false)", predicate), "",
-                      std::move(info), std::move(read_set), options, result);
+                      change_rows, std::move(info), std::move(read_set), options, result);
 }
 
 Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
@@ -1603,8 +1679,35 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
                                 std::move(read_set), options.write, result);
   }
   AddMetric(&info, "numTargetRowsCopied", result.rows_copied);
-  return RewriteFiles(conn, *snapshot, matched_files, keep, upserts, std::move(info),
-                      std::move(read_set), options.write, result);
+  std::string change_rows;
+  if (ChangeDataFeedEnabled(*snapshot)) {
+    // PROTOCOL.md "Change Data Files": matched target rows as `delete` or
+    // `update_preimage`, upserted staging rows as `update_postimage` or `insert`.
+    std::vector<const AddFile*> touched;
+    for (size_t index : matched_files) {
+      touched.push_back(&files[index]);
+    }
+    TRIB_ASSIGN_OR_RETURN(auto relations, FileRelations(conn, *snapshot, touched, nullptr,
+                                                        /*with_row_number=*/false));
+    for (const auto& relation : relations) {
+      change_rows += fmt::format(
+          "{}SELECT {}, CASE WHEN s.__trib_del THEN 'delete' ELSE 'update_preimage' END "
+          "AS "
+          "_change_type FROM ({}) AS f JOIN {} AS s ON {}",
+          change_rows.empty() ? "" : " UNION ALL ", TableProjection(schema, "f"),
+          relation, QuoteIdentifier(stage), key_equal);
+    }
+    if (!upserts.empty()) {
+      change_rows += fmt::format(
+          "{}SELECT {}, CASE WHEN EXISTS (SELECT 1 FROM {} AS f WHERE {}) THEN "
+          "'update_postimage' ELSE 'insert' END AS _change_type FROM {} AS s WHERE NOT "
+          "s.__trib_del",
+          change_rows.empty() ? "" : " UNION ALL ", TableProjection(schema, "s"),
+          QuoteIdentifier(matches), key_equal, QuoteIdentifier(stage));
+    }
+  }
+  return RewriteFiles(conn, *snapshot, matched_files, keep, upserts, change_rows,
+                      std::move(info), std::move(read_set), options.write, result);
 }
 
 Result<std::optional<int64_t>> ReadAppTransactionVersion(const fs::path& table_root,

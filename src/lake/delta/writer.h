@@ -90,7 +90,9 @@ struct WriteResult {
 /// the lowest protocol its features need ((1,2) normally; timestamp_ntz columns and
 /// in-commit timestamps need table features). Errors: kAlreadyExists if the table has a
 /// commit; kInvalidArgument for a bad schema or partition column; kUnsupported for table
-/// properties this writer cannot honour (change data feed, column mapping).
+/// properties this writer cannot honour (column mapping, CHECK constraints, change data
+/// feed together with deletion vectors). With delta.enableChangeDataFeed=true, deletes
+/// and merges also write change data files (PROTOCOL.md "Change Data Files").
 Result<int64_t> CreateTable(const std::filesystem::path& table_root,
                             const CreateTableOptions& options);
 

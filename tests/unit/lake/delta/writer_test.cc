@@ -434,8 +434,14 @@ TEST_F(WriterTest, TableFeaturesOnlyWhenNeeded) {
   json stats = json::parse(snapshot->files().at(0).stats);
   EXPECT_EQ(stats["minValues"]["at"], "2024-01-01T12:00:00.000");
 
+  // Change data files are written for copy-on-write changes only (cdf_write_test.cc).
   auto cdf = CreateTable(dir_.path() / "cdf",
-                         CreateTableOptions{PeopleSchema(), {}, {{"delta.enableChangeDataFeed", "true"}}, {}, {}});
+                         CreateTableOptions{PeopleSchema(),
+                                            {},
+                                            {{"delta.enableChangeDataFeed", "true"},
+                                             {"delta.enableDeletionVectors", "true"}},
+                                            {},
+                                            {}});
   ASSERT_FALSE(cdf.ok());
   EXPECT_EQ(cdf.status().code(), ErrorCode::kUnsupported);
 }
