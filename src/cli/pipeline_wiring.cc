@@ -123,13 +123,13 @@ Result<capture::postgres::PostgresCaptureOptions> PostgresCaptureOptionsFromConf
   for (const auto& table : source.tables) {
     auto selection = capture::postgres::ParseTableName(table);
     if (!selection.ok()) {
-      return std::move(selection).status().AddContext(
-          fmt::format("{}:{}: source {}: tables", config.source_name, source.line,
-                      source.name));
+      return std::move(selection).status().AddContext(fmt::format(
+          "{}:{}: source {}: tables", config.source_name, source.line, source.name));
     }
     options.tables.push_back(std::move(*selection));
   }
-  TRIB_ASSIGN_OR_RETURN(options.snapshot_mode, ToPostgresSnapshotMode(source.snapshot_mode));
+  TRIB_ASSIGN_OR_RETURN(options.snapshot_mode,
+                        ToPostgresSnapshotMode(source.snapshot_mode));
   options.snapshot_fetch_rows = static_cast<size_t>(source.snapshot_chunk_rows);
   options.heartbeat_interval = std::chrono::milliseconds(source.heartbeat_interval_ms);
   options.heartbeat_table = source.heartbeat_table;

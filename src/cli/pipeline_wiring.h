@@ -19,9 +19,9 @@ Result<pipeline::PipelineOptions> PipelineOptionsFromConfig(const PipelineConfig
 
 /// A postgres [[sources]] entry -> the capture's options; the one conversion `run`,
 /// `process` and `capture` share. slot_name and publication_name default to
-/// "tributary_<source name>" (lower case, other characters '_'); heartbeat_interval_ms and
-/// heartbeat_table map to the heartbeat options, [pipeline] reconnect_backoff_*_ms to the
-/// reconnect backoff. Errors: kInvalidArgument (a bad table name, heartbeat_table or
+/// "tributary_<source name>" (lower case, other characters '_'); heartbeat_interval_ms
+/// and heartbeat_table map to the heartbeat options, [pipeline] reconnect_backoff_*_ms to
+/// the reconnect backoff. Errors: kInvalidArgument (a bad table name, heartbeat_table or
 /// option value, naming the source).
 Result<capture::postgres::PostgresCaptureOptions> PostgresCaptureOptionsFromConfig(
     const PipelineConfig& config, const SourceConfig& source);

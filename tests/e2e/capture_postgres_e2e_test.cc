@@ -1,13 +1,9 @@
 // End-to-end tests of src/capture/postgres against a real PostgreSQL 15 (issue 4).
 //
-// The oracle for "the captured state equals the table" is a second, independent read of the
-// tables: a fresh initial_only snapshot through another slot at the end, compared row for
-// row with the state rebuilt from the streamed events. Type conversions are checked against
-// hand-written expected values.
-
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+// The oracle for "the captured state equals the table" is a second, independent read of
+// the tables: a fresh initial_only snapshot through another slot at the end, compared row
+// for row with the state rebuilt from the streamed events. Type conversions are checked
+// against hand-written expected values.
 
 #include <algorithm>
 #include <atomic>
@@ -22,6 +18,9 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "capture/postgres/postgres_capture.h"
 #include "core/position.h"
@@ -61,8 +60,8 @@ std::string KeyOf(const ChangeEvent& event, const core::Row& row) {
   return key;
 }
 
-// Applies one event; returns a description of a problem (a missing row, an unavailable value
-// with nothing to fill it from), or "".
+// Applies one event; returns a description of a problem (a missing row, an unavailable
+// value with nothing to fill it from), or "".
 std::string Apply(State& state, const ChangeEvent& event) {
   if (event.op == Op::kMessage) {
     return "";
@@ -158,9 +157,11 @@ bool SameState(const State& a, const State& b, std::string* diff) {
       for (const auto& [key, row] : left.keyed) {
         auto it = right.keyed.find(key);
         if (it == right.keyed.end() || it->second != row) {
-          *diff += "\n first differing key " + key + ": " + fmt::format("{}", fmt::join(row, ", ")) +
-                   (it == right.keyed.end() ? " (missing on the right)"
-                                            : " vs " + fmt::format("{}", fmt::join(it->second, ", ")));
+          *diff += "\n first differing key " + key + ": " +
+                   fmt::format("{}", fmt::join(row, ", ")) +
+                   (it == right.keyed.end()
+                        ? " (missing on the right)"
+                        : " vs " + fmt::format("{}", fmt::join(it->second, ", ")));
           break;
         }
       }
@@ -226,7 +227,9 @@ class PostgresCaptureTest : public testing::PostgresFixture {
 
   // Polls until `lsn` (a server WAL position) is reached or the deadline passes, applying
   // and acknowledging every complete batch. Returns the events.
-  std::vector<ChangeEvent> PollUntil(PostgresCapture& capture, uint64_t lsn, State* state,
+  std::vector<ChangeEvent> PollUntil(PostgresCapture& capture,
+                                     uint64_t lsn,
+                                     State* state,
                                      milliseconds limit = milliseconds(60000)) {
     std::vector<ChangeEvent> events;
     auto deadline = std::chrono::steady_clock::now() + limit;
@@ -307,8 +310,8 @@ TEST_F(PostgresCaptureTest, ExplainsMissingPrimaryKeyAndReplicationPrivilege) {
   Exec("setup_errors", "ALTER TABLE no_key REPLICA IDENTITY FULL");
   ASSERT_TRUE(postgres().CreateRole("plain_user", "", false, false).ok());
   Exec("setup_errors", "GRANT ALL ON ALL TABLES IN SCHEMA public TO plain_user");
-  auto as_plain =
-      PostgresCapture::Create(Options(postgres().Dsn("setup_errors", "plain_user"), "s2"));
+  auto as_plain = PostgresCapture::Create(
+      Options(postgres().Dsn("setup_errors", "plain_user"), "s2"));
   ASSERT_TRUE(as_plain.ok());
   auto refused = (*as_plain)->Start(std::nullopt);
   ASSERT_FALSE(refused.ok());
@@ -370,7 +373,8 @@ void ExpectRow1(const core::Row& row, const core::TableSchema& schema) {
   EXPECT_EQ(at("i2"), Value::Int16(-32768));
   EXPECT_EQ(at("i4"), Value::Int32(2147483647));
   EXPECT_EQ(at("i8"), Value::Int64(INT64_MIN));
-  EXPECT_EQ(at("n").AsDecimal().ToString(), "123456789012345678901234567890.000000000000001");
+  EXPECT_EQ(at("n").AsDecimal().ToString(),
+            "123456789012345678901234567890.000000000000001");
   EXPECT_EQ(at("n102").AsDecimal().ToString(), "12345678.90");
   EXPECT_EQ(at("f4"), Value::Float(1.5f));
   EXPECT_EQ(at("f8"), Value::Double(0.1));
@@ -387,14 +391,16 @@ void ExpectRow1(const core::Row& row, const core::TableSchema& schema) {
   EXPECT_EQ(at("tstz"), Value::TimestampTz(int64_t{core::DaysFromCivil(2024, 1, 31)} *
                                                core::kMicrosPerDay +
                                            8 * 3600LL * 1000000));
-  EXPECT_EQ(at("iv"), Value::FromInterval({14, 3, (4 * 3600 + 5 * 60 + 6) * 1000000LL + 500000}));
+  EXPECT_EQ(at("iv"),
+            Value::FromInterval({14, 3, (4 * 3600 + 5 * 60 + 6) * 1000000LL + 500000}));
   EXPECT_EQ(core::FormatUuid(at("u").AsUuid()), "123e4567-e89b-12d3-a456-426614174000");
   EXPECT_EQ(at("j"), Value::Json("{\"a\": [1, 2]}"));
   EXPECT_EQ(at("jb"), Value::Json("{\"b\": null}"));
   EXPECT_EQ(at("m"), Value::Enum("happy"));
   EXPECT_EQ(at("pos").AsDecimal().ToString(), "12.50");
   EXPECT_EQ(at("ia"), Value::Array({Value::Int32(1), Value::Null(), Value::Int32(3)}));
-  EXPECT_EQ(at("ta"), Value::Array({Value::String("x,y"), Value::String(""), Value::Null()}));
+  EXPECT_EQ(at("ta"),
+            Value::Array({Value::String("x,y"), Value::String(""), Value::Null()}));
   EXPECT_EQ(at("ma"), Value::Array({Value::Enum("sad"), Value::Enum("ok")}));
   EXPECT_EQ(at("ip"), Value::String("192.168.1.1/24"));
   EXPECT_EQ(at("cidr_col"), Value::String("10.0.0.0/8"));
@@ -414,7 +420,8 @@ void ExpectRow1(const core::Row& row, const core::TableSchema& schema) {
   EXPECT_EQ(schema.primary_key, std::vector<size_t>{0});
 }
 
-void ExpectSpecialRows(const std::map<int32_t, core::Row>& rows, const core::TableSchema& schema) {
+void ExpectSpecialRows(const std::map<int32_t, core::Row>& rows,
+                       const core::TableSchema& schema) {
   auto at = [&](int32_t id, const char* name) -> const Value& {
     return rows.at(id).at(*schema.FindIndex(name));
   };
@@ -476,7 +483,8 @@ TEST_F(PostgresCaptureTest, EveryTypeRoundTripsThroughSnapshotAndStream) {
   size_t big = *updates[0]->schema->FindIndex("big");
   EXPECT_EQ((*updates[0]->after)[big].AsString().size(), 32768u * 32);
   EXPECT_TRUE((*updates[1]->after)[big].is_unavailable());
-  EXPECT_EQ((*updates[1]->after)[*updates[1]->schema->FindIndex("t")], Value::String("changed"));
+  EXPECT_EQ((*updates[1]->after)[*updates[1]->schema->FindIndex("t")],
+            Value::String("changed"));
 
   // The rebuilt state (unavailable filled from the earlier image) equals a fresh read.
   capture.reset();
@@ -485,9 +493,11 @@ TEST_F(PostgresCaptureTest, EveryTypeRoundTripsThroughSnapshotAndStream) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Replica identities, key changes, schema changes, truncate, messages, large transactions.
+// Replica identities, key changes, schema changes, truncate, messages, large
+// transactions.
 
-TEST_F(PostgresCaptureTest, StreamsIdentitiesKeyChangesSchemaChangesAndLargeTransactions) {
+TEST_F(PostgresCaptureTest,
+       StreamsIdentitiesKeyChangesSchemaChangesAndLargeTransactions) {
   std::string dsn = NewDatabase("stream_db");
   Exec("stream_db",
        "CREATE TABLE pk (id int PRIMARY KEY, v text);"
@@ -519,7 +529,8 @@ TEST_F(PostgresCaptureTest, StreamsIdentitiesKeyChangesSchemaChangesAndLargeTran
        "ROLLBACK");
   Exec("stream_db",
        "BEGIN; INSERT INTO big SELECT g, 'kept' FROM generate_series(200001, 210000) g;"
-       "SAVEPOINT s; INSERT INTO big SELECT g, 'undone' FROM generate_series(300001, 310000) g;"
+       "SAVEPOINT s; INSERT INTO big SELECT g, 'undone' FROM generate_series(300001, "
+       "310000) g;"
        "ROLLBACK TO SAVEPOINT s; DELETE FROM big WHERE id <= 100; COMMIT");
   Exec("stream_db", "TRUNCATE full_id");
   auto events = PollUntil(*capture, ServerLsn("stream_db"), &state);
@@ -589,11 +600,12 @@ TEST_F(PostgresCaptureTest, StreamsIdentitiesKeyChangesSchemaChangesAndLargeTran
 // ---------------------------------------------------------------------------------------
 // pgbench TPC-B from the start, with a snapshot in chunks while it runs.
 
-int RunPgbench(const devserver::PostgresServer& server, const std::string& database,
+int RunPgbench(const devserver::PostgresServer& server,
+               const std::string& database,
                const std::string& args) {
-  std::string command = fmt::format("pgbench -h 127.0.0.1 -p {} -U {} {} {} > {}/pgbench.log 2>&1",
-                                    server.port(), server.superuser(), args, database,
-                                    server.work_dir().string());
+  std::string command = fmt::format(
+      "pgbench -h 127.0.0.1 -p {} -U {} {} {} > {}/pgbench.log 2>&1", server.port(),
+      server.superuser(), args, database, server.work_dir().string());
   return std::system(command.c_str());
 }
 
@@ -609,7 +621,8 @@ TEST_F(PostgresCaptureTest, PgbenchRunCapturedFromTheStartRebuildsEveryTable) {
   int seconds = seconds_env != nullptr ? std::atoi(seconds_env) : 5;
   std::atomic<bool> bench_done{false};
   std::thread bench([&] {
-    EXPECT_EQ(RunPgbench(postgres(), "bench", fmt::format("-c 4 -j 2 -T {} -n", seconds)), 0);
+    EXPECT_EQ(RunPgbench(postgres(), "bench", fmt::format("-c 4 -j 2 -T {} -n", seconds)),
+              0);
     bench_done = true;
   });
   State state;
@@ -681,8 +694,8 @@ TEST_F(PostgresCaptureTest, ResumesFromTheDurablePositionWithoutDuplicates) {
     }
     ASSERT_EQ(seen, 10);
   }
-  // The slot was confirmed up to the fifth; restart from the durable position: exactly the
-  // other five come back.
+  // The slot was confirmed up to the fifth; restart from the durable position: exactly
+  // the other five come back.
   auto capture = StartCapture(options, durable);
   ASSERT_NE(capture, nullptr);
   auto events = PollUntil(*capture, ServerLsn("resume_db"), &state);
@@ -715,7 +728,8 @@ TEST_F(PostgresCaptureTest, IdleSlotFollowsServerWal) {
   uint64_t target = ServerLsn("busy_db");
   PollUntil(*capture, 0, nullptr, milliseconds(4000));
   auto rows = postgres().Exec(
-      "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'idle_slot'",
+      "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = "
+      "'idle_slot'",
       "idle_db");
   ASSERT_TRUE(rows.ok());
   auto confirmed = core::ParseLsn(rows->Scalar());
@@ -727,7 +741,8 @@ TEST_F(PostgresCaptureTest, IdleSlotFollowsServerWal) {
 // capture started without a position takes it again (nothing else could tell whether the
 // downstream holds it); a downstream whose position shows the whole snapshot durable (it
 // stopped between its commit and the acknowledgement) resumes streaming instead.
-TEST_F(PostgresCaptureTest, UnacknowledgedSnapshotIsTakenAgainUnlessTheResumePositionHoldsIt) {
+TEST_F(PostgresCaptureTest,
+       UnacknowledgedSnapshotIsTakenAgainUnlessTheResumePositionHoldsIt) {
   std::string dsn = NewDatabase("pending_db");
   Exec("pending_db",
        "CREATE TABLE p (id int PRIMARY KEY, v int);"
@@ -746,7 +761,8 @@ TEST_F(PostgresCaptureTest, UnacknowledgedSnapshotIsTakenAgainUnlessTheResumePos
     EXPECT_NE(capture, nullptr);
     core::SourcePosition end;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (capture != nullptr && end.empty() && std::chrono::steady_clock::now() < deadline) {
+    while (capture != nullptr && end.empty() &&
+           std::chrono::steady_clock::now() < deadline) {
       auto batch = capture->Poll(milliseconds(200));
       EXPECT_TRUE(batch.ok());
       if (!batch.ok()) {
@@ -805,9 +821,11 @@ TEST_F(PostgresCaptureTest, HeartbeatTableKeepsIdleSlotMoving) {
   State state;
   PollUntil(*capture, ServerLsn("hb_db"), &state, milliseconds(3000));
   uint64_t before = ServerLsn("hb_busy_db");
-  Exec("hb_busy_db", "INSERT INTO noise SELECT g, repeat('n', 200) FROM generate_series(1, 20000) g");
+  Exec("hb_busy_db",
+       "INSERT INTO noise SELECT g, repeat('n', 200) FROM generate_series(1, 20000) g");
   uint64_t target = ServerLsn("hb_busy_db");
-  ASSERT_GT(target - before, 1000000u) << "the other database should write megabytes of WAL";
+  ASSERT_GT(target - before, 1000000u)
+      << "the other database should write megabytes of WAL";
   auto events = PollUntil(*capture, 0, &state, milliseconds(4000));
   size_t heartbeats = 0;
   for (const auto& event : events) {
@@ -847,10 +865,10 @@ constexpr const char* kChildEnv = "TRIB_PGCAP_CHILD";
 
 // What a "COMMIT <position>\t<kind>" line of the child's file closes.
 enum class CommitKind : char {
-  kSnapshotChunk = 's',   // part of a snapshot
-  kSnapshotDone = 'S',    // the snapshot's last batch
-  kPartialTxn = 'm',      // the first batches of a large transaction
-  kTransaction = 'e',     // a whole transaction (or its last batch)
+  kSnapshotChunk = 's',  // part of a snapshot
+  kSnapshotDone = 'S',   // the snapshot's last batch
+  kPartialTxn = 'm',     // the first batches of a large transaction
+  kTransaction = 'e',    // a whole transaction (or its last batch)
 };
 
 struct ChildFile {
@@ -860,7 +878,8 @@ struct ChildFile {
 };
 
 // Reads the committed part of the child's file (a torn tail is ignored).
-ChildFile ReadChildFile(const std::string& path, std::vector<std::string>* committed_lines) {
+ChildFile ReadChildFile(const std::string& path,
+                        std::vector<std::string>* committed_lines) {
   ChildFile out;
   std::ifstream in(path);
   std::string line;
@@ -942,12 +961,15 @@ TEST(PostgresCaptureChild, DISABLED_Run) {
     }
     for (const auto& event : batch->events) {
       std::string row;
-      const auto& image = event.after ? *event.after : event.before ? *event.before : core::Row{};
+      const auto& image = event.after    ? *event.after
+                          : event.before ? *event.before
+                                         : core::Row{};
       for (const auto& value : image) {
         row += value.ToString() + "\x1f";
       }
       // 'R' marks the first row of a (possibly repeated) snapshot: a reset of the state.
-      char op = event.snapshot == core::SnapshotMarker::kFirst ? 'R' : core::OpCode(event.op);
+      char op =
+          event.snapshot == core::SnapshotMarker::kFirst ? 'R' : core::OpCode(event.op);
       std::fprintf(out, "%c\t%s\t%s\t%s\n", op, event.table.ToString().c_str(),
                    event.schema ? KeyOf(event, image).c_str() : "", row.c_str());
     }
@@ -959,7 +981,8 @@ TEST(PostgresCaptureChild, DISABLED_Run) {
     }
     if (!durable.empty()) {
       const auto* pg = durable.postgres();
-      bool snapshot = pg->txid == 0 && (pg->event_lsn == 0 || pg->event_lsn == pg->commit_lsn) &&
+      bool snapshot = pg->txid == 0 &&
+                      (pg->event_lsn == 0 || pg->event_lsn == pg->commit_lsn) &&
                       !batch->events.empty() && batch->events.back().op == Op::kRead;
       CommitKind kind = snapshot ? (batch->ends_transaction ? CommitKind::kSnapshotDone
                                                             : CommitKind::kSnapshotChunk)
@@ -996,10 +1019,11 @@ TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
     while (!stop.load()) {
       // ~714 updates, an insert and a delete: three batches of max_batch_events 300.
       auto done = postgres().Exec(
-          fmt::format("BEGIN; UPDATE k SET v = v + 1 WHERE id % 7 = {}; "
-                      "INSERT INTO k VALUES ({}, 1, 'new') ON CONFLICT (id) DO UPDATE SET v = 0;"
-                      "DELETE FROM k WHERE id = {}; COMMIT",
-                      round % 7, 10000 + round, 1 + (round * 13) % 5000),
+          fmt::format(
+              "BEGIN; UPDATE k SET v = v + 1 WHERE id % 7 = {}; "
+              "INSERT INTO k VALUES ({}, 1, 'new') ON CONFLICT (id) DO UPDATE SET v = 0;"
+              "DELETE FROM k WHERE id = {}; COMMIT",
+              round % 7, 10000 + round, 1 + (round * 13) % 5000),
           "kill_db");
       EXPECT_TRUE(done.ok());
       ++round;
@@ -1027,42 +1051,48 @@ TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
   };
   // Kills a new child once `ready(commits written by this child)` holds (or after
   // `limit`); returns whether it held.
-  auto run_and_kill = [&](const std::function<bool(const std::vector<CommitKind>&)>& ready,
-                          milliseconds limit) {
-    size_t before = ReadChildFile(file, nullptr).commits.size();
-    pid_t child = spawn();
-    EXPECT_GT(child, 0);
-    bool held = false;
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto commits = ReadChildFile(file, nullptr).commits;
-      std::vector<CommitKind> mine(commits.begin() + static_cast<std::ptrdiff_t>(
-                                                         std::min(before, commits.size())),
-                                   commits.end());
-      if (ready(mine)) {
-        held = true;
-        break;
-      }
-      std::this_thread::sleep_for(milliseconds(2));
-    }
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
-    // The walsender of the killed child must let go of the slot before the next start.
-    std::this_thread::sleep_for(milliseconds(100));
-    static_cast<void>(postgres().Exec(
-        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name "
-        "LIKE 'kill\\_slot%' AND active_pid IS NOT NULL",
-        "kill_db"));
-    std::this_thread::sleep_for(milliseconds(100));
-    return held;
-  };
+  auto run_and_kill =
+      [&](const std::function<bool(const std::vector<CommitKind>&)>& ready,
+          milliseconds limit) {
+        size_t before = ReadChildFile(file, nullptr).commits.size();
+        pid_t child = spawn();
+        EXPECT_GT(child, 0);
+        bool held = false;
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+          auto commits = ReadChildFile(file, nullptr).commits;
+          std::vector<CommitKind> mine(
+              commits.begin() +
+                  static_cast<std::ptrdiff_t>(std::min(before, commits.size())),
+              commits.end());
+          if (ready(mine)) {
+            held = true;
+            break;
+          }
+          std::this_thread::sleep_for(milliseconds(2));
+        }
+        kill(child, SIGKILL);
+        int status = 0;
+        waitpid(child, &status, 0);
+        // The walsender of the killed child must let go of the slot before the next
+        // start.
+        std::this_thread::sleep_for(milliseconds(100));
+        static_cast<void>(
+            postgres().Exec("SELECT pg_terminate_backend(active_pid) FROM "
+                            "pg_replication_slots WHERE slot_name "
+                            "LIKE 'kill\\_slot%' AND active_pid IS NOT NULL",
+                            "kill_db"));
+        std::this_thread::sleep_for(milliseconds(100));
+        return held;
+      };
   auto count = [](const std::vector<CommitKind>& commits, CommitKind kind) {
     return std::count(commits.begin(), commits.end(), kind);
   };
   // (1) After the slot is created, before any snapshot row is durable.
   EXPECT_TRUE(run_and_kill(
-      [&](const std::vector<CommitKind>& mine) { return mine.empty() && slot_appeared(); },
+      [&](const std::vector<CommitKind>& mine) {
+        return mine.empty() && slot_appeared();
+      },
       milliseconds(20000)))
       << "the child never created its slot";
   // (2) In the middle of the snapshot, twice.
@@ -1100,7 +1130,8 @@ TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
   while (!caught_up && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(300));
     auto rows = postgres().Exec(
-        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'kill_slot'",
+        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = "
+        "'kill_slot'",
         "kill_db");
     auto lsn = rows.ok() ? core::ParseLsn(rows->Scalar()) : Result<uint64_t>(0);
     caught_up = lsn.ok() && *lsn >= end;
@@ -1162,10 +1193,11 @@ TEST_F(PostgresCaptureTest, KilledCaptureResumesExactly) {
 // `tributary capture -c CONFIG --sink stdout --once`.
 
 std::vector<nlohmann::json> RunCaptureOnce(const std::filesystem::path& config,
-                                           const std::filesystem::path& out, int* exit_code) {
-  std::string command = fmt::format("timeout 120 {} capture -c {} --sink stdout --once > {} 2> {}.err",
-                                    TRIB_BINARY_PATH, config.string(), out.string(),
-                                    out.string());
+                                           const std::filesystem::path& out,
+                                           int* exit_code) {
+  std::string command =
+      fmt::format("timeout 120 {} capture -c {} --sink stdout --once > {} 2> {}.err",
+                  TRIB_BINARY_PATH, config.string(), out.string(), out.string());
   int status = std::system(command.c_str());
   *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::vector<nlohmann::json> lines;
@@ -1183,7 +1215,9 @@ std::vector<nlohmann::json> RunCaptureOnce(const std::filesystem::path& config,
 
 TEST_F(PostgresCaptureTest, CaptureCommandPrintsDebeziumLinesAndConfirmsThem) {
   std::string dsn = NewDatabase("cli_db");
-  Exec("cli_db", "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b')");
+  Exec("cli_db",
+       "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, "
+       "'b')");
   auto config = dir_.path() / "capture.toml";
   {
     std::ofstream out(config);
@@ -1200,7 +1234,9 @@ TEST_F(PostgresCaptureTest, CaptureCommandPrintsDebeziumLinesAndConfirmsThem) {
     EXPECT_EQ(line["value"]["op"], "r");
     EXPECT_TRUE(line["key"].is_object()) << line.dump();
   }
-  Exec("cli_db", "INSERT INTO t VALUES (3, 'c'); UPDATE t SET v = 'z' WHERE id = 1; DELETE FROM t WHERE id = 2");
+  Exec("cli_db",
+       "INSERT INTO t VALUES (3, 'c'); UPDATE t SET v = 'z' WHERE id = 1; DELETE FROM t "
+       "WHERE id = 2");
   auto second = RunCaptureOnce(config, dir_.path() / "second.jsonl", &exit_code);
   ASSERT_EQ(exit_code, 0);
   ASSERT_EQ(second.size(), 4u);  // c, u, d and the delete's tombstone

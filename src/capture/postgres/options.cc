@@ -17,8 +17,8 @@ std::string_view SnapshotModeName(SnapshotMode mode) {
 }
 
 Result<SnapshotMode> ParseSnapshotMode(std::string_view text) {
-  for (auto mode : {SnapshotMode::kInitial, SnapshotMode::kNever, SnapshotMode::kInitialOnly,
-                    SnapshotMode::kAlways}) {
+  for (auto mode : {SnapshotMode::kInitial, SnapshotMode::kNever,
+                    SnapshotMode::kInitialOnly, SnapshotMode::kAlways}) {
     if (SnapshotModeName(mode) == text) {
       return mode;
     }
@@ -92,10 +92,11 @@ Status PostgresCaptureOptions::Validate() const {
     return MakeError(ErrorCode::kInvalidArgument, "postgres capture: name is empty");
   }
   if (!ValidSlotName(slot_name)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "postgres capture: slot_name '{}' must be 1-63 characters of a-z, 0-9 "
-                     "and _",
-                     slot_name);
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "postgres capture: slot_name '{}' must be 1-63 characters of a-z, 0-9 "
+        "and _",
+        slot_name);
   }
   if (publication_name.empty() || publication_name.size() > 63) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -112,8 +113,9 @@ Status PostgresCaptureOptions::Validate() const {
                      "postgres capture: streaming needs protocol_version 2");
   }
   if (snapshot_fetch_rows == 0 || max_batch_events == 0) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "postgres capture: snapshot_fetch_rows and max_batch_events must be > 0");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "postgres capture: snapshot_fetch_rows and max_batch_events must be > 0");
   }
   if (status_interval.count() <= 0) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -138,8 +140,9 @@ Status PostgresCaptureOptions::Validate() const {
   }
   for (const auto& table : tables) {
     if (table.table.empty() || table.schema.empty()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "postgres capture: a table selection has an empty schema or table");
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "postgres capture: a table selection has an empty schema or table");
     }
   }
   return OkStatus();

@@ -31,16 +31,17 @@ std::string_view SnapshotModeName(SnapshotMode mode);
 /// Parses SnapshotModeName()'s forms. kInvalidArgument listing them otherwise.
 Result<SnapshotMode> ParseSnapshotMode(std::string_view text);
 
-/// One table to capture, with optional PostgreSQL 15 publication row filter and column list
-/// (used only when the capture creates the publication; an existing publication's filters
-/// and column lists are read from pg_publication_tables and respected by the snapshot).
+/// One table to capture, with optional PostgreSQL 15 publication row filter and column
+/// list (used only when the capture creates the publication; an existing publication's
+/// filters and column lists are read from pg_publication_tables and respected by the
+/// snapshot).
 struct TableSelection {
   std::string schema = "public";
   std::string table;
   /// Columns to publish; empty = all.
   std::vector<std::string> columns;
-  /// A boolean SQL expression over the table's columns (`WHERE (...)` of the publication);
-  /// empty = every row.
+  /// A boolean SQL expression over the table's columns (`WHERE (...)` of the
+  /// publication); empty = every row.
   std::string row_filter;
 };
 
@@ -48,13 +49,13 @@ struct TableSelection {
 /// kInvalidArgument on empty parts or unbalanced quotes.
 Result<TableSelection> ParseTableName(std::string_view text);
 
-/// Configuration of a PostgresCapture. None of the fields can change while it runs: create
-/// a new capture instead.
+/// Configuration of a PostgresCapture. None of the fields can change while it runs:
+/// create a new capture instead.
 struct PostgresCaptureOptions {
   /// libpq connection string (key=value or postgresql:// URI) of the database to capture.
-  /// The role needs LOGIN and REPLICATION (or superuser), SELECT on the captured tables and,
-  /// when the publication must be created, ownership of them (or CREATE on the database for
-  /// FOR ALL TABLES as a superuser). Never logged. Required.
+  /// The role needs LOGIN and REPLICATION (or superuser), SELECT on the captured tables
+  /// and, when the publication must be created, ownership of them (or CREATE on the
+  /// database for FOR ALL TABLES as a superuser). Never logged. Required.
   std::string dsn;
   /// Logical server name: Debezium `topic.prefix`, the first part of topic names
   /// ("<name>.<schema>.<table>") and `source.name`. Default: "tributary".
@@ -81,8 +82,8 @@ struct PostgresCaptureOptions {
   /// pgoutput proto_version: 1, or 2 (streaming of large in-progress transactions).
   /// Default: 2.
   int protocol_version = 2;
-  /// Ask the server to stream transactions larger than logical_decoding_work_mem before they
-  /// commit (needs protocol_version 2). Streamed chunks are spilled to spill_dir and
+  /// Ask the server to stream transactions larger than logical_decoding_work_mem before
+  /// they commit (needs protocol_version 2). Streamed chunks are spilled to spill_dir and
   /// emitted on Stream Commit, dropped on Stream Abort. Default: true.
   bool streaming = true;
   /// Receive pg_logical_emit_message() messages as op "m" events. Default: true.
@@ -94,23 +95,25 @@ struct PostgresCaptureOptions {
   /// to a file in spill_dir. Default: 8 MiB.
   size_t max_transaction_memory = 8u << 20;
   /// Directory for spill files (created; files are removed when consumed). Empty: a
-  /// "tributary-pg-<slot>" directory under the system temporary directory. Default: empty.
+  /// "tributary-pg-<slot>" directory under the system temporary directory. Default:
+  /// empty.
   std::filesystem::path spill_dir;
-  /// How often a Standby Status Update is sent even when nothing changed; must be well under
-  /// the server's wal_sender_timeout (60 s by default). Default: 10 s.
+  /// How often a Standby Status Update is sent even when nothing changed; must be well
+  /// under the server's wal_sender_timeout (60 s by default). Default: 10 s.
   std::chrono::milliseconds status_interval{10000};
   /// How often to write a heartbeat while streaming, so that the captured database has
   /// WAL of its own to decode and an idle slot's confirmed position keeps up with WAL
   /// written by other databases. The heartbeat is, in order of preference: an upsert into
   /// heartbeat_table, heartbeat_action_query, or a non-transactional logical message with
-  /// prefix "tributary_heartbeat" (never emitted as an event). A failed heartbeat is logged
-  /// and retried at the next interval. 0 = off. Default: 0 (off).
+  /// prefix "tributary_heartbeat" (never emitted as an event). A failed heartbeat is
+  /// logged and retried at the next interval. 0 = off. Default: 0 (off).
   std::chrono::milliseconds heartbeat_interval{0};
   /// Table the heartbeat upserts into ("schema.table" or "table"; double quotes keep dots
-  /// and case): one row per slot, `(slot_name text PRIMARY KEY, heartbeat_at timestamptz)`,
-  /// created by Start() when missing (needs CREATE on the schema). When the table is in the
-  /// publication (FOR ALL TABLES includes it), its changes are captured like any other
-  /// table's, as with Debezium's heartbeat.action.query. Empty: no table. Default: empty.
+  /// and case): one row per slot, `(slot_name text PRIMARY KEY, heartbeat_at
+  /// timestamptz)`, created by Start() when missing (needs CREATE on the schema). When
+  /// the table is in the publication (FOR ALL TABLES includes it), its changes are
+  /// captured like any other table's, as with Debezium's heartbeat.action.query. Empty:
+  /// no table. Default: empty.
   std::string heartbeat_table;
   /// SQL run as the heartbeat instead of pg_logical_emit_message (e.g. an upsert into a
   /// table of your own). Not together with heartbeat_table. Default: empty.

@@ -1,7 +1,5 @@
 #include "capture/postgres/postgres_capture.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -10,6 +8,7 @@
 #include <utility>
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "capture/postgres/internal/change_assembler.h"
 #include "capture/postgres/internal/pg_conn.h"
@@ -119,7 +118,7 @@ class PostgresCapture::Impl {
         tmp = "/tmp";
       }
       options_.spill_dir = tmp / fmt::format("tributary-pg-{}-{}", options_.slot_name,
-                                              static_cast<long>(getpid()));
+                                             static_cast<long>(getpid()));
     }
   }
 
@@ -193,13 +192,14 @@ class PostgresCapture::Impl {
   int64_t snapshot_time_us_ = 0;
   bool progress_tty_ = false;
 
-  // Slots. A new snapshot is read from a TEMPORARY slot's exported snapshot, and streaming
-  // starts on that slot; it is copied to the permanent slot_name once the downstream
-  // acknowledges the snapshot's end. A capture killed before that leaves no slot behind
-  // (the server drops temporary slots with their session), so the next start takes the
-  // snapshot again instead of streaming from a slot whose snapshot never became durable.
-  std::string stream_slot_;          // the slot START_REPLICATION names
-  bool permanent_pending_ = false;   // stream_slot_ is the temporary snapshot slot
+  // Slots. A new snapshot is read from a TEMPORARY slot's exported snapshot, and
+  // streaming starts on that slot; it is copied to the permanent slot_name once the
+  // downstream acknowledges the snapshot's end. A capture killed before that leaves no
+  // slot behind (the server drops temporary slots with their session), so the next start
+  // takes the snapshot again instead of streaming from a slot whose snapshot never became
+  // durable.
+  std::string stream_slot_;         // the slot START_REPLICATION names
+  bool permanent_pending_ = false;  // stream_slot_ is the temporary snapshot slot
 
   // Positions.
   uint64_t start_lsn_ = 0;
@@ -207,15 +207,16 @@ class PostgresCapture::Impl {
   // Highest commit LSN of an event Poll() returned in this session: the slot may follow
   // idle keepalives only while everything returned is acknowledged.
   uint64_t returned_lsn_ = 0;
-  // After a dropped or switched connection: transactions ending at or before this LSN were
-  // received already and are dropped when the server resends them. Applied once the
-  // transaction being returned (if any) is finished, so its rest is not dropped with them.
+  // After a dropped or switched connection: transactions ending at or before this LSN
+  // were received already and are dropped when the server resends them. Applied once the
+  // transaction being returned (if any) is finished, so its rest is not dropped with
+  // them.
   std::optional<uint64_t> deferred_skip_lsn_;
-  uint64_t acked_lsn_ = 0;       // from Acknowledge()
-  uint64_t flush_lsn_ = 0;       // what we report (acked or idle keepalive position)
+  uint64_t acked_lsn_ = 0;  // from Acknowledge()
+  uint64_t flush_lsn_ = 0;  // what we report (acked or idle keepalive position)
   uint64_t server_wal_end_ = 0;
-  bool caught_up_ = false;       // the last frame was a keepalive with nothing pending
-  uint64_t idle_wal_end_ = 0;    // keepalive WAL end seen with nothing pending
+  bool caught_up_ = false;     // the last frame was a keepalive with nothing pending
+  uint64_t idle_wal_end_ = 0;  // keepalive WAL end seen with nothing pending
   Clock::time_point last_probe_{};
   Clock::time_point last_status_{};
   Clock::time_point last_heartbeat_{};
@@ -235,16 +236,16 @@ Status PostgresCapture::Impl::EnsureSql() {
   if (sql_ != nullptr) {
     return OkStatus();
   }
-  TRIB_ASSIGN_OR_RETURN(sql_, PgConnection::Connect(options_.dsn, false,
-                                                     options_.application_name,
-                                                     internal::kSessionOptions));
+  TRIB_ASSIGN_OR_RETURN(
+      sql_, PgConnection::Connect(options_.dsn, false, options_.application_name,
+                                  internal::kSessionOptions));
   return OkStatus();
 }
 
 Result<internal::PgTypeRow> PostgresCapture::Impl::LookupType(uint32_t oid) {
   TRIB_RETURN_IF_ERROR(EnsureSql());
-  TRIB_ASSIGN_OR_RETURN(QueryResult result,
-                        sql_->QueryParams(internal::kTypeLookupSql, {std::to_string(oid)}));
+  TRIB_ASSIGN_OR_RETURN(QueryResult result, sql_->QueryParams(internal::kTypeLookupSql,
+                                                              {std::to_string(oid)}));
   if (result.rows.empty()) {
     return MakeError(ErrorCode::kNotFound, "type OID {} is not in pg_type", oid);
   }
@@ -302,11 +303,12 @@ Status PostgresCapture::Impl::CheckServer() {
   TRIB_ASSIGN_OR_RETURN(QueryResult level, sql_->Query("SHOW wal_level"));
   std::string wal_level = level.rows.empty() ? "" : Cell(level, 0, 0);
   if (wal_level != "logical") {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "PostgreSQL at {} has wal_level = '{}': logical replication needs "
-                     "wal_level = logical (set it in postgresql.conf or with ALTER SYSTEM "
-                     "SET wal_level = logical, then restart the server)",
-                     sql_->description(), wal_level);
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "PostgreSQL at {} has wal_level = '{}': logical replication needs "
+        "wal_level = logical (set it in postgresql.conf or with ALTER SYSTEM "
+        "SET wal_level = logical, then restart the server)",
+        sql_->description(), wal_level);
   }
   TRIB_ASSIGN_OR_RETURN(QueryResult role,
                         sql_->Query("SELECT current_user, rolreplication OR rolsuper, "
@@ -320,7 +322,8 @@ Status PostgresCapture::Impl::CheckServer() {
     return MakeError(ErrorCode::kInvalidArgument,
                      "role {} lacks the REPLICATION attribute needed for logical "
                      "replication: run ALTER ROLE {} REPLICATION as a superuser",
-                     QuoteIdentifier(Cell(role, 0, 0)), QuoteIdentifier(Cell(role, 0, 0)));
+                     QuoteIdentifier(Cell(role, 0, 0)),
+                     QuoteIdentifier(Cell(role, 0, 0)));
   }
   return OkStatus();
 }
@@ -334,11 +337,12 @@ Status PostgresCapture::Impl::EnsurePublication() {
     return OkStatus();
   }
   if (!options_.create_publication) {
-    return MakeError(ErrorCode::kNotFound,
-                     "publication {} does not exist in database {} and create_publication "
-                     "is off: run CREATE PUBLICATION {} FOR ALL TABLES",
-                     QuoteIdentifier(options_.publication_name), database_,
-                     QuoteIdentifier(options_.publication_name));
+    return MakeError(
+        ErrorCode::kNotFound,
+        "publication {} does not exist in database {} and create_publication "
+        "is off: run CREATE PUBLICATION {} FOR ALL TABLES",
+        QuoteIdentifier(options_.publication_name), database_,
+        QuoteIdentifier(options_.publication_name));
   }
   std::string sql = "CREATE PUBLICATION " + QuoteIdentifier(options_.publication_name);
   if (options_.tables.empty()) {
@@ -354,7 +358,8 @@ Status PostgresCapture::Impl::EnsurePublication() {
       if (!table.columns.empty()) {
         sql += " (";
         for (size_t column_idx = 0; column_idx < table.columns.size(); ++column_idx) {
-          sql += (column_idx > 0 ? ", " : "") + QuoteIdentifier(table.columns[column_idx]);
+          sql +=
+              (column_idx > 0 ? ", " : "") + QuoteIdentifier(table.columns[column_idx]);
         }
         sql += ")";
       }
@@ -373,7 +378,8 @@ Status PostgresCapture::Impl::EnsurePublication() {
   return OkStatus();
 }
 
-Result<std::vector<SnapshotTable>> PostgresCapture::Impl::PublishedTables(bool for_snapshot) {
+Result<std::vector<SnapshotTable>> PostgresCapture::Impl::PublishedTables(
+    bool for_snapshot) {
   TRIB_ASSIGN_OR_RETURN(
       QueryResult tables,
       sql_->QueryParams(
@@ -385,7 +391,8 @@ Result<std::vector<SnapshotTable>> PostgresCapture::Impl::PublishedTables(bool f
           "i.indisreplident), greatest(c.reltuples, 0)::bigint "
           "FROM pg_catalog.pg_publication_tables p "
           "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
-          "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+          "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = "
+          "p.tablename "
           "WHERE p.pubname = $1 ORDER BY p.schemaname, p.tablename",
           {options_.publication_name}));
   std::vector<SnapshotTable> out;
@@ -417,10 +424,11 @@ Result<std::vector<SnapshotTable>> PostgresCapture::Impl::PublishedTables(bool f
     // Columns in table order, limited to the publication's column list (PostgreSQL 15).
     TRIB_ASSIGN_OR_RETURN(
         QueryResult columns,
-        sql_->QueryParams("SELECT attname, atttypid, atttypmod FROM pg_catalog.pg_attribute "
-                          "WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped "
-                          "ORDER BY attnum",
-                          {std::to_string(table.relation_id)}));
+        sql_->QueryParams(
+            "SELECT attname, atttypid, atttypmod FROM pg_catalog.pg_attribute "
+            "WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped "
+            "ORDER BY attnum",
+            {std::to_string(table.relation_id)}));
     std::set<std::string> allowed(published.begin(), published.end());
     RelationMessage message;
     message.relation_id = table.relation_id;
@@ -434,14 +442,16 @@ Result<std::vector<SnapshotTable>> PostgresCapture::Impl::PublishedTables(bool f
       }
       RelationColumn relation_column;
       relation_column.name = name;
-      relation_column.type_oid = static_cast<uint32_t>(std::stoul(Cell(columns, column, 1)));
+      relation_column.type_oid =
+          static_cast<uint32_t>(std::stoul(Cell(columns, column, 1)));
       relation_column.type_modifier = std::stoi(Cell(columns, column, 2));
       message.columns.push_back(std::move(relation_column));
       table.columns.push_back(name);
     }
     auto relation = assembler_->BuildRelation(message);
     if (!relation.ok()) {
-      return std::move(relation).status().AddContext("reading the schema of " + qualified);
+      return std::move(relation).status().AddContext("reading the schema of " +
+                                                     qualified);
     }
     table.relation = std::move(*relation);
     out.push_back(std::move(table));
@@ -465,9 +475,10 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
   if (resume_after && !resume_after->empty()) {
     resume = resume_after->postgres();
     if (resume == nullptr) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "postgres capture {} cannot resume after non-PostgreSQL position {}",
-                       options_.name, resume_after->ToString());
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "postgres capture {} cannot resume after non-PostgreSQL position {}",
+          options_.name, resume_after->ToString());
     }
   }
   internal::AssemblerOptions assembler_options;
@@ -500,18 +511,20 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
   TRIB_RETURN_IF_ERROR(RecoverPendingSlot(resume));
   TRIB_ASSIGN_OR_RETURN(
       QueryResult slot,
-      sql_->QueryParams("SELECT plugin, database, active, active_pid, confirmed_flush_lsn "
-                        "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                        {options_.slot_name}));
+      sql_->QueryParams(
+          "SELECT plugin, database, active, active_pid, confirmed_flush_lsn "
+          "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+          {options_.slot_name}));
   bool slot_exists = !slot.rows.empty();
   if (slot_exists) {
     if (Cell(slot, 0, 0) != "pgoutput" || Cell(slot, 0, 1) != database_) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "replication slot {} exists with plugin '{}' for database '{}'; this "
-                       "capture needs a pgoutput slot for database '{}': configure another "
-                       "slot_name or drop it with SELECT pg_drop_replication_slot('{}')",
-                       options_.slot_name, Cell(slot, 0, 0), Cell(slot, 0, 1), database_,
-                       options_.slot_name);
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "replication slot {} exists with plugin '{}' for database '{}'; this "
+          "capture needs a pgoutput slot for database '{}': configure another "
+          "slot_name or drop it with SELECT pg_drop_replication_slot('{}')",
+          options_.slot_name, Cell(slot, 0, 0), Cell(slot, 0, 1), database_,
+          options_.slot_name);
     }
     if (Cell(slot, 0, 2) == "t") {
       return MakeError(ErrorCode::kConflict,
@@ -523,8 +536,8 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
   }
   // A snapshot row (event_lsn 0, txid 0) as the durable position means the snapshot was
   // cut short: its exported snapshot is gone, so it must start over with a new slot.
-  bool partial_snapshot = resume != nullptr && resume->event_lsn == 0 && resume->txid == 0 &&
-                          resume->commit_lsn != 0;
+  bool partial_snapshot = resume != nullptr && resume->event_lsn == 0 &&
+                          resume->txid == 0 && resume->commit_lsn != 0;
   bool want_snapshot = false;
   switch (options_.snapshot_mode) {
     case SnapshotMode::kInitial:
@@ -539,26 +552,28 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
       break;
   }
   if (options_.snapshot_mode == SnapshotMode::kInitialOnly && !want_snapshot) {
-    spdlog::info("postgres capture {}: snapshot_mode initial_only and slot {} exists: "
-                 "nothing to do",
-                 options_.name, options_.slot_name);
+    spdlog::info(
+        "postgres capture {}: snapshot_mode initial_only and slot {} exists: "
+        "nothing to do",
+        options_.name, options_.slot_name);
     phase_ = Phase::kDone;
     return OkStatus();
   }
   if (want_snapshot && slot_exists) {
-    spdlog::warn("postgres capture {}: dropping replication slot {} to take a new snapshot{}",
-                 options_.name, options_.slot_name,
-                 partial_snapshot ? " (the previous snapshot did not finish)" : "");
-    TRIB_RETURN_IF_ERROR(sql_->QueryParams("SELECT pg_catalog.pg_drop_replication_slot($1)",
-                                           {options_.slot_name}));
+    spdlog::warn(
+        "postgres capture {}: dropping replication slot {} to take a new snapshot{}",
+        options_.name, options_.slot_name,
+        partial_snapshot ? " (the previous snapshot did not finish)" : "");
+    TRIB_RETURN_IF_ERROR(sql_->QueryParams(
+        "SELECT pg_catalog.pg_drop_replication_slot($1)", {options_.slot_name}));
     slot_exists = false;
   }
   if (options_.heartbeat_interval.count() > 0 && !options_.heartbeat_table.empty()) {
     TRIB_RETURN_IF_ERROR(EnsureHeartbeatTable());
   }
-  TRIB_ASSIGN_OR_RETURN(repl_, PgConnection::Connect(options_.dsn, true,
-                                                      options_.application_name,
-                                                      internal::kSessionOptions));
+  TRIB_ASSIGN_OR_RETURN(
+      repl_, PgConnection::Connect(options_.dsn, true, options_.application_name,
+                                   internal::kSessionOptions));
   stream_slot_ = options_.slot_name;
   if (!slot_exists) {
     // A snapshot's slot is TEMPORARY until the downstream acknowledges the snapshot's end
@@ -566,10 +581,10 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
     if (want_snapshot) {
       stream_slot_ = TemporarySlotName();
     }
-    std::string create = fmt::format(
-        "CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput {}", QuoteIdentifier(stream_slot_),
-        want_snapshot ? "TEMPORARY " : "",
-        want_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+    std::string create =
+        fmt::format("CREATE_REPLICATION_SLOT {} {}LOGICAL pgoutput {}",
+                    QuoteIdentifier(stream_slot_), want_snapshot ? "TEMPORARY " : "",
+                    want_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
     auto created = repl_->Query(create);
     if (!created.ok()) {
       return std::move(created).status().AddContext(
@@ -578,8 +593,8 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
     // Columns: slot_name, consistent_point, snapshot_name, output_plugin (§55.4).
     TRIB_ASSIGN_OR_RETURN(uint64_t consistent_point,
                           core::ParseLsn(Cell(*created, 0, 1)));
-    spdlog::info("postgres capture {}: created {}replication slot {} at {}", options_.name,
-                 want_snapshot ? "temporary " : "", stream_slot_,
+    spdlog::info("postgres capture {}: created {}replication slot {} at {}",
+                 options_.name, want_snapshot ? "temporary " : "", stream_slot_,
                  core::FormatLsn(consistent_point));
     if (want_snapshot) {
       permanent_pending_ = true;
@@ -594,8 +609,8 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
     // Streaming starts at the slot's confirmed position, not at the downstream's resume
     // position: that may lie inside a large transaction whose first batches are durable,
     // and the server skips every transaction whose commit record starts before the start
-    // position, so starting at its commit LSN would lose the rest of it. Whatever the slot
-    // replays up to the resume position is dropped by the assembler instead.
+    // position, so starting at its commit LSN would lose the rest of it. Whatever the
+    // slot replays up to the resume position is dropped by the assembler instead.
     // PostgreSQL 15 also sets confirmed_flush to whatever flush position a standby
     // reports, even an older one: never report less than the slot already has.
     auto confirmed = core::ParseLsn(Cell(slot, 0, 4));
@@ -632,8 +647,8 @@ Status PostgresCapture::Impl::CopySlot(const std::string& from, const std::strin
       "SELECT pg_catalog.pg_copy_logical_replication_slot($1, $2, false)", {from, to});
   if (!copied.ok()) {
     return std::move(copied).status().AddContext(
-        fmt::format("postgres capture {}: copying replication slot {} to {}", options_.name,
-                    from, to));
+        fmt::format("postgres capture {}: copying replication slot {} to {}",
+                    options_.name, from, to));
   }
   return OkStatus();
 }
@@ -684,14 +699,16 @@ Status PostgresCapture::Impl::RecoverPendingSlot(const PostgresPosition* resume)
                  resume->commit_lsn >= *pending_point;
   if (!permanent && durable) {
     TRIB_RETURN_IF_ERROR(CopySlot(PendingSlotName(), options_.slot_name));
-    spdlog::info("postgres capture {}: the downstream holds the snapshot taken at {}: "
-                 "replication slot {} created from {}",
-                 options_.name, core::FormatLsn(*pending_point), options_.slot_name,
-                 PendingSlotName());
+    spdlog::info(
+        "postgres capture {}: the downstream holds the snapshot taken at {}: "
+        "replication slot {} created from {}",
+        options_.name, core::FormatLsn(*pending_point), options_.slot_name,
+        PendingSlotName());
   } else if (!permanent) {
-    spdlog::warn("postgres capture {}: the snapshot taken at {} was not acknowledged; "
-                 "taking a new one",
-                 options_.name, core::FormatLsn(*pending_point));
+    spdlog::warn(
+        "postgres capture {}: the snapshot taken at {} was not acknowledged; "
+        "taking a new one",
+        options_.name, core::FormatLsn(*pending_point));
   }
   return DropSlotIfExists(PendingSlotName());
 }
@@ -702,10 +719,11 @@ Status PostgresCapture::Impl::MakeSlotPermanent() {
   // acknowledged positions only, and this runs at the first acknowledgement past it).
   TRIB_RETURN_IF_ERROR(CopySlot(stream_slot_, options_.slot_name));
   TRIB_RETURN_IF_ERROR(DropSlotIfExists(PendingSlotName()));
-  spdlog::info("postgres capture {}: snapshot acknowledged; replication slot {} created "
-               "from temporary slot {} at {}",
-               options_.name, options_.slot_name, stream_slot_,
-               core::FormatLsn(consistent_point_));
+  spdlog::info(
+      "postgres capture {}: snapshot acknowledged; replication slot {} created "
+      "from temporary slot {} at {}",
+      options_.name, options_.slot_name, stream_slot_,
+      core::FormatLsn(consistent_point_));
   permanent_pending_ = false;
   stream_slot_ = options_.slot_name;
   if (phase_ == Phase::kStreaming) {
@@ -726,12 +744,12 @@ Status PostgresCapture::Impl::MakeSlotPermanent() {
 Status PostgresCapture::Impl::EnsureHeartbeatTable() {
   TRIB_ASSIGN_OR_RETURN(TableSelection table, ParseTableName(options_.heartbeat_table));
   std::string qualified = QuoteQualified(table.schema, table.table);
-  auto created = sql_->Exec("CREATE TABLE IF NOT EXISTS " + qualified +
-                            " (slot_name text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)");
+  auto created =
+      sql_->Exec("CREATE TABLE IF NOT EXISTS " + qualified +
+                 " (slot_name text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)");
   if (!created.ok() && !created.error().IsAlreadyExists()) {
-    return std::move(created).WithContext(
-        fmt::format("postgres capture {}: creating heartbeat table {}", options_.name,
-                    qualified));
+    return std::move(created).WithContext(fmt::format(
+        "postgres capture {}: creating heartbeat table {}", options_.name, qualified));
   }
   return OkStatus();
 }
@@ -773,7 +791,8 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
     if (!cursor_open_) {
       std::string select = "SELECT ";
       for (size_t column_idx = 0; column_idx < table.columns.size(); ++column_idx) {
-        select += (column_idx > 0 ? ", " : "") + QuoteIdentifier(table.columns[column_idx]);
+        select +=
+            (column_idx > 0 ? ", " : "") + QuoteIdentifier(table.columns[column_idx]);
       }
       if (table.columns.empty()) {
         select += "NULL";
@@ -782,7 +801,8 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
       if (!table.row_filter.empty()) {
         select += " WHERE " + table.row_filter;
       }
-      TRIB_RETURN_IF_ERROR(sql_->Exec("DECLARE trib_snapshot NO SCROLL CURSOR FOR " + select));
+      TRIB_RETURN_IF_ERROR(
+          sql_->Exec("DECLARE trib_snapshot NO SCROLL CURSOR FOR " + select));
       cursor_open_ = true;
     }
     TRIB_ASSIGN_OR_RETURN(QueryResult rows,
@@ -804,11 +824,12 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
           values.push_back(core::Value::Null());
           continue;
         }
-        auto value = internal::ParseTextValue(*relation.types[column_idx], *row[column_idx]);
+        auto value =
+            internal::ParseTextValue(*relation.types[column_idx], *row[column_idx]);
         if (!value.ok()) {
-          return std::move(value).status().AddContext(fmt::format(
-              "snapshot of {}.{}", relation.schema->id.ToString(),
-              relation.schema->columns[column_idx].name));
+          return std::move(value).status().AddContext(
+              fmt::format("snapshot of {}.{}", relation.schema->id.ToString(),
+                          relation.schema->columns[column_idx].name));
         }
         values.push_back(std::move(*value));
       }
@@ -818,8 +839,8 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
       event.schema = relation.schema;
       event.after = std::move(values);
       event.position = PostgresPosition{consistent_point_, 0, 0, snapshot_index_};
-      event.snapshot =
-          snapshot_index_ == 0 ? core::SnapshotMarker::kFirst : core::SnapshotMarker::kTrue;
+      event.snapshot = snapshot_index_ == 0 ? core::SnapshotMarker::kFirst
+                                            : core::SnapshotMarker::kTrue;
       ++snapshot_index_;
       event.commit_time_us = snapshot_time_us_;
       event.source.connector = core::Connector::kPostgres;
@@ -840,13 +861,14 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
     }
     if (progress_tty_) {
       uint64_t estimate = metrics().snapshot_rows_estimate;
-      std::fprintf(stderr, "\rsnapshot %s: %llu rows%s", relation.schema->id.ToString().c_str(),
-                   static_cast<unsigned long long>(snapshot_index_),
-                   estimate > 0 ? fmt::format(" of ~{} ({}%)", estimate,
-                                              std::min<uint64_t>(
-                                                  100, snapshot_index_ * 100 / estimate))
-                                      .c_str()
-                                : "");
+      std::fprintf(
+          stderr, "\rsnapshot %s: %llu rows%s", relation.schema->id.ToString().c_str(),
+          static_cast<unsigned long long>(snapshot_index_),
+          estimate > 0
+              ? fmt::format(" of ~{} ({}%)", estimate,
+                            std::min<uint64_t>(100, snapshot_index_ * 100 / estimate))
+                    .c_str()
+              : "");
       std::fflush(stderr);
     }
   }
@@ -863,8 +885,8 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
     held_event_.reset();
   }
   batch.ends_transaction = true;
-  batch.resume_position = PostgresPosition{consistent_point_, consistent_point_, 0,
-                                           snapshot_index_};
+  batch.resume_position =
+      PostgresPosition{consistent_point_, consistent_point_, 0, snapshot_index_};
   TRIB_RETURN_IF_ERROR(FinishSnapshot());
   return batch;
 }
@@ -883,7 +905,8 @@ Status PostgresCapture::Impl::FinishSnapshot() {
     std::lock_guard<std::mutex> lock(metrics_mutex_);
     metrics_.snapshot_running = false;
   }
-  spdlog::info("postgres capture {}: snapshot done, {} rows", options_.name, snapshot_index_);
+  spdlog::info("postgres capture {}: snapshot done, {} rows", options_.name,
+               snapshot_index_);
   emitted_lsn_ = consistent_point_;
   start_lsn_ = consistent_point_;
   // The slot starts at the consistent point; acked_lsn_ waits for the downstream to make
@@ -986,8 +1009,8 @@ Status PostgresCapture::Impl::HandleFrame(std::string_view frame) {
   TRIB_ASSIGN_OR_RETURN(ReplicationFrame decoded, DecodeReplicationFrame(AsBytes(frame)));
   if (auto* keepalive = std::get_if<PrimaryKeepalive>(&decoded)) {
     server_wal_end_ = std::max(server_wal_end_, keepalive->wal_end);
-    // Nothing open and everything returned acknowledged: the slot may move to the server's
-    // sent position, so an idle slot does not hold back WAL.
+    // Nothing open and everything returned acknowledged: the slot may move to the
+    // server's sent position, so an idle slot does not hold back WAL.
     caught_up_ = !assembler_->Busy();
     if (caught_up_) {
       idle_wal_end_ = std::max(idle_wal_end_, keepalive->wal_end);
@@ -1037,11 +1060,12 @@ void PostgresCapture::Impl::UpdateMetrics() {
     metrics_.lag_bytes = 0;
     metrics_.lag_ms = 0;
   } else {
-    metrics_.lag_bytes = server_wal_end_ > emitted_lsn_ ? server_wal_end_ - emitted_lsn_ : 0;
+    metrics_.lag_bytes =
+        server_wal_end_ > emitted_lsn_ ? server_wal_end_ - emitted_lsn_ : 0;
     int64_t last_commit = assembler_ ? assembler_->last_commit_time_us() : 0;
-    metrics_.lag_ms = last_commit > 0 ? std::max<int64_t>(0, (NowUnixMicros() - last_commit) /
-                                                                 1000)
-                                      : 0;
+    metrics_.lag_ms = last_commit > 0
+                          ? std::max<int64_t>(0, (NowUnixMicros() - last_commit) / 1000)
+                          : 0;
   }
   if (assembler_) {
     metrics_.transactions = assembler_->transactions();
@@ -1073,8 +1097,8 @@ void PostgresCapture::Impl::DropConnection() {
   // Every transaction fully received is returned (or being returned) already: the server
   // resends them after the reconnect, so they are dropped then. The one being returned
   // goes on from its buffer, hence the deferral.
-  deferred_skip_lsn_ = std::max({deferred_skip_lsn_.value_or(0), emitted_lsn_,
-                                 assembler_->received_lsn()});
+  deferred_skip_lsn_ = std::max(
+      {deferred_skip_lsn_.value_or(0), emitted_lsn_, assembler_->received_lsn()});
 }
 
 Status PostgresCapture::Impl::Reconnect() {
@@ -1152,17 +1176,17 @@ Result<ChangeBatch> PostgresCapture::Impl::StreamPoll(Clock::time_point deadline
         UpdateMetrics();
         return ChangeBatch{};
       }
-      auto wait = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
-                           std::chrono::milliseconds(500));
+      auto wait =
+          std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
+                   std::chrono::milliseconds(500));
       auto frame = repl_->ReadCopyData(wait);
       if (frame.ok()) {
         if (*frame) {
           auto handled = HandleFrame(**frame);
           if (!handled.ok()) {
             if (!handled.error().IsRetryable()) {
-              return std::move(handled).status().AddContext(
-                  fmt::format("postgres capture {} (slot {})", options_.name,
-                              options_.slot_name));
+              return std::move(handled).status().AddContext(fmt::format(
+                  "postgres capture {} (slot {})", options_.name, options_.slot_name));
             }
             status = std::move(handled);
           }
@@ -1272,8 +1296,8 @@ bool PostgresCapture::Impl::ReachedLsn(uint64_t lsn) {
 }
 
 Result<uint64_t> PostgresCapture::Impl::ServerWalLsn() {
-  TRIB_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(options_.dsn, false,
-                                                          options_.application_name));
+  TRIB_ASSIGN_OR_RETURN(
+      auto conn, PgConnection::Connect(options_.dsn, false, options_.application_name));
   TRIB_ASSIGN_OR_RETURN(QueryResult result, conn->Query("SELECT pg_current_wal_lsn()"));
   if (result.rows.empty()) {
     return MakeError(ErrorCode::kInternal, "pg_current_wal_lsn() returned no row");
@@ -1291,7 +1315,9 @@ Result<std::unique_ptr<PostgresCapture>> PostgresCapture::Create(
 PostgresCapture::PostgresCapture(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PostgresCapture::~PostgresCapture() = default;
 
-std::string PostgresCapture::name() const { return impl_->name(); }
+std::string PostgresCapture::name() const {
+  return impl_->name();
+}
 Status PostgresCapture::Start(const std::optional<core::SourcePosition>& resume_after) {
   return impl_->Start(resume_after);
 }
@@ -1301,11 +1327,23 @@ Result<core::ChangeBatch> PostgresCapture::Poll(std::chrono::milliseconds timeou
 Status PostgresCapture::Acknowledge(const core::SourcePosition& position) {
   return impl_->Acknowledge(position);
 }
-Status PostgresCapture::Close() { return impl_->Close(); }
-bool PostgresCapture::done() const { return impl_->done(); }
-uint64_t PostgresCapture::emitted_lsn() const { return impl_->emitted_lsn(); }
-Result<uint64_t> PostgresCapture::ServerWalLsn() { return impl_->ServerWalLsn(); }
-bool PostgresCapture::ReachedLsn(uint64_t lsn) { return impl_->ReachedLsn(lsn); }
-PostgresCaptureMetrics PostgresCapture::metrics() const { return impl_->metrics(); }
+Status PostgresCapture::Close() {
+  return impl_->Close();
+}
+bool PostgresCapture::done() const {
+  return impl_->done();
+}
+uint64_t PostgresCapture::emitted_lsn() const {
+  return impl_->emitted_lsn();
+}
+Result<uint64_t> PostgresCapture::ServerWalLsn() {
+  return impl_->ServerWalLsn();
+}
+bool PostgresCapture::ReachedLsn(uint64_t lsn) {
+  return impl_->ReachedLsn(lsn);
+}
+PostgresCaptureMetrics PostgresCapture::metrics() const {
+  return impl_->metrics();
+}
 
 }  // namespace tributary::capture::postgres

@@ -51,16 +51,20 @@ struct PostgresCaptureMetrics {
 ///      read, survives: a later Start() whose resume position shows the whole snapshot
 ///      durable (the downstream stopped between its commit and Acknowledge()) turns it
 ///      into the permanent slot instead of snapshotting again; otherwise it is dropped.
+///      Until the acknowledgement, a snapshot so holds up to three slots at once
+///      (temporary, "_pending", and briefly the permanent copy): max_replication_slots
+///      must leave room for them.
 ///   3. Snapshot: Poll() returns the published tables' rows (op r, position = the slot's
 ///      consistent point, the last row's event_lsn = that point to mark completion), read
 ///      in REPEATABLE READ with SET TRANSACTION SNAPSHOT, a cursor fetching
-///      snapshot_fetch_rows rows per Poll(). Streaming then starts at the consistent point:
-///      no gap, no overlap.
-///   4. Streaming: START_REPLICATION at the slot's confirmed position (never at the resume
-///      position, which may lie inside a transaction) with proto_version,
-///      publication_names, messages and streaming. Each transaction is buffered (memory, then a spill file) until its
-///      Commit / Stream Commit so that every event carries its commit end LSN; aborted
-///      streams are discarded. Transactions at or before the resume position are skipped.
+///      snapshot_fetch_rows rows per Poll(). Streaming then starts at the consistent
+///      point: no gap, no overlap.
+///   4. Streaming: START_REPLICATION at the slot's confirmed position (never at the
+///      resume position, which may lie inside a transaction) with proto_version,
+///      publication_names, messages and streaming. Each transaction is buffered (memory,
+///      then a spill file) until its Commit / Stream Commit so that every event carries
+///      its commit end LSN; aborted streams are discarded. Transactions at or before the
+///      resume position are skipped.
 ///   5. Poll() also answers keepalives, sends Standby Status Updates every
 ///      status_interval, writes heartbeats, and reconnects with backoff after a dropped
 ///      connection (resuming after the last transaction it returned).
@@ -78,13 +82,14 @@ class PostgresCapture : public core::ChangeSource {
   std::string name() const override;
 
   /// `resume_after` must be a PostgresPosition (or nullopt: the slot's own position, or a
-  /// snapshot when the slot is new). A position inside an unfinished snapshot restarts the
-  /// snapshot with a new slot. Events at or before `resume_after` (also the first events of
-  /// a transaction whose first batches are durable) are not returned again. A restarted
-  /// snapshot starts with a SnapshotMarker::kFirst row: consumers treat it as the tables'
-  /// new state, replacing what an interrupted earlier snapshot delivered. Errors: kInvalidArgument (wal_level, privileges, replica
-  /// identity, position kind), kConflict (slot active elsewhere), kNotFound (publication
-  /// missing and not to be created), kNetwork (retryable).
+  /// snapshot when the slot is new). A position inside an unfinished snapshot restarts
+  /// the snapshot with a new slot. Events at or before `resume_after` (also the first
+  /// events of a transaction whose first batches are durable) are not returned again. A
+  /// restarted snapshot starts with a SnapshotMarker::kFirst row: consumers treat it as
+  /// the tables' new state, replacing what an interrupted earlier snapshot delivered.
+  /// Errors: kInvalidArgument (wal_level, privileges, replica identity, position kind),
+  /// kConflict (slot active elsewhere), kNotFound (publication missing and not to be
+  /// created), kNetwork (retryable).
   Status Start(const std::optional<core::SourcePosition>& resume_after) override;
   Result<core::ChangeBatch> Poll(std::chrono::milliseconds timeout) override;
   /// Confirms `position` (a PostgresPosition; its commit_lsn is sent as the flush LSN).
@@ -97,10 +102,10 @@ class PostgresCapture : public core::ChangeSource {
   uint64_t emitted_lsn() const;
   /// Runs `SELECT pg_current_wal_lsn()` on a separate connection (for `capture --once`).
   Result<uint64_t> ServerWalLsn();
-  /// True when every transaction that committed before `lsn` (e.g. from ServerWalLsn()) has
-  /// been returned by Poll() and nothing is pending. When it cannot tell yet, asks the
-  /// server for a keepalive (at most every 250 ms) so that a following Poll() can: call it
-  /// between Poll()s.
+  /// True when every transaction that committed before `lsn` (e.g. from ServerWalLsn())
+  /// has been returned by Poll() and nothing is pending. When it cannot tell yet, asks
+  /// the server for a keepalive (at most every 250 ms) so that a following Poll() can:
+  /// call it between Poll()s.
   bool ReachedLsn(uint64_t lsn);
   /// A copy of the current metrics. Thread-safe.
   PostgresCaptureMetrics metrics() const;

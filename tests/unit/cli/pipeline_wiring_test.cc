@@ -11,8 +11,8 @@
 namespace tributary::cli {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 Result<capture::postgres::PostgresCaptureOptions> Convert(const std::string& text) {
   auto config = ParseConfig(text, "conf/pipeline.toml");
