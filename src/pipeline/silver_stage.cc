@@ -666,18 +666,9 @@ class SilverStage::Impl {
       }
     }
     if (added) {
-      // The writer reads files by the table's column names, so files without the new
-      // columns are rewritten right after the schema change (new columns null).
-      // TODO(issue 5): a crash between the two commits leaves old files behind; the
-      // writer should read missing columns as null instead.
-      TRIB_ASSIGN_OR_RETURN(std::string old_rows, delta::BuildScanQuery(*snapshot, *conn_));
-      const bool had_files = !snapshot->files().empty();
+      // Files written before the change lack the new columns; the lake reads them as
+      // null (delta scan and every rewrite path), so the schema change is one commit.
       TRIB_RETURN_IF_ERROR(EvolveSchema(*snapshot, schema));
-      if (had_files) {
-        TRIB_ASSIGN_OR_RETURN(auto rewritten,
-                              delta::Overwrite(*conn_, table.root, old_rows, {}));
-        (void)rewritten;
-      }
       TRIB_ASSIGN_OR_RETURN(snapshot, LoadSnapshot(*conn_, table.root));
       schema = snapshot->schema();
     }
