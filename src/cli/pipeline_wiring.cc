@@ -164,7 +164,7 @@ Result<std::vector<pipeline::PipelineSource>> MakeSources(const PipelineConfig& 
     auto target = std::make_shared<std::optional<uint64_t>>();
     pipeline::PipelineSource out;
     out.source = std::move(capture);
-    out.caught_up = [raw, target](std::chrono::milliseconds idle) -> Result<bool> {
+    out.caught_up = [raw, target](std::chrono::milliseconds /*idle*/) -> Result<bool> {
       if (!target->has_value()) {
         TRIB_ASSIGN_OR_RETURN(uint64_t lsn, raw->ServerWalLsn());
         *target = lsn;
@@ -173,7 +173,9 @@ Result<std::vector<pipeline::PipelineSource>> MakeSources(const PipelineConfig& 
       if (metrics.snapshot_running) {
         return false;
       }
-      return raw->emitted_lsn() >= **target || idle >= std::chrono::milliseconds(2000);
+      // Caught up only when everything committed before the target was returned: an
+      // idle timer would end a run whose commits are merely slow with data in the slot.
+      return raw->done() || raw->ReachedLsn(**target);
     };
     sources.push_back(std::move(out));
   }
