@@ -65,8 +65,8 @@ std::string PercentDecode(std::string_view path) {
   return out;
 }
 
-// Whether a replayed event at `event` is already held by bronze, which holds everything up
-// to `durable` (ADR 0003: drop events at or before the committed position).
+// Whether a replayed event at `event` is already held by bronze, which holds everything
+// up to `durable` (ADR 0003: drop events at or before the committed position).
 bool AlreadyDurable(const SourcePosition& event, const SourcePosition& durable) {
   const auto* e = event.postgres();
   const auto* d = durable.postgres();
@@ -80,7 +80,8 @@ bool AlreadyDurable(const SourcePosition& event, const SourcePosition& durable) 
     return e->commit_lsn <= d->commit_lsn;
   }
   auto order = event <=> durable;
-  return order == std::partial_ordering::less || order == std::partial_ordering::equivalent;
+  return order == std::partial_ordering::less ||
+         order == std::partial_ordering::equivalent;
 }
 
 }  // namespace
@@ -107,7 +108,9 @@ delta::StructType BronzeSchema() {
   return schema;
 }
 
-std::string BronzeAppId(std::string_view source) { return fmt::format("bronze:{}", source); }
+std::string BronzeAppId(std::string_view source) {
+  return fmt::format("bronze:{}", source);
+}
 
 std::string BronzeResumeParameter(std::string_view source) {
   return fmt::format("tributary.resume.{}", source);
@@ -160,13 +163,25 @@ class BronzeSink::Impl {
     return OkStatus();
   }
 
+  // Removes the committed rows from `stage` by rebuilding it from the rows still open.
+  // A DELETE would only mark them: an in-memory DuckDB database never checkpoints, so
+  // deleted rows keep their memory and the process would grow with every commit.
+  Status DropCommittedRows() {
+    TRIB_RETURN_IF_ERROR(conn_->Execute(
+        fmt::format("CREATE TABLE stage_open AS SELECT * FROM stage WHERE seq >= {}",
+                    complete_seq_end_)));
+    TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE stage"));
+    return conn_->Execute("ALTER TABLE stage_open RENAME TO stage");
+  }
+
   Status ReadDurablePosition() {
     TRIB_ASSIGN_OR_RETURN(auto latest, delta::LatestCommitVersion(options_.table_root));
     if (!latest) {
       return OkStatus();
     }
-    TRIB_ASSIGN_OR_RETURN(auto txn, delta::ReadAppTransactionVersion(
-                                        options_.table_root, BronzeAppId(options_.source)));
+    TRIB_ASSIGN_OR_RETURN(auto txn,
+                          delta::ReadAppTransactionVersion(options_.table_root,
+                                                           BronzeAppId(options_.source)));
     if (!txn) {
       return OkStatus();
     }
@@ -191,9 +206,9 @@ class BronzeSink::Impl {
         }
         auto position = SourcePosition::Parse(it->second);
         if (!position.ok()) {
-          return std::move(position).status().AddContext(fmt::format(
-              "bronze table {} version {}: commitInfo {}", options_.table_root.string(),
-              version, parameter));
+          return std::move(position).status().AddContext(
+              fmt::format("bronze table {} version {}: commitInfo {}",
+                          options_.table_root.string(), version, parameter));
         }
         std::lock_guard<std::mutex> lock(durable_mutex_);
         durable_ = *position;
@@ -223,7 +238,8 @@ class BronzeSink::Impl {
     const int64_t now_us = NowMicros();
     const int32_t today = static_cast<int32_t>(now_us / core::kMicrosPerDay);
     for (const ChangeEvent& event : events) {
-      if (durable && !event.position.empty() && AlreadyDurable(event.position, *durable)) {
+      if (durable && !event.position.empty() &&
+          AlreadyDurable(event.position, *durable)) {
         if (metrics_ != nullptr) {
           ++metrics_->bronze_replayed_events_dropped;
         }
@@ -262,7 +278,8 @@ class BronzeSink::Impl {
       }
       TRIB_RETURN_IF_ERROR(appender->AppendString(core::FormatDate(today)));
       TRIB_RETURN_IF_ERROR(appender->AppendString(event.Topic()));
-      TRIB_RETURN_IF_ERROR(appender->AppendString(std::string(1, core::OpCode(event.op))));
+      TRIB_RETURN_IF_ERROR(
+          appender->AppendString(std::string(1, core::OpCode(event.op))));
       if (record.key_json) {
         TRIB_RETURN_IF_ERROR(appender->AppendString(*record.key_json));
       } else {
@@ -270,10 +287,10 @@ class BronzeSink::Impl {
       }
       TRIB_RETURN_IF_ERROR(appender->AppendString(record.value_json));
       TRIB_RETURN_IF_ERROR(appender->AppendString(event.position.ToString()));
-      TRIB_RETURN_IF_ERROR(
-          appender->AppendInt64(pg != nullptr ? static_cast<int64_t>(pg->commit_lsn) : 0));
-      TRIB_RETURN_IF_ERROR(
-          appender->AppendInt64(pg != nullptr ? static_cast<int64_t>(pg->event_index) : 0));
+      TRIB_RETURN_IF_ERROR(appender->AppendInt64(
+          pg != nullptr ? static_cast<int64_t>(pg->commit_lsn) : 0));
+      TRIB_RETURN_IF_ERROR(appender->AppendInt64(
+          pg != nullptr ? static_cast<int64_t>(pg->event_index) : 0));
       if (txid) {
         TRIB_RETURN_IF_ERROR(appender->AppendString(*txid));
       } else {
@@ -286,8 +303,8 @@ class BronzeSink::Impl {
       }
       TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
       TRIB_RETURN_IF_ERROR(appender->EndRow());
-      open_bytes_ += static_cast<int64_t>(record.value_json.size() +
-                                          (record.key_json ? record.key_json->size() : 0));
+      open_bytes_ += static_cast<int64_t>(
+          record.value_json.size() + (record.key_json ? record.key_json->size() : 0));
       ++open_rows_;
       if (!open_dropped_) {
         if (static_cast<int64_t>(complete_records_.size() + open_records_.size()) >=
@@ -388,11 +405,13 @@ class BronzeSink::Impl {
       TRIB_RETURN_IF_ERROR(closed);
     }
     delta::WriteOptions write;
-    write.txn = delta::SetTransaction{BronzeAppId(options_.source), txn_version, std::nullopt};
+    write.txn =
+        delta::SetTransaction{BronzeAppId(options_.source), txn_version, std::nullopt};
     write.operation_parameters[BronzeResumeParameter(options_.source)] =
         complete_resume_.ToString();
     std::string query = fmt::format(
-        "SELECT * EXCLUDE (seq), seq AS commit_seq FROM stage WHERE seq < {} ORDER BY seq",
+        "SELECT * EXCLUDE (seq), seq AS commit_seq FROM stage WHERE seq < {} ORDER BY "
+        "seq",
         complete_seq_end_);
     auto written = delta::Append(*conn_, options_.table_root, query, write);
     if (!written.ok()) {
@@ -400,8 +419,7 @@ class BronzeSink::Impl {
           fmt::format("appending {} events of source {} to {}", complete_rows_,
                       options_.source, options_.table_root.string()));
     }
-    TRIB_RETURN_IF_ERROR(
-        conn_->Execute(fmt::format("DELETE FROM stage WHERE seq < {}", complete_seq_end_)));
+    TRIB_RETURN_IF_ERROR(DropCommittedRows());
     BronzeCommit commit;
     commit.version = written->version;
     commit.event_count = complete_rows_;
@@ -501,14 +519,21 @@ std::optional<SourcePosition> BronzeSink::DurablePosition() const {
   return impl_->DurablePosition();
 }
 
-bool BronzeSink::CommitDue() const { return impl_->CommitDue(); }
+bool BronzeSink::CommitDue() const {
+  return impl_->CommitDue();
+}
 void BronzeSink::SetBatchWindow(std::chrono::milliseconds window) {
   impl_->SetBatchWindow(window);
 }
-int64_t BronzeSink::staged_rows() const { return impl_->staged_rows(); }
-Result<std::optional<BronzeCommit>> BronzeSink::Commit() { return impl_->Commit(); }
+int64_t BronzeSink::staged_rows() const {
+  return impl_->staged_rows();
+}
+Result<std::optional<BronzeCommit>> BronzeSink::Commit() {
+  return impl_->Commit();
+}
 
-Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn, const fs::path& table_root,
+Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn,
+                                            const fs::path& table_root,
                                             int64_t version) {
   TRIB_ASSIGN_OR_RETURN(auto actions, delta::ReadCommit(table_root, version));
   std::string union_sql;
@@ -517,9 +542,10 @@ Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn, const fs::pat
     if (add == nullptr || !add->data_change) {
       continue;
     }
-    fs::path file = add->path.find("://") == std::string::npos
-                        ? table_root / PercentDecode(add->path)
-                        : fs::path(PercentDecode(add->path.substr(add->path.find("://") + 3)));
+    fs::path file =
+        add->path.find("://") == std::string::npos
+            ? table_root / PercentDecode(add->path)
+            : fs::path(PercentDecode(add->path.substr(add->path.find("://") + 3)));
     std::optional<std::string> source_table;
     auto it = add->partition_values.find("source_table");
     if (it != add->partition_values.end()) {
@@ -536,9 +562,9 @@ Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn, const fs::pat
   if (union_sql.empty()) {
     return out;
   }
-  TRIB_ASSIGN_OR_RETURN(auto rows,
-                        conn.Query(fmt::format("SELECT * FROM ({}) ORDER BY commit_seq",
-                                               union_sql)));
+  TRIB_ASSIGN_OR_RETURN(
+      auto rows,
+      conn.Query(fmt::format("SELECT * FROM ({}) ORDER BY commit_seq", union_sql)));
   for (size_t row = 0; row < rows.row_count(); ++row) {
     std::optional<std::string> key = rows.GetOptionalString(2, row);
     std::string value = rows.GetString(3, row);
