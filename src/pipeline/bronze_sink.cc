@@ -12,6 +12,7 @@
 #include "lake/delta/commit.h"
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
+#include "pipeline/database_options.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -149,7 +150,7 @@ class BronzeSink::Impl {
       }
     }
     TRIB_RETURN_IF_ERROR(ReadDurablePosition());
-    TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open());
+    TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open(StageDatabaseOptions("bronze")));
     TRIB_ASSIGN_OR_RETURN(conn_, db_->Connect());
     std::string columns = "seq BIGINT";
     for (const auto& field : BronzeSchema().fields) {

@@ -14,6 +14,7 @@
 #include "lake/delta/scan.h"
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
+#include "pipeline/database_options.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -23,9 +24,10 @@ namespace fs = std::filesystem;
 using sql::QuoteIdentifier;
 using sql::QuoteLiteral;
 
-Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& conn,
-                                                   const fs::path& lake_root,
-                                                   const std::vector<std::string>& layers) {
+Result<std::vector<std::string>> RegisterLakeViews(
+    sql::Connection& conn,
+    const fs::path& lake_root,
+    const std::vector<std::string>& layers) {
   std::vector<std::string> out;
   for (const auto& layer : layers) {
     const fs::path dir = lake_root / layer;
@@ -33,8 +35,8 @@ Result<std::vector<std::string>> RegisterLakeViews(sql::Connection& conn,
     if (!fs::is_directory(dir, ec)) {
       continue;
     }
-    TRIB_RETURN_IF_ERROR(
-        conn.Execute(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", QuoteIdentifier(layer))));
+    TRIB_RETURN_IF_ERROR(conn.Execute(
+        fmt::format("CREATE SCHEMA IF NOT EXISTS {}", QuoteIdentifier(layer))));
     std::vector<fs::path> tables;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       if (entry.is_directory() && fs::exists(entry.path() / "_delta_log")) {
@@ -143,9 +145,9 @@ std::vector<NameToken> ScanNames(std::string_view sql) {
   return tokens;
 }
 
-// A Delta type with no DuckDB twin of the input's type (unsigned integers, HUGEINT from SUM
-// over integers): the column is cast to the DuckDB type of the Delta column so the writer's
-// schema check sees the table's own type.
+// A Delta type with no DuckDB twin of the input's type (unsigned integers, HUGEINT from
+// SUM over integers): the column is cast to the DuckDB type of the Delta column so the
+// writer's schema check sees the table's own type.
 delta::DataType WithCast(delta::DataType type, std::string* cast_to) {
   *cast_to = delta::DuckDbTypeOf(type);
   return type;
@@ -251,14 +253,15 @@ class GoldStage::Impl {
                          model.name);
       }
     }
-    TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open());
+    TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open(StageDatabaseOptions("gold")));
     return OkStatus();
   }
 
   Status Refresh(int64_t silver_version) {
     TRIB_ASSIGN_OR_RETURN(auto conn, db_->Connect());
     const std::vector<std::string> layers = {"silver", "gold"};
-    TRIB_ASSIGN_OR_RETURN(auto views, RegisterLakeViews(*conn, options_.lake_root, layers));
+    TRIB_ASSIGN_OR_RETURN(auto views,
+                          RegisterLakeViews(*conn, options_.lake_root, layers));
     std::set<std::string> available;
     for (const auto& view : views) {
       available.insert(Lower(view));
@@ -266,8 +269,8 @@ class GoldStage::Impl {
     std::optional<Error> first_error;
     for (const auto& model : options_.models) {
       // Until silver has created every input (the first refresh can run before the first
-      // commit of some tables), the model cannot run: it stays behind its txn target and a
-      // later refresh computes it. Not an error, nothing is wrong yet.
+      // commit of some tables), the model cannot run: it stays behind its txn target and
+      // a later refresh computes it. Not an error, nothing is wrong yet.
       const std::string missing = MissingInput(model, available);
       if (!missing.empty()) {
         spdlog::debug("gold model {}: waiting for its input {} (no Delta table yet)",
@@ -300,7 +303,8 @@ class GoldStage::Impl {
 
   // The first input of `model` missing from `available` (lower-cased "layer.name" views),
   // or "" when all are there.
-  std::string MissingInput(const GoldModel& model, const std::set<std::string>& available) {
+  std::string MissingInput(const GoldModel& model,
+                           const std::set<std::string>& available) {
     auto found = inputs_.find(model.name);
     if (found == inputs_.end()) {
       found = inputs_.emplace(model.name, ModelInputs(model.sql)).first;
@@ -321,12 +325,12 @@ class GoldStage::Impl {
     }
     // Materialize the model's rows once.
     std::string sql = model.sql;
-    while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(
-                                                     sql.back())))) {
+    while (!sql.empty() &&
+           (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
       sql.pop_back();
     }
-    TRIB_RETURN_IF_ERROR(conn.Execute(
-        fmt::format("CREATE OR REPLACE TEMP TABLE __gold_rows AS SELECT * FROM ({}) AS m", sql)));
+    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP TABLE __gold_rows AS SELECT * FROM ({}) AS m", sql)));
     TRIB_ASSIGN_OR_RETURN(auto described,
                           conn.Query("SELECT column_name, column_type FROM (DESCRIBE "
                                      "__gold_rows)"));
@@ -339,14 +343,15 @@ class GoldStage::Impl {
       std::string cast_to;
       field.type = DeltaTypeForDuckDb(described.GetString(1, row), &cast_to);
       schema.fields.push_back(field);
-      projection += fmt::format("{}{}", projection.empty() ? "" : ", ",
-                                cast_to.empty()
-                                    ? QuoteIdentifier(name)
-                                    : fmt::format("CAST({} AS {}) AS {}", QuoteIdentifier(name),
-                                                  cast_to, QuoteIdentifier(name)));
+      projection += fmt::format(
+          "{}{}", projection.empty() ? "" : ", ",
+          cast_to.empty() ? QuoteIdentifier(name)
+                          : fmt::format("CAST({} AS {}) AS {}", QuoteIdentifier(name),
+                                        cast_to, QuoteIdentifier(name)));
     }
     TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE __gold_new AS SELECT {} FROM __gold_rows", projection)));
+        "CREATE OR REPLACE TEMP TABLE __gold_new AS SELECT {} FROM __gold_rows",
+        projection)));
     for (const auto& key : model.key) {
       if (schema.Find(key) == nullptr) {
         return MakeError(ErrorCode::kInvalidArgument,
@@ -387,8 +392,9 @@ class GoldStage::Impl {
     write.txn = delta::SetTransaction{std::string(kGoldAppId), version, std::nullopt};
     switch (model.materialization) {
       case GoldMaterialization::kTable: {
-        TRIB_ASSIGN_OR_RETURN(auto written,
-                              delta::Overwrite(conn, root, "SELECT * FROM __gold_new", write));
+        TRIB_ASSIGN_OR_RETURN(
+            auto written,
+            delta::Overwrite(conn, root, "SELECT * FROM __gold_new", write));
         (void)written;
         break;
       }
@@ -401,15 +407,16 @@ class GoldStage::Impl {
     }
     // Later models may read this one.
     TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
-    TRIB_RETURN_IF_ERROR(delta::RegisterSnapshotView(conn, *snapshot, "gold", model.name));
+    TRIB_RETURN_IF_ERROR(
+        delta::RegisterSnapshotView(conn, *snapshot, "gold", model.name));
     if (metrics_ != nullptr) {
       ++metrics_->gold_refreshes;
     }
     return OkStatus();
   }
 
-  // A model whose columns changed gets the new schema (a metadata commit): gold tables are
-  // derived data, so a table model is simply rewritten with it.
+  // A model whose columns changed gets the new schema (a metadata commit): gold tables
+  // are derived data, so a table model is simply rewritten with it.
   Status MatchSchema(const fs::path& root, const delta::StructType& schema) {
     TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
     const auto& current = snapshot->schema();
@@ -442,17 +449,18 @@ class GoldStage::Impl {
     request.read_set.read_version = snapshot->version();
     request.read_set.scope = delta::ReadSet::Scope::kAll;
     TRIB_ASSIGN_OR_RETURN(auto committed, delta::Commit(root, request));
-    spdlog::info("gold: schema of {} changed; table replaced at version {}", root.string(),
-                 committed.version);
+    spdlog::info("gold: schema of {} changed; table replaced at version {}",
+                 root.string(), committed.version);
     return OkStatus();
   }
 
-  static std::string KeyEquals(const std::vector<std::string>& key, std::string_view a,
+  static std::string KeyEquals(const std::vector<std::string>& key,
+                               std::string_view a,
                                std::string_view b) {
     std::string out;
     for (const auto& column : key) {
-      out += fmt::format("{}{}.{} IS NOT DISTINCT FROM {}.{}", out.empty() ? "" : " AND ", a,
-                         QuoteIdentifier(column), b, QuoteIdentifier(column));
+      out += fmt::format("{}{}.{} IS NOT DISTINCT FROM {}.{}", out.empty() ? "" : " AND ",
+                         a, QuoteIdentifier(column), b, QuoteIdentifier(column));
     }
     return out;
   }
@@ -470,31 +478,38 @@ class GoldStage::Impl {
     return OkStatus();
   }
 
-  Status RefreshIncremental(sql::Connection& conn, const GoldModel& model, const fs::path& root,
-                            const delta::StructType& schema, const delta::WriteOptions& write) {
+  Status RefreshIncremental(sql::Connection& conn,
+                            const GoldModel& model,
+                            const fs::path& root,
+                            const delta::StructType& schema,
+                            const delta::WriteOptions& write) {
     TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
     TRIB_ASSIGN_OR_RETURN(std::string current, delta::BuildScanQuery(*snapshot, conn));
     std::string columns;
     std::string null_columns;
     for (const auto& field : schema.fields) {
-      columns += fmt::format("{}{}", columns.empty() ? "" : ", ", QuoteIdentifier(field.name));
-      bool is_key = std::find(model.key.begin(), model.key.end(), field.name) != model.key.end();
-      null_columns += fmt::format("{}{}", null_columns.empty() ? "" : ", ",
-                                  is_key ? "c." + QuoteIdentifier(field.name)
-                                         : fmt::format("CAST(NULL AS {}) AS {}",
-                                                       delta::DuckDbTypeOf(field.type),
-                                                       QuoteIdentifier(field.name)));
+      columns +=
+          fmt::format("{}{}", columns.empty() ? "" : ", ", QuoteIdentifier(field.name));
+      bool is_key =
+          std::find(model.key.begin(), model.key.end(), field.name) != model.key.end();
+      null_columns += fmt::format(
+          "{}{}", null_columns.empty() ? "" : ", ",
+          is_key ? "c." + QuoteIdentifier(field.name)
+                 : fmt::format("CAST(NULL AS {}) AS {}", delta::DuckDbTypeOf(field.type),
+                               QuoteIdentifier(field.name)));
     }
     TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE __gold_current AS SELECT {} FROM ({}) AS c", columns,
-        current)));
-    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE __gold_changes AS "
-        "SELECT *, false AS __trib_del FROM (SELECT {0} FROM __gold_new EXCEPT SELECT {0} FROM "
-        "__gold_current) "
-        "UNION ALL SELECT {1}, true AS __trib_del FROM __gold_current AS c WHERE NOT EXISTS "
-        "(SELECT 1 FROM __gold_new AS n WHERE {2})",
-        columns, null_columns, KeyEquals(model.key, "n", "c"))));
+        "CREATE OR REPLACE TEMP TABLE __gold_current AS SELECT {} FROM ({}) AS c",
+        columns, current)));
+    TRIB_RETURN_IF_ERROR(
+        conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE __gold_changes AS "
+                                 "SELECT *, false AS __trib_del FROM (SELECT {0} FROM "
+                                 "__gold_new EXCEPT SELECT {0} FROM "
+                                 "__gold_current) "
+                                 "UNION ALL SELECT {1}, true AS __trib_del FROM "
+                                 "__gold_current AS c WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM __gold_new AS n WHERE {2})",
+                                 columns, null_columns, KeyEquals(model.key, "n", "c"))));
     TRIB_ASSIGN_OR_RETURN(auto count, conn.Query("SELECT count(*) FROM __gold_changes"));
     if (count.GetInt64(0, 0) == 0) {
       return CommitTxnOnly(root, write);
@@ -503,34 +518,40 @@ class GoldStage::Impl {
     merge.key_columns = model.key;
     merge.delete_flag_column = "__trib_del";
     merge.write = write;
-    TRIB_ASSIGN_OR_RETURN(auto written,
-                          delta::Merge(conn, root, "SELECT * FROM __gold_changes", merge));
+    TRIB_ASSIGN_OR_RETURN(
+        auto written, delta::Merge(conn, root, "SELECT * FROM __gold_changes", merge));
     if (written.version < 0) {
       return CommitTxnOnly(root, write);
     }
     return OkStatus();
   }
 
-  Status RefreshScd2(sql::Connection& conn, const GoldModel& model, const fs::path& root,
-                     const delta::StructType& schema, const delta::WriteOptions& write) {
+  Status RefreshScd2(sql::Connection& conn,
+                     const GoldModel& model,
+                     const fs::path& root,
+                     const delta::StructType& schema,
+                     const delta::WriteOptions& write) {
     TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
     TRIB_ASSIGN_OR_RETURN(std::string history, delta::BuildScanQuery(*snapshot, conn));
     std::string columns;
     for (const auto& field : schema.fields) {
-      columns += fmt::format("{}{}", columns.empty() ? "" : ", ", QuoteIdentifier(field.name));
+      columns +=
+          fmt::format("{}{}", columns.empty() ? "" : ", ", QuoteIdentifier(field.name));
     }
     std::string now = QuoteLiteral(TimestampTzText(NowMicros()));
     TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
         "CREATE OR REPLACE TEMP TABLE __gold_hist AS SELECT * FROM ({}) AS h", history)));
-    // Keys whose current version differs from the model (changed or vanished), and new rows.
+    // Keys whose current version differs from the model (changed or vanished), and new
+    // rows.
     TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
         "CREATE OR REPLACE TEMP TABLE __gold_fresh AS SELECT {0} FROM __gold_new EXCEPT "
         "SELECT {0} FROM __gold_hist WHERE is_current",
         columns)));
-    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE __gold_closing AS SELECT {0} FROM __gold_hist WHERE "
-        "is_current EXCEPT SELECT {0} FROM __gold_new",
-        columns)));
+    TRIB_RETURN_IF_ERROR(
+        conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE __gold_closing AS SELECT "
+                                 "{0} FROM __gold_hist WHERE "
+                                 "is_current EXCEPT SELECT {0} FROM __gold_new",
+                                 columns)));
     TRIB_ASSIGN_OR_RETURN(
         auto counts,
         conn.Query("SELECT (SELECT count(*) FROM __gold_fresh), (SELECT count(*) FROM "
@@ -539,9 +560,11 @@ class GoldStage::Impl {
       return CommitTxnOnly(root, write);
     }
     std::string query = fmt::format(
-        "SELECT {0}, valid_from, CASE WHEN is_current AND EXISTS (SELECT 1 FROM __gold_closing "
+        "SELECT {0}, valid_from, CASE WHEN is_current AND EXISTS (SELECT 1 FROM "
+        "__gold_closing "
         "AS x WHERE {1}) THEN CAST({2} AS TIMESTAMPTZ) ELSE valid_to END AS valid_to, "
-        "is_current AND NOT EXISTS (SELECT 1 FROM __gold_closing AS x WHERE {1}) AS is_current "
+        "is_current AND NOT EXISTS (SELECT 1 FROM __gold_closing AS x WHERE {1}) AS "
+        "is_current "
         "FROM __gold_hist AS h "
         "UNION ALL SELECT {0}, CAST({2} AS TIMESTAMPTZ) AS valid_from, CAST(NULL AS "
         "TIMESTAMPTZ) AS valid_to, true AS is_current FROM __gold_fresh",
@@ -569,6 +592,8 @@ Result<std::unique_ptr<GoldStage>> GoldStage::Open(GoldOptions options,
   return std::unique_ptr<GoldStage>(new GoldStage(std::move(impl)));
 }
 
-Status GoldStage::Refresh(int64_t silver_version) { return impl_->Refresh(silver_version); }
+Status GoldStage::Refresh(int64_t silver_version) {
+  return impl_->Refresh(silver_version);
+}
 
 }  // namespace tributary::pipeline

@@ -9,6 +9,7 @@
 
 #include "lake/delta/snapshot.h"
 #include "pipeline/bronze_sink.h"
+#include "pipeline/database_options.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -80,12 +81,13 @@ class Pipeline::Impl {
     TRIB_RETURN_IF_ERROR(AcknowledgeAndApply(index, *commit));
     if (commit->version >= 0) {
       const auto done = std::chrono::steady_clock::now();
-      spdlog::debug("bronze version {}: {} events, bronze commit {} ms, silver {} ms",
-                    commit->version, commit->event_count,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(committed - started)
-                        .count(),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(done - committed)
-                        .count());
+      spdlog::debug(
+          "bronze version {}: {} events, bronze commit {} ms, silver {} ms",
+          commit->version, commit->event_count,
+          std::chrono::duration_cast<std::chrono::milliseconds>(committed - started)
+              .count(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(done - committed)
+              .count());
       // Group commit: nothing is read from the source while this commit and its silver
       // apply run, so the next batch stays open at least as long
       // (BronzeSink::SetBatchWindow). A backlog then goes in large batches.
@@ -117,11 +119,12 @@ class Pipeline::Impl {
 
   Result<bool> MaybeCompactBronze() {
     if (!maintenance_conn_) {
-      TRIB_ASSIGN_OR_RETURN(maintenance_db_, sql::Database::Open());
+      TRIB_ASSIGN_OR_RETURN(maintenance_db_,
+                            sql::Database::Open(StageDatabaseOptions("maintenance")));
       TRIB_ASSIGN_OR_RETURN(maintenance_conn_, maintenance_db_->Connect());
     }
-    TRIB_ASSIGN_OR_RETURN(bool compacted,
-                          MaybeCompact(*maintenance_conn_, bronze_root(), options_.compaction));
+    TRIB_ASSIGN_OR_RETURN(bool compacted, MaybeCompact(*maintenance_conn_, bronze_root(),
+                                                       options_.compaction));
     if (compacted) {
       ++metrics_.compactions;
     }
@@ -154,7 +157,8 @@ class Pipeline::Impl {
             continue;
           }
         }
-        auto wait = last + options_.gold_min_refresh_interval - std::chrono::steady_clock::now();
+        auto wait =
+            last + options_.gold_min_refresh_interval - std::chrono::steady_clock::now();
         if (wait > 0ms) {
           std::unique_lock<std::mutex> lock(gold_mutex_);
           gold_cv_.wait_for(lock, stop, wait, [] { return false; });
@@ -333,7 +337,11 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(PipelineOptions options,
   return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
 }
 
-Status Pipeline::Run(std::stop_token stop) { return impl_->Run(stop); }
-const PipelineMetrics& Pipeline::metrics() const { return impl_->metrics(); }
+Status Pipeline::Run(std::stop_token stop) {
+  return impl_->Run(stop);
+}
+const PipelineMetrics& Pipeline::metrics() const {
+  return impl_->metrics();
+}
 
 }  // namespace tributary::pipeline

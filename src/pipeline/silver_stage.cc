@@ -14,6 +14,7 @@
 #include "lake/delta/scan.h"
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
+#include "pipeline/database_options.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -36,14 +37,18 @@ constexpr std::string_view kCommitTsColumn = "_source_commit_ts";
 constexpr std::string_view kProcessedColumn = "_processed_at";
 constexpr std::string_view kBronzeVersionColumn = "_bronze_version";
 
-delta::StructField Field(std::string_view name, delta::DataType type, bool nullable = true) {
+delta::StructField Field(std::string_view name,
+                         delta::DataType type,
+                         bool nullable = true) {
   delta::StructField field;
   field.name = std::string(name);
   field.type = std::move(type);
   field.nullable = nullable;
   return field;
 }
-delta::StructField Field(std::string_view name, delta::TypeKind kind, bool nullable = true) {
+delta::StructField Field(std::string_view name,
+                         delta::TypeKind kind,
+                         bool nullable = true) {
   return Field(name, delta::DataType::Primitive(kind), nullable);
 }
 
@@ -108,7 +113,8 @@ int ColumnIndex(const core::TableSchema& schema, std::string_view name) {
 
 // The key values of `row` for `key_names`; nullopt when a key column is missing,
 // unavailable or null.
-std::optional<core::Row> KeyOf(const core::TableSchema& schema, const core::Row& row,
+std::optional<core::Row> KeyOf(const core::TableSchema& schema,
+                               const core::Row& row,
                                const std::vector<std::string>& key_names) {
   core::Row key;
   for (const auto& name : key_names) {
@@ -172,7 +178,8 @@ Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(sql::Connection& con
   return delta::Snapshot::Load(table_root, options);
 }
 
-Result<bool> MaybeCompact(sql::Connection& conn, const fs::path& table_root,
+Result<bool> MaybeCompact(sql::Connection& conn,
+                          const fs::path& table_root,
                           const CompactionOptions& options) {
   if (options.min_files <= 0) {
     return false;
@@ -204,7 +211,7 @@ class SilverStage::Impl {
       : options_(std::move(options)), metrics_(metrics) {}
 
   Status Open() {
-    TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open());
+    TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open(StageDatabaseOptions("silver")));
     TRIB_ASSIGN_OR_RETURN(conn_, db_->Connect());
     for (const auto& table : options_.tables) {
       TRIB_RETURN_IF_ERROR(table.rules.Validate().WithContext(
@@ -213,8 +220,8 @@ class SilverStage::Impl {
     std::error_code ec;
     fs::create_directories(options_.silver_root, ec);
     if (ec) {
-      return MakeError(ErrorCode::kIo, "cannot create {}: {}", options_.silver_root.string(),
-                       ec.message());
+      return MakeError(ErrorCode::kIo, "cannot create {}: {}",
+                       options_.silver_root.string(), ec.message());
     }
     std::vector<fs::path> dirs;
     for (const auto& entry : fs::directory_iterator(options_.silver_root, ec)) {
@@ -223,8 +230,8 @@ class SilverStage::Impl {
       }
     }
     if (ec) {
-      return MakeError(ErrorCode::kIo, "cannot list {}: {}", options_.silver_root.string(),
-                       ec.message());
+      return MakeError(ErrorCode::kIo, "cannot list {}: {}",
+                       options_.silver_root.string(), ec.message());
     }
     std::sort(dirs.begin(), dirs.end());
     std::optional<int64_t> min_position;
@@ -333,7 +340,8 @@ class SilverStage::Impl {
   }
 
   // The silver table name of a source table (existing, or a new unique one).
-  std::string TargetName(const ChangeEvent& event, const SilverTableOptions* table_options) {
+  std::string TargetName(const ChangeEvent& event,
+                         const SilverTableOptions* table_options) {
     std::string id = event.table.ToString();
     auto it = by_source_.find(id);
     if (it != by_source_.end()) {
@@ -348,15 +356,18 @@ class SilverStage::Impl {
                    std::any_of(by_source_.begin(), by_source_.end(),
                                [&](const auto& entry) { return entry.second == name; });
       if (taken || name == kQuarantine || name == kDeadLetter) {
-        name = event.table.schema.empty() ? event.table.database + "__" + event.table.table
-                                          : event.table.schema + "__" + event.table.table;
+        name = event.table.schema.empty()
+                   ? event.table.database + "__" + event.table.table
+                   : event.table.schema + "__" + event.table.table;
       }
     }
     by_source_[id] = name;  // reserved, so that a second schema's table gets another name
     return name;
   }
 
-  Status CreateSilverTable(const std::string& name, const ChangeEvent& event, int64_t version,
+  Status CreateSilverTable(const std::string& name,
+                           const ChangeEvent& event,
+                           int64_t version,
                            const std::vector<std::string>& key_names) {
     TableState state;
     state.name = name;
@@ -367,8 +378,8 @@ class SilverStage::Impl {
     for (const auto& column : event.schema->columns) {
       bool is_key =
           std::find(key_names.begin(), key_names.end(), column.name) != key_names.end();
-      create.schema.fields.push_back(Field(column.name, SilverDeltaType(column.type),
-                                           !is_key));
+      create.schema.fields.push_back(
+          Field(column.name, SilverDeltaType(column.type), !is_key));
     }
     AddMetadataFields(create.schema);
     create.properties["delta.checkpointInterval"] =
@@ -376,14 +387,15 @@ class SilverStage::Impl {
     create.properties[std::string(kSourceTableProperty)] = event.table.ToString();
     create.properties[std::string(kCreatedAtProperty)] = std::to_string(version);
     create.name = name;
-    create.description = fmt::format("tributary silver: current state of {}",
-                                     event.table.ToString());
+    create.description =
+        fmt::format("tributary silver: current state of {}", event.table.ToString());
     auto created = delta::CreateTable(state.root, create);
     if (!created.ok() && !created.status().IsAlreadyExists()) {
       return std::move(created).status().AddContext(
           fmt::format("creating silver table {} for {}", name, event.table.ToString()));
     }
-    spdlog::info("silver: created table {} for source table {}", name, event.table.ToString());
+    spdlog::info("silver: created table {} for source table {}", name,
+                 event.table.ToString());
     by_source_[event.table.ToString()] = name;
     tables_[name] = std::move(state);
     return OkStatus();
@@ -410,7 +422,8 @@ class SilverStage::Impl {
     return names;
   }
 
-  Status Apply(int64_t version, const std::vector<BronzeRecord>& records,
+  Status Apply(int64_t version,
+               const std::vector<BronzeRecord>& records,
                const std::vector<BronzeVersionRows::Undecodable>& undecodable) {
     struct Group {
       const SilverTableOptions* options = nullptr;
@@ -431,9 +444,9 @@ class SilverStage::Impl {
         continue;
       }
       auto dead = [&](std::string error) {
-        dead_letter.push_back(DeadLetterRow{event.source.name, event.table.ToString(),
-                                            std::move(error), record.key_json,
-                                            record.value_json, event.position.ToString()});
+        dead_letter.push_back(
+            DeadLetterRow{event.source.name, event.table.ToString(), std::move(error),
+                          record.key_json, record.value_json, event.position.ToString()});
       };
       if (record.value_json.find("\"tributary_error\"") != std::string::npos &&
           record.value_json.rfind("{\"event\"", 0) == 0) {
@@ -445,9 +458,8 @@ class SilverStage::Impl {
         dead("event has no table schema");
         continue;
       }
-      if (event.op == Op::kTruncate && by_source_.find(event.table.ToString()) ==
-                                            by_source_.end() &&
-                                        !event.schema) {
+      if (event.op == Op::kTruncate &&
+          by_source_.find(event.table.ToString()) == by_source_.end() && !event.schema) {
         continue;  // truncate of a table silver never saw: nothing to empty
       }
       std::vector<std::string> key_names = KeyNames(event, table_options);
@@ -462,10 +474,10 @@ class SilverStage::Impl {
           if (event.after) {
             key = KeyOf(*event.schema, *event.after, key_names).value_or(core::Row{});
           }
-          quarantine.push_back(QuarantineRow{event.table.ToString(),
-                                             TargetName(event, table_options),
-                                             KeyJson(key_names, key), *failed,
-                                             record.value_json, event.position.ToString()});
+          quarantine.push_back(
+              QuarantineRow{event.table.ToString(), TargetName(event, table_options),
+                            KeyJson(key_names, key), *failed, record.value_json,
+                            event.position.ToString()});
           continue;
         }
       }
@@ -483,7 +495,8 @@ class SilverStage::Impl {
     // 2. Create missing tables before any data commit of this version.
     for (auto& [name, group] : groups) {
       if (tables_.find(name) == tables_.end() && group.first != nullptr) {
-        TRIB_RETURN_IF_ERROR(CreateSilverTable(name, *group.first, version, group.key_names));
+        TRIB_RETURN_IF_ERROR(
+            CreateSilverTable(name, *group.first, version, group.key_names));
       }
     }
     // 3. Per-table merges.
@@ -492,10 +505,10 @@ class SilverStage::Impl {
       if (it == tables_.end() || it->second.position >= version) {
         continue;
       }
-      TRIB_RETURN_IF_ERROR(ApplyTable(it->second, group.key_names, group.records, version,
-                                      dead_letter)
-                               .WithContext(fmt::format("silver table {} at bronze version {}",
-                                                        name, version)));
+      TRIB_RETURN_IF_ERROR(
+          ApplyTable(it->second, group.key_names, group.records, version, dead_letter)
+              .WithContext(
+                  fmt::format("silver table {} at bronze version {}", name, version)));
     }
     // 4. Quarantine, then dead letters (the latter doubles as the progress marker).
     if (!quarantine.empty() && quarantine_position_.value_or(-1) < version) {
@@ -514,8 +527,10 @@ class SilverStage::Impl {
     return OkStatus();
   }
 
-  Status ApplyTable(TableState& table, const std::vector<std::string>& key_names,
-                    const std::vector<const BronzeRecord*>& records, int64_t version,
+  Status ApplyTable(TableState& table,
+                    const std::vector<std::string>& key_names,
+                    const std::vector<const BronzeRecord*>& records,
+                    int64_t version,
                     std::vector<DeadLetterRow>& dead_letter) {
     current_key_names_ = key_names;
     // Collapse per key in source order.
@@ -538,9 +553,9 @@ class SilverStage::Impl {
     for (const BronzeRecord* record : records) {
       const ChangeEvent& event = record->event;
       auto dead = [&](std::string error) {
-        dead_letter.push_back(DeadLetterRow{event.source.name, event.table.ToString(),
-                                            std::move(error), record->key_json,
-                                            record->value_json, event.position.ToString()});
+        dead_letter.push_back(DeadLetterRow{
+            event.source.name, event.table.ToString(), std::move(error), record->key_json,
+            record->value_json, event.position.ToString()});
       };
       last_commit_us = std::max(last_commit_us, event.commit_time_us);
       if (event.op == Op::kTruncate) {
@@ -575,7 +590,8 @@ class SilverStage::Impl {
         continue;
       }
       std::optional<core::Row> deleted_before;
-      if (last_delete_key && event.op == Op::kCreate && event.position.postgres() != nullptr &&
+      if (last_delete_key && event.op == Op::kCreate &&
+          event.position.postgres() != nullptr &&
           event.position.postgres()->commit_lsn == last_delete_commit) {
         deleted_before = last_delete_key;
       }
@@ -621,10 +637,12 @@ class SilverStage::Impl {
         previous = &found->second;
       }
       // Unchanged TOAST: the value from earlier in this batch when there is one.
-      for (size_t idx = 0; idx < row.size() && idx < event.schema->columns.size(); ++idx) {
+      for (size_t idx = 0; idx < row.size() && idx < event.schema->columns.size();
+           ++idx) {
         if (row[idx].is_unavailable()) {
           if (previous != nullptr) {
-            const core::Value* prior = value_of(*previous, event.schema->columns[idx].name);
+            const core::Value* prior =
+                value_of(*previous, event.schema->columns[idx].name);
             if (prior != nullptr) {
               row[idx] = *prior;
             }
@@ -683,15 +701,16 @@ class SilverStage::Impl {
     for (size_t k = 0; k < current_key_names_.size(); ++k) {
       const delta::StructField* field = schema.Find(current_key_names_[k]);
       if (field == nullptr) {
-        return MakeError(ErrorCode::kInvalidArgument, "key column '{}' is not in silver table {}",
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "key column '{}' is not in silver table {}",
                          current_key_names_[k], table.name);
       }
       key_fields.push_back(field);
     }
     std::string old_key_columns;
     for (size_t k = 0; k < key_fields.size(); ++k) {
-      old_key_columns += fmt::format(", __trib_old_{} {}", k,
-                                     delta::DuckDbTypeOf(key_fields[k]->type));
+      old_key_columns +=
+          fmt::format(", __trib_old_{} {}", k, delta::DuckDbTypeOf(key_fields[k]->type));
     }
     TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format(
         "CREATE TEMP TABLE {} ({}__trib_del BOOLEAN, __trib_unavail VARCHAR{})",
@@ -700,7 +719,8 @@ class SilverStage::Impl {
       sql::Connection* conn;
       std::string name;
       ~DropStage() {
-        (void)conn->Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdentifier(name)));
+        (void)conn->Execute(
+            fmt::format("DROP TABLE IF EXISTS {}", QuoteIdentifier(name)));
       }
     } drop_stage{conn_.get(), stage};
     bool any_unavailable = false;
@@ -764,7 +784,8 @@ class SilverStage::Impl {
         TRIB_RETURN_IF_ERROR(appender->AppendString(unavailable));
         for (size_t k = 0; k < key_fields.size(); ++k) {
           if (p.old_key && k < p.old_key->size()) {
-            TRIB_RETURN_IF_ERROR(AppendValue(*appender, (*p.old_key)[k], key_fields[k]->type));
+            TRIB_RETURN_IF_ERROR(
+                AppendValue(*appender, (*p.old_key)[k], key_fields[k]->type));
           } else {
             TRIB_RETURN_IF_ERROR(appender->AppendNull());
           }
@@ -795,8 +816,8 @@ class SilverStage::Impl {
       std::string on;
       for (size_t k = 0; k < current_key_names_.size(); ++k) {
         const std::string key = QuoteIdentifier(current_key_names_[k]);
-        on += fmt::format("{}c.{} = coalesce(s.__trib_old_{}, s.{})", on.empty() ? "" : " AND ",
-                          key, k, key);
+        on += fmt::format("{}c.{} = coalesce(s.__trib_old_{}, s.{})",
+                          on.empty() ? "" : " AND ", key, k, key);
       }
       from += fmt::format(" LEFT JOIN ({}) AS c ON {}", scan, on);
     } else if (any_unavailable) {
@@ -807,17 +828,19 @@ class SilverStage::Impl {
     delta::WriteOptions write;
     write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
     if (truncated) {
-      std::string query = fmt::format("SELECT {} s.__trib_del FROM {} WHERE NOT s.__trib_del",
-                                      select_list, from);
+      std::string query = fmt::format(
+          "SELECT {} s.__trib_del FROM {} WHERE NOT s.__trib_del", select_list, from);
       query = fmt::format("SELECT * EXCLUDE (__trib_del) FROM ({})", query);
-      TRIB_ASSIGN_OR_RETURN(auto written, delta::Overwrite(*conn_, table.root, query, write));
+      TRIB_ASSIGN_OR_RETURN(auto written,
+                            delta::Overwrite(*conn_, table.root, query, write));
       (void)written;
     } else {
       delta::MergeOptions merge;
       merge.key_columns = current_key_names_;
       merge.delete_flag_column = "__trib_del";
       merge.write = write;
-      std::string query = fmt::format("SELECT {} s.__trib_del FROM {}", select_list, from);
+      std::string query =
+          fmt::format("SELECT {} s.__trib_del FROM {}", select_list, from);
       TRIB_ASSIGN_OR_RETURN(auto written, delta::Merge(*conn_, table.root, query, merge));
       (void)written;
     }
@@ -869,13 +892,15 @@ class SilverStage::Impl {
     request.read_set.read_version = snapshot.version();
     request.read_set.scope = delta::ReadSet::Scope::kAll;
     TRIB_ASSIGN_OR_RETURN(auto committed, delta::Commit(snapshot.table_root(), request));
-    spdlog::info("silver: evolved schema of {} at version {}", snapshot.table_root().string(),
-                 committed.version);
+    spdlog::info("silver: evolved schema of {} at version {}",
+                 snapshot.table_root().string(), committed.version);
     return OkStatus();
   }
 
-  Status EnsureTable(const fs::path& root, const delta::StructType& schema,
-                     std::string_view description, int64_t created_at) {
+  Status EnsureTable(const fs::path& root,
+                     const delta::StructType& schema,
+                     std::string_view description,
+                     int64_t created_at) {
     TRIB_ASSIGN_OR_RETURN(auto latest, delta::LatestCommitVersion(root));
     if (latest) {
       return OkStatus();
@@ -898,7 +923,8 @@ class SilverStage::Impl {
     TRIB_RETURN_IF_ERROR(EnsureTable(root, QuarantineSchema(),
                                      "tributary: rows that failed validation", version));
     TRIB_RETURN_IF_ERROR(conn_->Execute(
-        "CREATE OR REPLACE TEMP TABLE q_stage (source_table VARCHAR, silver_table VARCHAR, "
+        "CREATE OR REPLACE TEMP TABLE q_stage (source_table VARCHAR, silver_table "
+        "VARCHAR, "
         "key_json VARCHAR, rule VARCHAR, raw_event VARCHAR, source_position VARCHAR, "
         "bronze_version BIGINT, quarantined_at TIMESTAMPTZ)"));
     {
@@ -933,7 +959,8 @@ class SilverStage::Impl {
   Status WriteDeadLetter(const std::vector<DeadLetterRow>& rows, int64_t version) {
     const fs::path root = options_.silver_root / std::string(kDeadLetter);
     TRIB_RETURN_IF_ERROR(EnsureTable(root, DeadLetterSchema(),
-                                     "tributary: events that could not be applied", version));
+                                     "tributary: events that could not be applied",
+                                     version));
     delta::WriteOptions write;
     write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
     if (rows.empty()) {
@@ -979,8 +1006,8 @@ class SilverStage::Impl {
         metrics_->dead_letter_rows += static_cast<int64_t>(rows.size());
       }
       for (const auto& row : rows) {
-        spdlog::warn("silver: dead letter for {} at {}: {}", row.source_table, row.position,
-                     row.error);
+        spdlog::warn("silver: dead letter for {} at {}: {}", row.source_table,
+                     row.position, row.error);
       }
     }
     dead_letter_position_ = version;
@@ -1028,16 +1055,26 @@ Result<std::unique_ptr<SilverStage>> SilverStage::Open(SilverOptions options,
   return std::unique_ptr<SilverStage>(new SilverStage(std::move(impl)));
 }
 
-int64_t SilverStage::position() const { return impl_->position(); }
-Status SilverStage::CatchUp(int64_t bronze_version) { return impl_->CatchUp(bronze_version); }
-Status SilverStage::Apply(int64_t version, const std::vector<BronzeRecord>& records,
-                          const std::vector<BronzeVersionRows::Undecodable>& undecodable) {
+int64_t SilverStage::position() const {
+  return impl_->position();
+}
+Status SilverStage::CatchUp(int64_t bronze_version) {
+  return impl_->CatchUp(bronze_version);
+}
+Status SilverStage::Apply(
+    int64_t version,
+    const std::vector<BronzeRecord>& records,
+    const std::vector<BronzeVersionRows::Undecodable>& undecodable) {
   return impl_->Apply(version, records, undecodable);
 }
 Status SilverStage::ApplyCommit(const BronzeCommit& commit) {
   return impl_->ApplyCommit(commit);
 }
-Status SilverStage::RecordProgress() { return impl_->RecordProgress(); }
-std::map<std::string, core::TableId> SilverStage::tables() const { return impl_->tables(); }
+Status SilverStage::RecordProgress() {
+  return impl_->RecordProgress();
+}
+std::map<std::string, core::TableId> SilverStage::tables() const {
+  return impl_->tables();
+}
 
 }  // namespace tributary::pipeline
