@@ -101,17 +101,8 @@ void NegateBytes(std::vector<uint8_t>& bytes) {
 
 // Removes redundant sign bytes, as BigInteger.toByteArray() produces the minimal form.
 void MinimizeTwosComplement(std::vector<uint8_t>& bytes) {
-  size_t drop = 0;
-  while (drop + 1 < bytes.size()) {
-    uint8_t lead = bytes[drop];
-    uint8_t next = bytes[drop + 1];
-    if ((lead == 0x00 && (next & 0x80) == 0) || (lead == 0xff && (next & 0x80) != 0)) {
-      ++drop;
-    } else {
-      break;
-    }
-  }
-  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(drop));
+  bytes.erase(bytes.begin(),
+              bytes.begin() + static_cast<std::ptrdiff_t>(RedundantSignBytes(bytes)));
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -400,6 +391,20 @@ bool Decimal::operator==(const Decimal& other) const {
   }
   return scale_ == other.scale_ && small_ == other.small_ &&
          big_negative_ == other.big_negative_ && big_digits_ == other.big_digits_;
+}
+
+size_t RedundantSignBytes(std::span<const uint8_t> big_endian) {
+  size_t drop = 0;
+  while (drop + 1 < big_endian.size()) {
+    const uint8_t lead = big_endian[drop];
+    const uint8_t next = big_endian[drop + 1];
+    if ((lead == 0x00 && (next & 0x80) == 0) || (lead == 0xff && (next & 0x80) != 0)) {
+      ++drop;
+    } else {
+      break;
+    }
+  }
+  return drop;
 }
 
 }  // namespace tributary::core

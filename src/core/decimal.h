@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -93,5 +94,9 @@ class Decimal {
   bool big_negative_ = false;
   std::string big_digits_;  ///< magnitude digits when more than 38 of them
 };
+
+/// How many leading bytes of a big-endian two's complement only repeat the sign of the
+/// byte after them (BigInteger.toByteArray() omits them); at most size() - 1.
+size_t RedundantSignBytes(std::span<const uint8_t> big_endian);
 
 }  // namespace tributary::core

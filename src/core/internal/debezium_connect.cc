@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/decimal.h"
 #include "core/internal/base64.h"
 
 namespace tributary::core::internal {
@@ -457,16 +458,7 @@ size_t TwosComplement128(Int128 value, std::array<uint8_t, 16>& bytes) {
     bytes[idx] = static_cast<uint8_t>(bits & 0xff);
     bits >>= 8;
   }
-  size_t drop = 0;
-  while (drop + 1 < bytes.size()) {
-    uint8_t lead = bytes[drop];
-    uint8_t next = bytes[drop + 1];
-    if ((lead == 0x00 && (next & 0x80) == 0) || (lead == 0xff && (next & 0x80) != 0)) {
-      ++drop;
-    } else {
-      break;
-    }
-  }
+  const size_t drop = RedundantSignBytes(bytes);
   if (drop > 0) {
     std::memmove(bytes.data(), bytes.data() + drop, 16 - drop);
   }
