@@ -2,81 +2,29 @@
 // version, exit codes, and config errors naming file, line and key.
 
 #include <array>
-#include <cerrno>
-#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "testing/run_binary.h"
 #include "testing/temp_dir.h"
-
-extern char** environ;
 
 namespace tributary {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::RunResult;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
-
-// Runs the binary with `args`, stdout and stderr captured in files (no pipe deadlocks),
-// stdin from /dev/null.
 RunResult RunTributary(const std::vector<std::string>& args,
-                       const std::string& cwd = "") {
-  testing::TempDir io("trib-cli-io");
-  const std::string out_path = (io.path() / "out").string();
-  const std::string err_path = (io.path() / "err").string();
-  std::vector<std::string> argv_strings = {TRIB_BINARY_PATH};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) {
-    argv.push_back(arg.data());
-  }
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (!cwd.empty()) {
-    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  }
-  pid_t pid = 0;
-  RunResult result;
-  const int spawn_error =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0) {
-    ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(spawn_error);
-    return result;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadAll(out_path);
-  result.err = ReadAll(err_path);
-  return result;
+                       const std::filesystem::path& cwd = {}) {
+  testing::RunOptions options;
+  options.cwd = cwd;
+  return testing::RunTributary(args, options);
 }
 
 constexpr std::array<const char*, 11> kCommands = {
@@ -182,7 +130,7 @@ TEST(CliE2eTest, CommandsOnMissingInputFailOrSayNotImplemented) {
       {"capture", "-c", config.string(), "--once"},
   };
   for (const std::vector<std::string>& args : probes) {
-    const RunResult result = RunTributary(args, dir.path().string());
+    const RunResult result = RunTributary(args, dir.path());
     if (result.err.find("not implemented yet") != std::string::npos) {
       EXPECT_EQ(result.exit_code, 2) << args[0];
       EXPECT_THAT(result.err,

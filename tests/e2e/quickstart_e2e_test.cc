@@ -4,22 +4,15 @@
 // printed, bronze/silver/gold Delta tables with the expected row counts, and no server
 // process left running.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -31,10 +24,9 @@
 #include "lake/delta/scan.h"
 #include "lake/delta/snapshot.h"
 #include "sql/database.h"
+#include "testing/run_binary.h"
 #include "testing/temp_dir.h"
 #include "testing/test_server.h"
-
-extern char** environ;
 
 namespace tributary {
 namespace {
@@ -43,72 +35,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Runs the binary with stdin from /dev/null, output in files; kills it after `timeout`.
-RunResult RunTributary(const std::vector<std::string>& args,
-                       const fs::path& io_dir,
-                       std::chrono::seconds timeout) {
-  const std::string out_path = (io_dir / "out").string();
-  const std::string err_path = (io_dir / "err").string();
-  std::vector<std::string> argv_strings = {TRIB_BINARY_PATH};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) {
-    argv.push_back(arg.data());
-  }
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  RunResult result;
-  const int spawn_error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0) {
-    ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(spawn_error);
-    return result;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (true) {
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      break;
-    }
-    if (done < 0 && errno != EINTR) {
-      ADD_FAILURE() << "waitpid: " << std::strerror(errno);
-      return result;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      // SIGINT first: the quickstart then stops its servers by pid.
-      kill(pid, SIGINT);
-      std::this_thread::sleep_for(std::chrono::seconds(30));
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "quickstart did not finish within " << timeout.count() << " s";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadAll(out_path);
-  result.err = ReadAll(err_path);
-  return result;
-}
+using testing::RunResult;
 
 // The row count of the latest snapshot of the Delta table at `root`.
 Result<int64_t> CountRows(const fs::path& root) {
@@ -153,8 +80,10 @@ TEST(QuickstartE2eTest, ShowsLiveChangesLeavesTheLakeAndStopsItsServers) {
   // The servers run as postgres/mysql: let them enter the (mkdtemp, 0700) temp dir.
   ASSERT_EQ(chmod(temp.path().c_str(), 0755), 0);
   const fs::path work_dir = temp.path() / "qs";
-  RunResult run = RunTributary({"quickstart", "--exit", "--work-dir", work_dir.string()},
-                               temp.path(), std::chrono::seconds(840));
+  testing::RunOptions options;
+  options.timeout = std::chrono::seconds(840);
+  RunResult run =
+      testing::RunTributary({"quickstart", "--exit", "--work-dir", work_dir.string()}, options);
   SCOPED_TRACE("stdout:\n" + run.out + "\nstderr:\n" + run.err);
   EXPECT_EQ(run.exit_code, 0);
 
