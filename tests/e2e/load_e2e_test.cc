@@ -25,6 +25,7 @@
 #include "datasets/sql_dialect.h"
 #include "sql/database.h"
 #include "testing/postgres_fixture.h"
+#include "testing/seed_csv.h"
 
 namespace tributary {
 namespace {
@@ -33,92 +34,16 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::filesystem::path kSeedDir = TRIB_SHARED_DIR "/seed-data/data-platform";
+const std::filesystem::path kSeedDir = testing::SeedDataDir();
+using testing::Int128;
+using testing::ReadCsv;
 
-/// The seed files have no quoted line breaks, so a data row is a non-empty line after the
-/// header. This is deliberately not the loader's RFC 4180 parser.
-std::vector<std::string> DataLines(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::string> lines;
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
-    }
-    if (line.empty()) {
-      continue;
-    }
-    if (header) {
-      header = false;
-      continue;
-    }
-    lines.push_back(line);
-  }
-  return lines;
-}
-
-/// Splits a seed line on commas outside double quotes (enough for the seed files, whose
-/// quoted fields hold commas but no quotes).
-std::vector<std::string> SplitSimple(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      fields.emplace_back();
-    } else {
-      fields.back().push_back(c);
-    }
-  }
-  return fields;
-}
-
-/// Exact fixed-point: "356.9" at scale 2 is 35690. Fails the test on more fraction digits.
-__extension__ using Int128 = __int128;
 Int128 ToScaled(const std::string& text, int scale) {
-  Int128 value = 0;
-  bool negative = false;
-  int fraction_digits = -1;
-  for (char c : text) {
-    if (c == '-') {
-      negative = true;
-    } else if (c == '.') {
-      fraction_digits = 0;
-    } else {
-      EXPECT_TRUE(c >= '0' && c <= '9') << text;
-      value = value * 10 + (c - '0');
-      if (fraction_digits >= 0) {
-        ++fraction_digits;
-      }
-    }
-  }
-  fraction_digits = std::max(fraction_digits, 0);
-  EXPECT_LE(fraction_digits, scale) << text;
-  for (int digit = fraction_digits; digit < scale; ++digit) {
-    value *= 10;
-  }
-  return negative ? -value : value;
+  return testing::ParseFixedPoint(text, scale);
 }
 
 std::string FormatScaled(Int128 value, int scale) {
-  const bool negative = value < 0;
-  if (negative) {
-    value = -value;
-  }
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
-    value /= 10;
-  } while (value > 0);
-  while (static_cast<int>(digits.size()) <= scale) {
-    digits.insert(digits.begin(), '0');
-  }
-  if (scale > 0) {
-    digits.insert(digits.end() - scale, '.');
-  }
-  return (negative ? "-" : "") + digits;
+  return testing::FormatFixedPoint(value, scale);
 }
 
 class LoadPostgresTest : public testing::PostgresFixture {
@@ -174,7 +99,7 @@ TEST_F(LoadPostgresTest, SeedCsvFilesLoadWithCountsKeysAndExactSums) {
   ASSERT_EQ(report->tables.size(), 3u);
 
   for (const auto& table : report->tables) {
-    const auto lines = DataLines(kSeedDir / table.source);
+    const auto lines = ReadCsv(kSeedDir / table.source).records;
     EXPECT_EQ(table.rows, static_cast<int64_t>(lines.size())) << table.table;
     EXPECT_EQ(Scalar(fmt::format("SELECT count(*) FROM \"{}\"", table.table), db),
               std::to_string(lines.size()))
@@ -191,18 +116,16 @@ TEST_F(LoadPostgresTest, SeedCsvFilesLoadWithCountsKeysAndExactSums) {
   // Expected sums from the CSV text: line totals by category and by month, list prices.
   std::map<std::string, std::string> category_of;
   Int128 list_price_sum = 0;
-  for (const auto& line : DataLines(kSeedDir / "product.csv")) {
-    const auto fields = SplitSimple(line);
-    ASSERT_EQ(fields.size(), 4u) << line;
+  for (const auto& fields : ReadCsv(kSeedDir / "product.csv").records) {
+    ASSERT_EQ(fields.size(), 4u) << fields[0];
     category_of[fields[0]] = fields[2];
     list_price_sum += ToScaled(fields[3], 4);
   }
   std::map<std::string, Int128> by_category;
   std::map<std::string, Int128> by_month;
   Int128 total = 0;
-  for (const auto& line : DataLines(kSeedDir / "salesorder.csv")) {
-    const auto fields = SplitSimple(line);
-    ASSERT_EQ(fields.size(), 7u) << line;
+  for (const auto& fields : ReadCsv(kSeedDir / "salesorder.csv").records) {
+    ASSERT_EQ(fields.size(), 7u) << fields[0];
     const Int128 amount = ToScaled(fields[6], 2);
     ASSERT_TRUE(category_of.count(fields[4])) << "product " << fields[4];
     by_category[category_of[fields[4]]] += amount;
@@ -251,7 +174,7 @@ TEST_F(LoadPostgresTest, ExistingTablesAreRefusedUnlessReplaced) {
   auto replaced = datasets::LoadCsvDirectory(kSeedDir, postgres().Dsn(db), replace);
   ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
   EXPECT_EQ(Scalar("SELECT count(*) FROM \"customer\"", db),
-            std::to_string(DataLines(kSeedDir / "customer.csv").size()));
+            std::to_string(ReadCsv(kSeedDir / "customer.csv").records.size()));
 }
 
 TEST_F(LoadPostgresTest, BadValueNamesFileLineAndColumnAndLeavesNoTable) {
@@ -414,7 +337,7 @@ TEST_F(LoadPostgresTest, CliLoadsCsvAndDatasetWithoutPrintingThePassword) {
   EXPECT_THAT(output, HasSubstr("key (SalesOrderID, LineItem)"));
   EXPECT_THAT(output, Not(HasSubstr("not-a-real-secret")));
   EXPECT_EQ(Scalar("SELECT count(*) FROM \"customer\"", db),
-            std::to_string(DataLines(kSeedDir / "customer.csv").size()));
+            std::to_string(ReadCsv(kSeedDir / "customer.csv").records.size()));
 
   // A second load into the same tables is refused, naming the table, without the password.
   auto [again_status, again_output] = RunCommand(fmt::format(
@@ -568,16 +491,14 @@ TEST(LoadGoldModelsTest, RetailModelsOverSeedCsvsMatchCsvTotals) {
 
   // Totals by category and by month from the CSV text, exactly.
   std::map<std::string, std::string> category_of;
-  for (const auto& line : DataLines(kSeedDir / "product.csv")) {
-    const auto fields = SplitSimple(line);
+  for (const auto& fields : ReadCsv(kSeedDir / "product.csv").records) {
     category_of[fields[0]] = fields[2];
   }
   std::map<std::string, Int128> by_category;
   std::map<std::string, Int128> by_month;
   std::map<std::string, Int128> by_category_month;
   size_t lines = 0;
-  for (const auto& line : DataLines(kSeedDir / "salesorder.csv")) {
-    const auto fields = SplitSimple(line);
+  for (const auto& fields : ReadCsv(kSeedDir / "salesorder.csv").records) {
     const Int128 amount = ToScaled(fields[6], 2);
     by_category[category_of[fields[4]]] += amount;
     by_month[fields[1].substr(0, 7)] += amount;

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "datasets/generate.h"
 #include "datasets/load.h"
 #include "testing/mariadb_fixture.h"
+#include "testing/seed_csv.h"
 
 namespace tributary {
 namespace {
@@ -23,57 +23,16 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const std::filesystem::path kSeedDir = TRIB_SHARED_DIR "/seed-data/data-platform";
+const std::filesystem::path kSeedDir = testing::SeedDataDir();
+using testing::ReadCsv;
 
-/// Data rows of a seed file: non-empty lines after the header (the seed files have no
-/// quoted line breaks). Deliberately not the loader's parser.
-std::vector<std::string> DataLines(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::string> lines;
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
-    }
-    if (line.empty()) {
-      continue;
-    }
-    if (!header) {
-      lines.push_back(line);
-    }
-    header = false;
-  }
-  return lines;
-}
-
-std::vector<std::string> SplitSimple(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      fields.emplace_back();
-    } else {
-      fields.back().push_back(c);
-    }
-  }
-  return fields;
-}
-
-/// "356.9" at scale 2 -> 35690 (no value in the seed files needs more than 64 bits).
+/// "356.9" -> 35690 (no value in the seed files needs more than 64 bits).
 int64_t ToCents(const std::string& text) {
-  const size_t point = text.find('.');
-  std::string digits = text.substr(0, point);
-  std::string fraction = point == std::string::npos ? "" : text.substr(point + 1);
-  EXPECT_LE(fraction.size(), 2u) << text;
-  fraction.resize(2, '0');
-  return std::stoll(digits) * 100 + std::stoll(fraction);
+  return static_cast<int64_t>(testing::ParseFixedPoint(text, 2));
 }
 
 std::string FormatCents(int64_t cents) {
-  return fmt::format("{}.{:02}", cents / 100, cents % 100);
+  return testing::FormatFixedPoint(cents, 2);
 }
 
 class LoadMariaDbTest : public testing::MariaDbFixture {
@@ -114,7 +73,7 @@ TEST_F(LoadMariaDbTest, SeedCsvFilesLoadWithCountsKeysAndExactSums) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->tables.size(), 3u);
   for (const auto& table : report->tables) {
-    const auto lines = DataLines(kSeedDir / table.source);
+    const auto lines = ReadCsv(kSeedDir / table.source).records;
     EXPECT_EQ(Scalar(fmt::format("SELECT count(*) FROM `{}`", table.table), db),
               std::to_string(lines.size()))
         << table.table;
@@ -123,13 +82,11 @@ TEST_F(LoadMariaDbTest, SeedCsvFilesLoadWithCountsKeysAndExactSums) {
   EXPECT_THAT(PrimaryKey("salesorder", db), ElementsAre("SalesOrderID", "LineItem"));
 
   std::map<std::string, std::string> category_of;
-  for (const auto& line : DataLines(kSeedDir / "product.csv")) {
-    const auto fields = SplitSimple(line);
+  for (const auto& fields : ReadCsv(kSeedDir / "product.csv").records) {
     category_of[fields[0]] = fields[2];
   }
   std::map<std::string, int64_t> by_category;
-  for (const auto& line : DataLines(kSeedDir / "salesorder.csv")) {
-    const auto fields = SplitSimple(line);
+  for (const auto& fields : ReadCsv(kSeedDir / "salesorder.csv").records) {
     by_category[category_of[fields[4]]] += ToCents(fields[6]);
   }
   for (const auto& [category, cents] : by_category) {

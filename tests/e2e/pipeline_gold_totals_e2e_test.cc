@@ -17,126 +17,18 @@
 #include <vector>
 
 #include "pipeline_e2e_util.h"
+#include "testing/seed_csv.h"
 
 namespace tributary::pipeline_e2e {
 namespace {
 
-const fs::path kSeedDir = TRIB_SHARED_DIR "/seed-data/data-platform";
+const fs::path kSeedDir = testing::SeedDataDir();
+using testing::Csv;
+using testing::ReadCsv;
 
-/// One CSV file as header + records of fields (all text).
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> records;
-
-  /// The index of column `name`; fails the test when absent.
-  size_t Column(const std::string& name) const {
-    for (size_t idx = 0; idx < header.size(); ++idx) {
-      if (header[idx] == name) {
-        return idx;
-      }
-    }
-    ADD_FAILURE() << "CSV has no column " << name;
-    return 0;
-  }
-};
-
-/// RFC 4180 (section 2): fields split on ',', records on LF or CRLF; a field starting
-/// with
-/// '"' is quoted and may hold commas, line breaks and doubled quotes. A UTF-8 BOM is
-/// skipped and blank lines are ignored; bytes are kept as they are (UTF-8 passes
-/// through).
-Csv ReadCsv(const fs::path& path) {
-  std::string text = ReadFile(path);
-  EXPECT_FALSE(text.empty()) << path;
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) {
-    text.erase(0, 3);
-  }
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::string> record;
-  std::string field;
-  bool quoted = false;
-  bool field_started = false;
-  auto end_field = [&] {
-    record.push_back(field);
-    field.clear();
-    field_started = false;
-  };
-  auto end_record = [&] {
-    end_field();
-    if (!(record.size() == 1 && record[0].empty())) {
-      records.push_back(record);
-    }
-    record.clear();
-  };
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    const char c = text[pos];
-    if (quoted) {
-      if (c == '"' && pos + 1 < text.size() && text[pos + 1] == '"') {
-        field.push_back('"');
-        ++pos;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"' && !field_started) {
-      quoted = true;
-      field_started = true;
-    } else if (c == ',') {
-      end_field();
-    } else if (c == '\n') {
-      end_record();
-    } else if (c == '\r' && pos + 1 < text.size() && text[pos + 1] == '\n') {
-      continue;
-    } else {
-      field.push_back(c);
-      field_started = true;
-    }
-  }
-  EXPECT_FALSE(quoted) << path << ": unterminated quoted field";
-  if (field_started || !field.empty() || !record.empty()) {
-    end_record();
-  }
-  Csv csv;
-  EXPECT_FALSE(records.empty()) << path;
-  if (records.empty()) {
-    return csv;
-  }
-  csv.header = records.front();
-  csv.records.assign(records.begin() + 1, records.end());
-  for (const auto& row : csv.records) {
-    EXPECT_EQ(row.size(), csv.header.size()) << path << ": ragged record";
-  }
-  return csv;
-}
-
-/// "356.9" -> 3569000 (fixed-point with 4 decimals). Fails the test on anything but an
-/// optional '-', digits and at most 4 fraction digits.
+/// "356.9" -> 3569000 (fixed-point with 4 decimals).
 int64_t ToTenThousandths(const std::string& text) {
-  int64_t value = 0;
-  int fraction_digits = -1;
-  bool negative = false;
-  for (size_t idx = 0; idx < text.size(); ++idx) {
-    const char c = text[idx];
-    if (c == '-' && idx == 0) {
-      negative = true;
-    } else if (c == '.' && fraction_digits < 0) {
-      fraction_digits = 0;
-    } else if (c >= '0' && c <= '9') {
-      value = value * 10 + (c - '0');
-      if (fraction_digits >= 0) {
-        ++fraction_digits;
-      }
-    } else {
-      ADD_FAILURE() << "not a decimal: '" << text << "'";
-      return 0;
-    }
-  }
-  EXPECT_LE(fraction_digits, 4) << text;
-  for (int digit = std::max(fraction_digits, 0); digit < 4; ++digit) {
-    value *= 10;
-  }
-  return negative ? -value : value;
+  return static_cast<int64_t>(testing::ParseFixedPoint(text, 4));
 }
 
 /// Rounds a 4-decimal fixed-point value to cents, half away from zero (DuckDB's rounding
@@ -149,9 +41,7 @@ int64_t ToCents(int64_t ten_thousandths) {
 
 /// Cents as "1234.50".
 std::string FormatCents(int64_t cents) {
-  const bool negative = cents < 0;
-  const int64_t magnitude = negative ? -cents : cents;
-  return fmt::format("{}{}.{:02}", negative ? "-" : "", magnitude / 100, magnitude % 100);
+  return testing::FormatFixedPoint(cents, 2);
 }
 
 /// One (category, month) cell of the totals.
