@@ -12,36 +12,70 @@ using internal::WireWriter;
 namespace {
 
 // §55.9 "TupleData": Int16 column count, then per column a kind byte and, for 't' and 'b',
-// an Int32 length and that many bytes.
-Result<TupleData> ReadTupleData(WireReader& reader) {
-  TRIB_ASSIGN_OR_RETURN(int16_t column_count, reader.ReadInt16("TupleData column count"));
+// an Int32 length and that many bytes. Runs once per row image: a hand-rolled loop over
+// the bytes (one bounds check per field, no Result per field), appending to `tuple`
+// (cleared first, its capacity kept) columns that borrow the message bytes.
+Status ReadTupleDataInto(WireReader& reader, TupleData& tuple) {
+  tuple.clear();
+  std::span<const uint8_t> bytes = reader.Peek();
+  const size_t size = bytes.size();
+  if (size < 2) {
+    return MakeError(ErrorCode::kCorruption,
+                     "truncated message: TupleData column count needs 2 bytes at offset {} "
+                     "but only {} remain",
+                     reader.position(), size);
+  }
+  int16_t column_count = static_cast<int16_t>((bytes[0] << 8) | bytes[1]);
   if (column_count < 0) {
     return MakeError(ErrorCode::kCorruption, "TupleData has a negative column count {}",
                      column_count);
   }
-  TupleData tuple;
   tuple.reserve(static_cast<size_t>(column_count));
+  size_t pos = 2;
   for (int16_t column_idx = 0; column_idx < column_count; ++column_idx) {
-    TRIB_ASSIGN_OR_RETURN(uint8_t kind, reader.ReadUInt8("TupleData column kind"));
-    TupleColumn column;
+    if (pos >= size) {
+      return MakeError(ErrorCode::kCorruption,
+                       "truncated message: TupleData column kind needs 1 bytes at offset {} "
+                       "but only 0 remain",
+                       reader.position() + pos);
+    }
+    uint8_t kind = bytes[pos++];
     switch (kind) {
       case 'n':
-        column.kind = TupleColumn::Kind::kNull;
+        tuple.push_back(TupleColumn{TupleColumn::Kind::kNull, {}});
         break;
       case 'u':
-        column.kind = TupleColumn::Kind::kUnchangedToast;
+        tuple.push_back(TupleColumn{TupleColumn::Kind::kUnchangedToast, {}});
         break;
       case 't':
       case 'b': {
-        column.kind = kind == 't' ? TupleColumn::Kind::kText : TupleColumn::Kind::kBinary;
-        TRIB_ASSIGN_OR_RETURN(int32_t length, reader.ReadInt32("TupleData value length"));
+        if (size - pos < 4) {
+          return MakeError(ErrorCode::kCorruption,
+                           "truncated message: TupleData value length needs 4 bytes at "
+                           "offset {} but only {} remain",
+                           reader.position() + pos, size - pos);
+        }
+        int32_t length = static_cast<int32_t>(
+            (static_cast<uint32_t>(bytes[pos]) << 24) |
+            (static_cast<uint32_t>(bytes[pos + 1]) << 16) |
+            (static_cast<uint32_t>(bytes[pos + 2]) << 8) | static_cast<uint32_t>(bytes[pos + 3]));
+        pos += 4;
         if (length < 0) {
           return MakeError(ErrorCode::kCorruption,
                            "TupleData column {} has a negative length {}", column_idx,
                            length);
         }
-        TRIB_ASSIGN_OR_RETURN(column.data, reader.ReadBytes(static_cast<size_t>(length),
-                                                            "TupleData value"));
+        if (size - pos < static_cast<size_t>(length)) {
+          return MakeError(ErrorCode::kCorruption,
+                           "truncated message: TupleData value needs {} bytes at offset {} "
+                           "but only {} remain",
+                           length, reader.position() + pos, size - pos);
+        }
+        tuple.push_back(TupleColumn{
+            kind == 't' ? TupleColumn::Kind::kText : TupleColumn::Kind::kBinary,
+            std::string_view(reinterpret_cast<const char*>(bytes.data() + pos),
+                             static_cast<size_t>(length))});
+        pos += static_cast<size_t>(length);
         break;
       }
       default:
@@ -49,9 +83,9 @@ Result<TupleData> ReadTupleData(WireReader& reader) {
                          "TupleData column {} has unknown kind byte 0x{:02x}", column_idx,
                          kind);
     }
-    tuple.push_back(std::move(column));
   }
-  return tuple;
+  reader.Skip(pos);
+  return OkStatus();
 }
 
 Result<std::optional<uint32_t>> ReadStreamXid(WireReader& reader, bool streamed) {
@@ -60,6 +94,59 @@ Result<std::optional<uint32_t>> ReadStreamXid(WireReader& reader, bool streamed)
   }
   TRIB_ASSIGN_OR_RETURN(uint32_t xid, reader.ReadUInt32("streamed transaction xid"));
   return std::optional<uint32_t>(xid);
+}
+
+// The body of an Insert, Update or Delete message (after the type byte), §55.9.
+Status ReadRowChangeBody(WireReader& reader, char type, bool streamed, RowChange& out) {
+  if (type != 'I' && type != 'U' && type != 'D') {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "pgoutput message '{}' is not an Insert, Update or Delete",
+                     type >= 0x20 && type < 0x7f ? type : '?');
+  }
+  out.type = type;
+  out.old_kind = 0;
+  out.old_tuple.clear();
+  out.new_tuple.clear();
+  TRIB_ASSIGN_OR_RETURN(out.xid, ReadStreamXid(reader, streamed));
+  switch (type) {
+    case 'I': {  // Insert
+      TRIB_ASSIGN_OR_RETURN(out.relation_id, reader.ReadUInt32("Insert relation id"));
+      TRIB_ASSIGN_OR_RETURN(uint8_t marker, reader.ReadUInt8("Insert tuple marker"));
+      if (marker != 'N') {
+        return MakeError(ErrorCode::kCorruption,
+                         "Insert for relation {} has tuple marker 0x{:02x}, expected 'N'",
+                         out.relation_id, marker);
+      }
+      return ReadTupleDataInto(reader, out.new_tuple);
+    }
+    case 'U': {  // Update
+      TRIB_ASSIGN_OR_RETURN(out.relation_id, reader.ReadUInt32("Update relation id"));
+      TRIB_ASSIGN_OR_RETURN(uint8_t marker, reader.ReadUInt8("Update tuple marker"));
+      if (marker == 'K' || marker == 'O') {
+        out.old_kind = static_cast<char>(marker);
+        TRIB_RETURN_IF_ERROR(ReadTupleDataInto(reader, out.old_tuple));
+        TRIB_ASSIGN_OR_RETURN(marker, reader.ReadUInt8("Update new tuple marker"));
+      }
+      if (marker != 'N') {
+        return MakeError(ErrorCode::kCorruption,
+                         "Update for relation {} has tuple marker 0x{:02x}, expected 'N'",
+                         out.relation_id, marker);
+      }
+      return ReadTupleDataInto(reader, out.new_tuple);
+    }
+    default: {  // 'D', Delete
+      TRIB_ASSIGN_OR_RETURN(out.relation_id, reader.ReadUInt32("Delete relation id"));
+      TRIB_ASSIGN_OR_RETURN(uint8_t marker, reader.ReadUInt8("Delete tuple marker"));
+      if (marker != 'K' && marker != 'O') {
+        return MakeError(ErrorCode::kCorruption,
+                         "Delete for relation {} has tuple marker 0x{:02x}, expected 'K' "
+                         "or 'O'",
+                         out.relation_id, marker);
+      }
+      out.old_kind = static_cast<char>(marker);
+      return ReadTupleDataInto(reader, out.old_tuple);
+    }
+  }
 }
 
 Status ExpectEnd(const WireReader& reader, char type) {
@@ -130,51 +217,22 @@ Result<PgOutputMessage> DecodeBody(WireReader& reader, char type, bool streamed,
       TRIB_ASSIGN_OR_RETURN(msg.type_name, reader.ReadCString("Type name"));
       return PgOutputMessage(std::move(msg));
     }
-    case 'I': {  // Insert
-      InsertMessage msg;
-      TRIB_ASSIGN_OR_RETURN(msg.xid, ReadStreamXid(reader, streamed));
-      TRIB_ASSIGN_OR_RETURN(msg.relation_id, reader.ReadUInt32("Insert relation id"));
-      TRIB_ASSIGN_OR_RETURN(uint8_t marker, reader.ReadUInt8("Insert tuple marker"));
-      if (marker != 'N') {
-        return MakeError(ErrorCode::kCorruption,
-                         "Insert for relation {} has tuple marker 0x{:02x}, expected 'N'",
-                         msg.relation_id, marker);
+    case 'I':
+    case 'U':
+    case 'D': {
+      RowChange change;
+      TRIB_RETURN_IF_ERROR(ReadRowChangeBody(reader, type, streamed, change));
+      if (type == 'I') {
+        return PgOutputMessage(
+            InsertMessage{change.xid, change.relation_id, std::move(change.new_tuple)});
       }
-      TRIB_ASSIGN_OR_RETURN(msg.new_tuple, ReadTupleData(reader));
-      return PgOutputMessage(std::move(msg));
-    }
-    case 'U': {  // Update
-      UpdateMessage msg;
-      TRIB_ASSIGN_OR_RETURN(msg.xid, ReadStreamXid(reader, streamed));
-      TRIB_ASSIGN_OR_RETURN(msg.relation_id, reader.ReadUInt32("Update relation id"));
-      TRIB_ASSIGN_OR_RETURN(uint8_t marker, reader.ReadUInt8("Update tuple marker"));
-      if (marker == 'K' || marker == 'O') {
-        msg.old_kind = static_cast<char>(marker);
-        TRIB_ASSIGN_OR_RETURN(msg.old_tuple, ReadTupleData(reader));
-        TRIB_ASSIGN_OR_RETURN(marker, reader.ReadUInt8("Update new tuple marker"));
+      if (type == 'U') {
+        return PgOutputMessage(UpdateMessage{change.xid, change.relation_id,
+                                             change.old_kind, std::move(change.old_tuple),
+                                             std::move(change.new_tuple)});
       }
-      if (marker != 'N') {
-        return MakeError(ErrorCode::kCorruption,
-                         "Update for relation {} has tuple marker 0x{:02x}, expected 'N'",
-                         msg.relation_id, marker);
-      }
-      TRIB_ASSIGN_OR_RETURN(msg.new_tuple, ReadTupleData(reader));
-      return PgOutputMessage(std::move(msg));
-    }
-    case 'D': {  // Delete
-      DeleteMessage msg;
-      TRIB_ASSIGN_OR_RETURN(msg.xid, ReadStreamXid(reader, streamed));
-      TRIB_ASSIGN_OR_RETURN(msg.relation_id, reader.ReadUInt32("Delete relation id"));
-      TRIB_ASSIGN_OR_RETURN(uint8_t marker, reader.ReadUInt8("Delete tuple marker"));
-      if (marker != 'K' && marker != 'O') {
-        return MakeError(ErrorCode::kCorruption,
-                         "Delete for relation {} has tuple marker 0x{:02x}, expected 'K' "
-                         "or 'O'",
-                         msg.relation_id, marker);
-      }
-      msg.old_kind = static_cast<char>(marker);
-      TRIB_ASSIGN_OR_RETURN(msg.old_tuple, ReadTupleData(reader));
-      return PgOutputMessage(std::move(msg));
+      return PgOutputMessage(DeleteMessage{change.xid, change.relation_id, change.old_kind,
+                                           std::move(change.old_tuple)});
     }
     case 'T': {  // Truncate
       TruncateMessage msg;
@@ -314,6 +372,19 @@ Result<PgOutputMessage> PgOutputDecoder::DecodeImpl(std::span<const uint8_t> mes
     in_stream_block_ = false;
   }
   return decoded;
+}
+
+Status DecodeRowChange(std::span<const uint8_t> message, bool streamed, RowChange& out) {
+  WireReader reader(message);
+  TRIB_ASSIGN_OR_RETURN(uint8_t type_byte, reader.ReadUInt8("pgoutput message type"));
+  char type = static_cast<char>(type_byte);
+  Status decoded = ReadRowChangeBody(reader, type, streamed, out);
+  if (!decoded.ok()) {
+    return std::move(decoded).WithContext(fmt::format(
+        "decoding pgoutput message '{}' ({} bytes)",
+        type >= 0x20 && type < 0x7f ? type : '?', message.size()));
+  }
+  return ExpectEnd(reader, type);
 }
 
 Result<ReplicationFrame> DecodeReplicationFrame(std::span<const uint8_t> frame) {

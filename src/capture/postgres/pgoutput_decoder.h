@@ -4,6 +4,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -17,7 +18,8 @@ namespace tributary::capture::postgres {
 // (protocol-replication.html). LSNs are uint64_t WAL positions; timestamps are
 // microseconds since the PostgreSQL epoch 2000-01-01 00:00:00 UTC, as on the wire.
 
-/// One column of a TupleData (§55.9, "TupleData").
+/// One column of a TupleData (§55.9, "TupleData"). `data` borrows the bytes of the
+/// decoded message: the message buffer must outlive it.
 struct TupleColumn {
   enum class Kind : char {
     kNull = 'n',            ///< SQL NULL
@@ -26,7 +28,7 @@ struct TupleColumn {
     kBinary = 'b',          ///< `data` is the type's binary send format
   };
   Kind kind = Kind::kNull;
-  std::string data;
+  std::string_view data;
 };
 
 using TupleData = std::vector<TupleColumn>;
@@ -152,6 +154,26 @@ using PgOutputMessage =
                  InsertMessage, UpdateMessage, DeleteMessage, TruncateMessage,
                  LogicalMessage, StreamStartMessage, StreamStopMessage,
                  StreamCommitMessage, StreamAbortMessage>;
+
+/// An Insert ('I'), Update ('U') or Delete ('D') message, for the hot path that decodes
+/// one per row change: DecodeRowChange() reuses the tuple vectors of the same RowChange
+/// from message to message, and the columns borrow the message bytes.
+struct RowChange {
+  char type = 0;                ///< 'I', 'U' or 'D'
+  std::optional<uint32_t> xid;  ///< present only inside a streamed transaction
+  uint32_t relation_id = 0;
+  /// 'K' (key columns only) or 'O' (whole old row) when an old tuple was sent, else 0.
+  char old_kind = 0;
+  TupleData old_tuple;  ///< empty when old_kind is 0
+  TupleData new_tuple;  ///< empty for 'D'
+};
+
+/// Decodes an Insert, Update or Delete message into `out` (§55.9), as
+/// PgOutputDecoder::Decode() / DecodeStreamed() would (`streamed`: the message carries
+/// the streamed-transaction xid). The columns borrow `message`. Errors: kCorruption for a
+/// truncated or malformed message (naming the field), kInvalidArgument when the message
+/// is not 'I', 'U' or 'D'.
+Status DecodeRowChange(std::span<const uint8_t> message, bool streamed, RowChange& out);
 
 /// The xid a message carries inside a streamed transaction, if any.
 std::optional<uint32_t> StreamedXid(const PgOutputMessage& message);

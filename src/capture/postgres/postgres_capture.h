@@ -100,7 +100,9 @@ class PostgresCapture : public core::ChangeSource {
   bool done() const;
   /// The end LSN of the last complete transaction (or snapshot) Poll() returned.
   uint64_t emitted_lsn() const;
-  /// Runs `SELECT pg_current_wal_lsn()` on a separate connection (for `capture --once`).
+  /// Runs `SELECT pg_current_wal_lsn()` on the capture's SQL connection (opened if
+  /// needed), for `capture --once` / `run --once`. Call it from the thread that calls
+  /// Poll(), as the connection is shared with the heartbeat and type lookups.
   Result<uint64_t> ServerWalLsn();
   /// True when every transaction that committed before `lsn` (e.g. from ServerWalLsn())
   /// has been returned by Poll() and nothing is pending. When it cannot tell yet, asks

@@ -25,6 +25,8 @@ struct ChangeAssembler::Replay {
   int64_t commit_time_us = 0;
   uint64_t event_index = 0;
   uint64_t last_event_lsn = 0;
+  /// Messages read from the buffer so far.
+  size_t replayed_messages = 0;
   std::map<core::TableId, int64_t> table_counts;
   /// "<xid>:<end lsn>", the Debezium transaction id of every event of the transaction.
   std::string transaction_id;
@@ -108,9 +110,23 @@ Result<RelationInfo> ChangeAssembler::BuildRelation(const RelationMessage& messa
 }
 
 std::unique_ptr<TxnBuffer> ChangeAssembler::NewBuffer(uint32_t xid) {
-  auto path = options_.spill_dir /
-              fmt::format("txn-{}-{}.spill", xid, ++buffer_counter_);
-  return std::make_unique<TxnBuffer>(path, options_.max_transaction_memory);
+  // The path is built only if the transaction spills (once per transaction is measurable
+  // with single-row transactions).
+  TxnBuffer::SpillPathFn spill_path = [this, xid] {
+    return options_.spill_dir / fmt::format("txn-{}-{}.spill", xid, ++buffer_counter_);
+  };
+  if (spare_buffer_ != nullptr) {
+    std::unique_ptr<TxnBuffer> buffer = std::move(spare_buffer_);
+    buffer->Reset(std::move(spill_path));
+    return buffer;
+  }
+  return std::make_unique<TxnBuffer>(std::move(spill_path),
+                                     options_.max_transaction_memory);
+}
+
+void ChangeAssembler::RecycleBuffer(std::unique_ptr<TxnBuffer> buffer) {
+  buffer->Clear();
+  spare_buffer_ = std::move(buffer);
 }
 
 void ChangeAssembler::ResetConnectionState() {
@@ -296,6 +312,12 @@ Result<ChangeBatch> ChangeAssembler::NextBatch() {
   }
   ChangeBatch batch;
   batch.ends_transaction = false;
+  // Reserved up front: growing a vector of events moves every event (they are large).
+  batch.events.reserve(std::min(
+      options_.max_batch_events,
+      replay_->buffer->message_count() - std::min(replay_->buffer->message_count(),
+                                                   replay_->replayed_messages) +
+          1));
   replay_->processing_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count();
@@ -309,30 +331,48 @@ Result<ChangeBatch> ChangeAssembler::NextBatch() {
           PostgresPosition{replay_->end_lsn, event_lsn, replay_->xid, replay_->event_index};
       last_commit_lsn_ = replay_->end_lsn;
       last_commit_time_us_ = replay_->commit_time_us;
+      RecycleBuffer(std::move(replay_->buffer));
       replay_.reset();
       break;
     }
-    auto message = replay_->streamed
-                       ? replay_decoder_.DecodeStreamed(AsBytes(raw->data))
-                       : replay_decoder_.Decode(AsBytes(raw->data));
-    if (!message.ok()) {
-      return std::move(message).status().AddContext(
-          fmt::format("replaying xid {} (commit {})", replay_->xid,
-                      core::FormatLsn(replay_->end_lsn)));
-    }
-    if (auto* relation = std::get_if<RelationMessage>(&*message)) {
-      // pgoutput marks a relation's schema as sent once the (streamed or not)
-      // transaction carrying it commits (cleanup_rel_sync_cache), so it applies to every
-      // later transaction too. An aborted stream's Relation messages are never replayed.
-      TRIB_ASSIGN_OR_RETURN(RelationInfo info, BuildRelation(*relation));
-      relations_[relation->relation_id] = std::move(info);
-      continue;
-    }
-    if (replay_->streamed && replay_->buffer->IsAborted(raw->xid)) {
-      continue;  // a rolled-back subtransaction
-    }
+    ++replay_->replayed_messages;
     size_t first_new = batch.events.size();
-    TRIB_RETURN_IF_ERROR(ConvertMessage(*raw, *message, batch.events));
+    char type = raw->data.empty() ? '\0' : raw->data[0];
+    if (type == 'I' || type == 'U' || type == 'D') {
+      // The hot path: no PgOutputMessage, no copies of the column texts.
+      Status decoded = DecodeRowChange(AsBytes(raw->data), replay_->streamed, row_change_);
+      if (!decoded.ok()) {
+        return std::move(decoded).status().AddContext(
+            fmt::format("replaying xid {} (commit {})", replay_->xid,
+                        core::FormatLsn(replay_->end_lsn)));
+      }
+      if (replay_->streamed && replay_->buffer->IsAborted(raw->xid)) {
+        continue;  // a rolled-back subtransaction
+      }
+      TRIB_RETURN_IF_ERROR(ConvertRowChange(*raw, row_change_, batch.events));
+    } else {
+      auto message = replay_->streamed
+                         ? replay_decoder_.DecodeStreamed(AsBytes(raw->data))
+                         : replay_decoder_.Decode(AsBytes(raw->data));
+      if (!message.ok()) {
+        return std::move(message).status().AddContext(
+            fmt::format("replaying xid {} (commit {})", replay_->xid,
+                        core::FormatLsn(replay_->end_lsn)));
+      }
+      if (auto* relation = std::get_if<RelationMessage>(&*message)) {
+        // pgoutput marks a relation's schema as sent once the (streamed or not)
+        // transaction carrying it commits (cleanup_rel_sync_cache), so it applies to
+        // every later transaction too. An aborted stream's Relation messages are never
+        // replayed.
+        TRIB_ASSIGN_OR_RETURN(RelationInfo info, BuildRelation(*relation));
+        relations_[relation->relation_id] = std::move(info);
+        continue;
+      }
+      if (replay_->streamed && replay_->buffer->IsAborted(raw->xid)) {
+        continue;  // a rolled-back subtransaction
+      }
+      TRIB_RETURN_IF_ERROR(ConvertMessage(*raw, *message, batch.events));
+    }
     if (replay_->end_lsn <= resume_commit_lsn_) {
       // Durable downstream already: drop what a restart replays.
       auto durable = [this](const ChangeEvent& event) {
@@ -350,9 +390,9 @@ Result<ChangeBatch> ChangeAssembler::NextBatch() {
   return batch;
 }
 
-ChangeEvent ChangeAssembler::MakeEvent(Op op, const RelationInfo* relation,
-                                       uint64_t event_lsn) {
-  ChangeEvent event;
+ChangeEvent& ChangeAssembler::AddEvent(std::vector<ChangeEvent>& out, Op op,
+                                       const RelationInfo* relation, uint64_t event_lsn) {
+  ChangeEvent& event = out.emplace_back();
   event.op = op;
   if (relation != nullptr) {
     event.table = relation->schema->id;
@@ -442,37 +482,30 @@ Result<Row> ChangeAssembler::ConvertTuple(const RelationInfo& relation,
   return row;
 }
 
-Status ChangeAssembler::ConvertMessage(const BufferedMessage& raw,
-                                       const PgOutputMessage& message,
-                                       std::vector<ChangeEvent>& out) {
-  auto find = [&](uint32_t relation_id) -> Result<const RelationInfo*> {
-    const RelationInfo* info = relation(relation_id);
-    if (info == nullptr) {
-      return MakeError(ErrorCode::kCorruption,
-                       "change at {} for unknown relation id {} (no Relation message "
-                       "received for it)",
-                       core::FormatLsn(raw.wal_start), relation_id);
-    }
-    return info;
-  };
-  if (auto* insert = std::get_if<InsertMessage>(&message)) {
-    TRIB_ASSIGN_OR_RETURN(const RelationInfo* info, find(insert->relation_id));
-    TRIB_ASSIGN_OR_RETURN(Row after,
-                          ConvertTuple(*info, insert->new_tuple, nullptr, insert->relation_id));
-    ChangeEvent event = MakeEvent(Op::kCreate, info, raw.wal_start);
-    event.after = std::move(after);
-    out.push_back(std::move(event));
+Status ChangeAssembler::ConvertRowChange(const BufferedMessage& raw,
+                                         const RowChange& change,
+                                         std::vector<ChangeEvent>& out) {
+  const RelationInfo* info = relation(change.relation_id);
+  if (info == nullptr) {
+    return MakeError(ErrorCode::kCorruption,
+                     "change at {} for unknown relation id {} (no Relation message "
+                     "received for it)",
+                     core::FormatLsn(raw.wal_start), change.relation_id);
+  }
+  if (change.type == 'I') {
+    TRIB_ASSIGN_OR_RETURN(Row after, ConvertTuple(*info, change.new_tuple, nullptr,
+                                                  change.relation_id));
+    AddEvent(out, Op::kCreate, info, raw.wal_start).after = std::move(after);
     return OkStatus();
   }
-  if (auto* update = std::get_if<UpdateMessage>(&message)) {
-    TRIB_ASSIGN_OR_RETURN(const RelationInfo* info, find(update->relation_id));
-    const TupleData* fallback = update->old_kind == 'O' ? &update->old_tuple : nullptr;
-    TRIB_ASSIGN_OR_RETURN(Row after, ConvertTuple(*info, update->new_tuple, fallback,
-                                                  update->relation_id));
+  if (change.type == 'U') {
+    const TupleData* fallback = change.old_kind == 'O' ? &change.old_tuple : nullptr;
+    TRIB_ASSIGN_OR_RETURN(Row after, ConvertTuple(*info, change.new_tuple, fallback,
+                                                  change.relation_id));
     std::optional<Row> before;
-    if (update->old_kind != 0) {
-      TRIB_ASSIGN_OR_RETURN(before, ConvertTuple(*info, update->old_tuple, nullptr,
-                                                 update->relation_id));
+    if (change.old_kind != 0) {
+      TRIB_ASSIGN_OR_RETURN(before, ConvertTuple(*info, change.old_tuple, nullptr,
+                                                 change.relation_id));
     }
     bool key_changed = false;
     if (before && !info->schema->primary_key.empty()) {
@@ -488,33 +521,38 @@ Status ChangeAssembler::ConvertMessage(const BufferedMessage& raw,
     if (key_changed) {
       // As Debezium does: a primary-key change is a delete of the old key and a create of
       // the new one, so that per-key consumers see both.
-      ChangeEvent deletion = MakeEvent(Op::kDelete, info, raw.wal_start);
-      deletion.before = std::move(before);
-      out.push_back(std::move(deletion));
-      ChangeEvent creation = MakeEvent(Op::kCreate, info, raw.wal_start);
-      creation.after = std::move(after);
-      out.push_back(std::move(creation));
+      AddEvent(out, Op::kDelete, info, raw.wal_start).before = std::move(before);
+      AddEvent(out, Op::kCreate, info, raw.wal_start).after = std::move(after);
       return OkStatus();
     }
-    ChangeEvent event = MakeEvent(Op::kUpdate, info, raw.wal_start);
+    ChangeEvent& event = AddEvent(out, Op::kUpdate, info, raw.wal_start);
     event.before = std::move(before);
     event.after = std::move(after);
-    out.push_back(std::move(event));
     return OkStatus();
   }
-  if (auto* deletion = std::get_if<DeleteMessage>(&message)) {
-    TRIB_ASSIGN_OR_RETURN(const RelationInfo* info, find(deletion->relation_id));
-    TRIB_ASSIGN_OR_RETURN(Row before, ConvertTuple(*info, deletion->old_tuple, nullptr,
-                                                   deletion->relation_id));
-    ChangeEvent event = MakeEvent(Op::kDelete, info, raw.wal_start);
-    event.before = std::move(before);
-    out.push_back(std::move(event));
-    return OkStatus();
-  }
+  TRIB_ASSIGN_OR_RETURN(Row before, ConvertTuple(*info, change.old_tuple, nullptr,
+                                                 change.relation_id));
+  AddEvent(out, Op::kDelete, info, raw.wal_start).before = std::move(before);
+  return OkStatus();
+}
+
+Status ChangeAssembler::ConvertMessage(const BufferedMessage& raw,
+                                       const PgOutputMessage& message,
+                                       std::vector<ChangeEvent>& out) {
+  auto find = [&](uint32_t relation_id) -> Result<const RelationInfo*> {
+    const RelationInfo* info = relation(relation_id);
+    if (info == nullptr) {
+      return MakeError(ErrorCode::kCorruption,
+                       "change at {} for unknown relation id {} (no Relation message "
+                       "received for it)",
+                       core::FormatLsn(raw.wal_start), relation_id);
+    }
+    return info;
+  };
   if (auto* truncate = std::get_if<TruncateMessage>(&message)) {
     for (uint32_t relation_id : truncate->relation_ids) {
       TRIB_ASSIGN_OR_RETURN(const RelationInfo* info, find(relation_id));
-      out.push_back(MakeEvent(Op::kTruncate, info, raw.wal_start));
+      AddEvent(out, Op::kTruncate, info, raw.wal_start);
     }
     return OkStatus();
   }
@@ -522,11 +560,10 @@ Status ChangeAssembler::ConvertMessage(const BufferedMessage& raw,
     if (!options_.logical_messages) {
       return OkStatus();
     }
-    ChangeEvent event = MakeEvent(Op::kMessage, nullptr, raw.wal_start);
+    ChangeEvent& event = AddEvent(out, Op::kMessage, nullptr, raw.wal_start);
     event.message = core::LogicalMessage{
         logical->prefix, core::Bytes(logical->content.begin(), logical->content.end()),
         logical->transactional};
-    out.push_back(std::move(event));
     return OkStatus();
   }
   return MakeError(ErrorCode::kCorruption, "unexpected message '{}' inside xid {} at {}",

@@ -118,11 +118,16 @@ class ChangeAssembler {
                      uint64_t end_lsn, int64_t commit_time_us);
   Status ConvertMessage(const BufferedMessage& raw, const PgOutputMessage& message,
                         std::vector<core::ChangeEvent>& out);
+  Status ConvertRowChange(const BufferedMessage& raw, const RowChange& change,
+                          std::vector<core::ChangeEvent>& out);
   Result<core::Row> ConvertTuple(const RelationInfo& relation, const TupleData& tuple,
                                  const TupleData* fallback, uint32_t relation_id);
-  core::ChangeEvent MakeEvent(core::Op op, const RelationInfo* relation,
-                              uint64_t event_lsn);
+  /// Appends a new event to `out` (built in place: events are large) and returns it.
+  core::ChangeEvent& AddEvent(std::vector<core::ChangeEvent>& out, core::Op op,
+                              const RelationInfo* relation, uint64_t event_lsn);
   std::unique_ptr<TxnBuffer> NewBuffer(uint32_t xid);
+  /// Keeps a replayed buffer for the next transaction (its memory stays allocated).
+  void RecycleBuffer(std::unique_ptr<TxnBuffer> buffer);
 
   AssemblerOptions options_;
   PgOutputDecoder decoder_;
@@ -139,6 +144,11 @@ class ChangeAssembler {
   std::map<uint32_t, std::unique_ptr<TxnBuffer>> streams_;
   std::unique_ptr<Replay> replay_;
   std::deque<core::ChangeBatch> standalone_;
+  /// A cleared buffer kept from the last replay, so that a stream of small transactions
+  /// does not allocate one per transaction.
+  std::unique_ptr<TxnBuffer> spare_buffer_;
+  /// Decoded row change, reused for every message of a replay.
+  RowChange row_change_;
 
   uint64_t resume_commit_lsn_ = 0;
   uint64_t resume_event_index_ = 0;

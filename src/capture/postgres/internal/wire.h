@@ -35,6 +35,12 @@ class WireReader {
   Result<std::string> ReadBytes(size_t length, std::string_view what);
   /// The unread rest of the buffer, consumed.
   std::span<const uint8_t> ReadRest();
+  /// The unread rest of the buffer, not consumed (for hand-rolled hot loops that check
+  /// lengths themselves and then Skip()).
+  std::span<const uint8_t> Peek() const { return data_.subspan(pos_); }
+  /// Consumes `length` bytes; requires length <= remaining() (a programmer error
+  /// otherwise).
+  void Skip(size_t length) { pos_ += length; }
 
  private:
   Status Need(size_t length, std::string_view what) const;

@@ -169,6 +169,69 @@ TEST(PgOutputDecoderTest, RejectsEveryTruncationOfEveryRecordedMessage) {
   EXPECT_GT(checked, 1000u);
 }
 
+// DecodeRowChange() is the replay hot path; it must read exactly what Decode() reads.
+TEST(PgOutputDecoderTest, RowChangeDecodingMatchesDecodeForEveryRecordedChange) {
+  for (const auto& [file, version] :
+       {std::pair{"pgoutput_v1.txt", 1}, std::pair{"pgoutput_v2_streaming.txt", 2}}) {
+    auto messages = ReadGolden(file);
+    PgOutputDecoder decoder(version);
+    RowChange change;  // reused across messages, as the assembler does
+    size_t compared = 0;
+    for (const auto& message : messages) {
+      bool streamed = decoder.in_stream_block();
+      auto decoded = decoder.Decode(AsBytes(message.data));
+      ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
+      char type = MessageTypeByte(*decoded);
+      Status fast = DecodeRowChange(AsBytes(message.data), streamed, change);
+      if (type != 'I' && type != 'U' && type != 'D') {
+        ASSERT_FALSE(fast.ok());
+        EXPECT_EQ(fast.error().code(), ErrorCode::kInvalidArgument);
+        continue;
+      }
+      ASSERT_TRUE(fast.ok()) << fast.error().ToString();
+      EXPECT_EQ(change.type, type);
+      EXPECT_EQ(change.xid, StreamedXid(*decoded));
+      auto same_tuple = [](const TupleData& a, const TupleData& b) {
+        if (a.size() != b.size()) {
+          return false;
+        }
+        for (size_t idx = 0; idx < a.size(); ++idx) {
+          if (a[idx].kind != b[idx].kind || a[idx].data != b[idx].data) {
+            return false;
+          }
+        }
+        return true;
+      };
+      if (auto* insert = std::get_if<InsertMessage>(&*decoded)) {
+        EXPECT_EQ(change.relation_id, insert->relation_id);
+        EXPECT_EQ(change.old_kind, 0);
+        EXPECT_TRUE(change.old_tuple.empty());
+        EXPECT_TRUE(same_tuple(change.new_tuple, insert->new_tuple));
+      } else if (auto* update = std::get_if<UpdateMessage>(&*decoded)) {
+        EXPECT_EQ(change.relation_id, update->relation_id);
+        EXPECT_EQ(change.old_kind, update->old_kind);
+        EXPECT_TRUE(same_tuple(change.old_tuple, update->old_tuple));
+        EXPECT_TRUE(same_tuple(change.new_tuple, update->new_tuple));
+      } else if (auto* deletion = std::get_if<DeleteMessage>(&*decoded)) {
+        EXPECT_EQ(change.relation_id, deletion->relation_id);
+        EXPECT_EQ(change.old_kind, deletion->old_kind);
+        EXPECT_TRUE(same_tuple(change.old_tuple, deletion->old_tuple));
+        EXPECT_TRUE(change.new_tuple.empty());
+      }
+      ++compared;
+      // Every truncation of a row change is an error naming the problem, never a read
+      // past the end.
+      for (size_t length = 0; length < message.data.size() && length < 120; ++length) {
+        Status cut = DecodeRowChange(
+            AsBytes(std::string_view(message.data).substr(0, length)), streamed, change);
+        ASSERT_FALSE(cut.ok()) << file << ": change cut to " << length;
+        EXPECT_EQ(cut.error().code(), ErrorCode::kCorruption);
+      }
+    }
+    EXPECT_GT(compared, 100u) << file;
+  }
+}
+
 TEST(PgOutputDecoderTest, RejectsTrailingBytesAndUnknownTypes) {
   PgOutputDecoder decoder(1);
   std::string stop = "E";
