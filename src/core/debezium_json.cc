@@ -1,6 +1,7 @@
 #include "core/debezium_json.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -204,6 +205,26 @@ class SchemaCache {
     /// `{"version":...,"connector":...,"name":...` of the source block; empty when a
     /// string is not UTF-8.
     std::string source_head;
+
+    // The parts of a PostgreSQL record that change per transaction, not per row: rendered
+    // for the last transaction seen (a transaction's rows come one after the other).
+    /// `"ts_ms":...,"snapshot":...,"db":...,"sequence":` and `"ts_us":...,"ts_ns":...,
+    /// "schema":...,"table":...,"txId":...,"lsn":`, for `txn_key_*`.
+    bool txn_parts_valid = false;
+    int64_t txn_key_commit_time_us = 0;
+    SnapshotMarker txn_key_snapshot = SnapshotMarker::kFalse;
+    std::optional<int64_t> txn_key_txid;
+    std::string source_before_sequence;
+    std::string source_before_lsn;
+    /// `"transaction":{"id":...,"total_order":` for transaction id `transaction_id`.
+    bool transaction_head_valid = false;
+    std::string transaction_id;
+    std::string transaction_head;
+    /// `"op":...,"ts_ms":...,"ts_us":...,"ts_ns":...` for (tail_op, tail_time_ns).
+    bool tail_valid = false;
+    Op tail_op = Op::kCreate;
+    int64_t tail_time_ns = 0;
+    std::string tail;
   };
 
   Entry& For(const ChangeEvent& event, const DebeziumEncodeOptions& options) {
@@ -299,10 +320,77 @@ void WriteOptionalString(JsonWriter& writer, const std::optional<std::string>& v
 }
 
 // The `source` block, fields in the order the Debezium connectors write them.
+// Renders the per-transaction parts of a PostgreSQL source block into `cached`; false
+// (nothing cached) when a string is not UTF-8, so that the field-by-field path reports it.
+bool RenderSourceTxnParts(const ChangeEvent& event, SchemaCache::Entry& cached) {
+  cached.txn_parts_valid = false;
+  char digits[24];
+  auto append_int = [&](std::string& out, int64_t value) {
+    auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    out.append(digits, static_cast<size_t>(result.ptr - digits));
+  };
+  std::string& first = cached.source_before_sequence;
+  first.assign("\"ts_ms\":");
+  append_int(first, FloorDiv(event.commit_time_us, 1000));
+  first.append(",\"snapshot\":");
+  bool ok = AppendJsonString(first, SnapshotMarkerName(event.snapshot));
+  first.append(",\"db\":");
+  ok = ok && AppendJsonString(first, event.table.database);
+  first.append(",\"sequence\":");
+  std::string& second = cached.source_before_lsn;
+  second.assign("\"ts_us\":");
+  append_int(second, event.commit_time_us);
+  second.append(",\"ts_ns\":");
+  append_int(second, event.commit_time_us * 1000);
+  second.append(",\"schema\":");
+  ok = ok && AppendJsonString(second, event.table.schema);
+  second.append(",\"table\":");
+  ok = ok && AppendJsonString(second, event.table.table);
+  second.append(",\"txId\":");
+  if (event.source.txid) {
+    append_int(second, *event.source.txid);
+  } else {
+    second.append("null");
+  }
+  second.append(",\"lsn\":");
+  if (!ok) {
+    return false;
+  }
+  cached.txn_key_commit_time_us = event.commit_time_us;
+  cached.txn_key_snapshot = event.snapshot;
+  cached.txn_key_txid = event.source.txid;
+  cached.txn_parts_valid = true;
+  return true;
+}
+
 void WriteSource(JsonWriter& writer,
                  const ChangeEvent& event,
-                 const SchemaCache::Entry& cached) {
+                 SchemaCache::Entry& cached) {
   const SourceInfo& source = event.source;
+  if (!cached.source_head.empty() && source.connector == Connector::kPostgres) {
+    // The rows of one transaction differ only in `sequence`, `lsn` (and `xmin`, origin).
+    bool cached_parts = cached.txn_parts_valid &&
+                        cached.txn_key_commit_time_us == event.commit_time_us &&
+                        cached.txn_key_snapshot == event.snapshot &&
+                        cached.txn_key_txid == source.txid;
+    if (cached_parts || RenderSourceTxnParts(event, cached)) {
+      writer.Raw(cached.source_head);  // opens the object
+      writer.RawKey(cached.source_before_sequence);
+      WriteOptionalString(writer, source.sequence);
+      writer.RawKey(cached.source_before_lsn);
+      WriteOptionalInt(writer, source.lsn);
+      writer.LiteralKey("xmin");
+      WriteOptionalInt(writer, source.xmin);
+      if (source.origin || source.origin_lsn) {
+        writer.LiteralKey("origin");
+        WriteOptionalString(writer, source.origin);
+        writer.LiteralKey("origin_lsn");
+        WriteOptionalInt(writer, source.origin_lsn);
+      }
+      writer.EndObject();
+      return;
+    }
+  }
   if (!cached.source_head.empty()) {
     writer.Raw(cached.source_head);  // opens the object
   } else {
@@ -408,7 +496,7 @@ Status WriteRow(JsonWriter& writer,
 Status WritePayload(JsonWriter& writer,
                     const ChangeEvent& event,
                     const DebeziumEncodeOptions& options) {
-  const SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
+  SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
   writer.BeginObject();
   if (event.op != Op::kMessage) {
     if (event.schema) {
@@ -436,28 +524,54 @@ Status WritePayload(JsonWriter& writer,
     writer.Base64(event.message->content);
     writer.EndObject();
   }
-  writer.LiteralKey("transaction");
   if (event.transaction) {
-    writer.BeginObject();
-    writer.LiteralKey("id");
-    writer.String(event.transaction->id);
-    writer.LiteralKey("total_order");
+    // The id is the same for every event of a transaction: escaped once.
+    if (!cached.transaction_head_valid || cached.transaction_id != event.transaction->id) {
+      cached.transaction_id = event.transaction->id;
+      cached.transaction_head.assign("\"transaction\":{\"id\":");
+      cached.transaction_head_valid =
+          AppendJsonString(cached.transaction_head, event.transaction->id);
+      cached.transaction_head.append(",\"total_order\":");
+    }
+    if (cached.transaction_head_valid) {
+      writer.RawKey(cached.transaction_head);
+    } else {
+      writer.LiteralKey("transaction");
+      writer.BeginObject();
+      writer.LiteralKey("id");
+      writer.String(event.transaction->id);
+      writer.LiteralKey("total_order");
+    }
     writer.Int(event.transaction->total_order);
     writer.LiteralKey("data_collection_order");
     writer.Int(event.transaction->data_collection_order);
     writer.EndObject();
   } else {
+    writer.LiteralKey("transaction");
     writer.Null();
   }
-  writer.LiteralKey("op");
-  char op_code = OpCode(event.op);
-  writer.String(std::string_view(&op_code, 1));
-  writer.LiteralKey("ts_ms");
-  writer.Int(FloorDiv(event.processing_time_ns, 1'000'000));
-  writer.LiteralKey("ts_us");
-  writer.Int(FloorDiv(event.processing_time_ns, 1'000));
-  writer.LiteralKey("ts_ns");
-  writer.Int(event.processing_time_ns);
+  // op and the processing time are the same for runs of events (one time per batch).
+  if (!cached.tail_valid || cached.tail_op != event.op ||
+      cached.tail_time_ns != event.processing_time_ns) {
+    std::string& tail = cached.tail;
+    tail.assign("\"op\":\"");
+    tail.push_back(OpCode(event.op));
+    char digits[24];
+    auto append_int = [&](int64_t value) {
+      auto result = std::to_chars(digits, digits + sizeof(digits), value);
+      tail.append(digits, static_cast<size_t>(result.ptr - digits));
+    };
+    tail.append("\",\"ts_ms\":");
+    append_int(FloorDiv(event.processing_time_ns, 1'000'000));
+    tail.append(",\"ts_us\":");
+    append_int(FloorDiv(event.processing_time_ns, 1'000));
+    tail.append(",\"ts_ns\":");
+    append_int(event.processing_time_ns);
+    cached.tail_op = event.op;
+    cached.tail_time_ns = event.processing_time_ns;
+    cached.tail_valid = true;
+  }
+  writer.Raw(cached.tail);
   writer.EndObject();
   return OkStatus();
 }
