@@ -161,12 +161,31 @@ struct DeadLetterRow {
   std::string position;
 };
 
+// A snapshot that ended in the version being applied.
+struct SnapshotEnd {
+  std::string source;
+  /// The _source_position prefix of the snapshot's rows.
+  std::string position_prefix;
+};
+
+// One table's changes of one bronze version, collapsed per key.
+struct TableBatch {
+  std::vector<std::string> key_names;
+  std::unordered_map<std::string, Pending> pending;
+  bool truncated = false;
+  int64_t last_commit_us = 0;
+  std::vector<std::shared_ptr<const core::TableSchema>> schemas;
+};
+
 struct TableState {
   std::string name;
   core::TableId source_id;
   fs::path root;
   int64_t position = -1;
   int64_t commits_since_check = 0;
+  /// The capture source (Debezium source.name) the table was created for; unset for
+  /// tables created before the property existed (they match every source).
+  std::optional<std::string> source_name;
 };
 
 }  // namespace
@@ -255,8 +274,15 @@ class SilverStage::Impl {
         position = std::max(position, *txn);
       }
       if (name == kDeadLetter) {
-        dead_letter_position_ = position;
+        // Its kSilverAppId txn is the progress marker; dead letters themselves carry
+        // kDeadLetterAppId (lakes written before that carried kSilverAppId, and only
+        // after their version was fully applied).
         progress_recorded_ = position;
+        dead_letter_position_ = position;
+        auto written = (*snapshot)->GetAppTransactionVersion(kDeadLetterAppId);
+        if (written) {
+          dead_letter_position_ = std::max(position, *written);
+        }
         continue;
       }
       if (name == kQuarantine) {
@@ -272,6 +298,10 @@ class SilverStage::Impl {
       state.root = dir;
       state.position = position;
       state.source_id = ParseTableId(*source);
+      auto source_name = (*snapshot)->metadata().Config(kSourceNameProperty);
+      if (source_name) {
+        state.source_name = *source_name;
+      }
       min_position = min_position ? std::min(*min_position, position) : position;
       by_source_[state.source_id.ToString()] = name;
       tables_[name] = std::move(state);
@@ -280,8 +310,8 @@ class SilverStage::Impl {
     if (quarantine_position_) {
       position_ = std::min(position_, *quarantine_position_);
     }
-    if (dead_letter_position_) {
-      position_ = std::max(position_, *dead_letter_position_);
+    if (progress_recorded_) {
+      position_ = std::max(position_, *progress_recorded_);
     }
     if (metrics_ != nullptr) {
       metrics_->silver_bronze_version = position_;
@@ -386,6 +416,10 @@ class SilverStage::Impl {
         std::to_string(options_.checkpoint_interval);
     create.properties[std::string(kSourceTableProperty)] = event.table.ToString();
     create.properties[std::string(kCreatedAtProperty)] = std::to_string(version);
+    if (!event.source.name.empty()) {
+      create.properties[std::string(kSourceNameProperty)] = event.source.name;
+      state.source_name = event.source.name;
+    }
     create.name = name;
     create.description =
         fmt::format("tributary silver: current state of {}", event.table.ToString());
@@ -434,12 +468,16 @@ class SilverStage::Impl {
     std::map<std::string, Group> groups;
     std::vector<QuarantineRow> quarantine;
     std::vector<DeadLetterRow> dead_letter;
+    std::vector<SnapshotEnd> snapshot_ends;
     for (const auto& bad : undecodable) {
       dead_letter.push_back(DeadLetterRow{bad.source, bad.source_table, bad.error,
                                           bad.key_json, bad.value_json, bad.position});
     }
     for (const auto& record : records) {
       const ChangeEvent& event = record.event;
+      if (event.snapshot == core::SnapshotMarker::kLast) {
+        NoteSnapshotEnd(event, snapshot_ends);
+      }
       if (event.op == Op::kMessage || event.table.table.empty()) {
         continue;
       }
@@ -499,23 +537,51 @@ class SilverStage::Impl {
             CreateSilverTable(name, *group.first, version, group.key_names));
       }
     }
-    // 3. Per-table merges.
+    // 3. Collapse per table. A table that already has this version is collapsed too when
+    // the version's dead letters are not written yet: its rows may produce some.
+    const bool dead_letters_due = dead_letter_position_.value_or(-1) < version;
+    std::map<std::string, TableBatch> batches;
     for (auto& [name, group] : groups) {
       auto it = tables_.find(name);
-      if (it == tables_.end() || it->second.position >= version) {
+      if (it == tables_.end()) {
         continue;
       }
-      TRIB_RETURN_IF_ERROR(
-          ApplyTable(it->second, group.key_names, group.records, version, dead_letter)
-              .WithContext(
-                  fmt::format("silver table {} at bronze version {}", name, version)));
+      const bool apply = it->second.position < version;
+      if (!apply && !dead_letters_due) {
+        continue;
+      }
+      TableBatch batch = Collapse(group.key_names, group.records, dead_letter);
+      if (apply) {
+        batch.key_names = group.key_names;
+        batches.emplace(name, std::move(batch));
+      }
     }
-    // 4. Quarantine, then dead letters (the latter doubles as the progress marker).
+    // 4. Quarantine and dead letters, before the data: a table's commit of this version
+    // makes a replay skip it, so whatever it produced for the side tables must already
+    // be durable (each side table skips a version it has).
     if (!quarantine.empty() && quarantine_position_.value_or(-1) < version) {
       TRIB_RETURN_IF_ERROR(WriteQuarantine(quarantine, version));
     }
-    if (!dead_letter.empty() && dead_letter_position_.value_or(-1) < version) {
+    if (!dead_letter.empty() && dead_letters_due) {
       TRIB_RETURN_IF_ERROR(WriteDeadLetter(dead_letter, version));
+    }
+    // 5. Per-table commits; at a snapshot's end also in the source's other tables.
+    for (auto& [name, batch] : batches) {
+      TableState& table = tables_.at(name);
+      TRIB_RETURN_IF_ERROR(
+          WriteTable(table, batch, version, SnapshotPrefixFor(table, snapshot_ends))
+              .WithContext(
+                  fmt::format("silver table {} at bronze version {}", name, version)));
+    }
+    for (auto& [name, table] : tables_) {
+      auto prefix = SnapshotPrefixFor(table, snapshot_ends);
+      if (!prefix || table.position >= version || batches.count(name) > 0) {
+        continue;
+      }
+      TRIB_RETURN_IF_ERROR(
+          RemoveRowsOutsideSnapshot(table, *prefix, version)
+              .WithContext(
+                  fmt::format("silver table {} at bronze version {}", name, version)));
     }
     position_ = std::max(position_, version);
     if (metrics_ != nullptr) {
@@ -527,17 +593,87 @@ class SilverStage::Impl {
     return OkStatus();
   }
 
-  Status ApplyTable(TableState& table,
-                    const std::vector<std::string>& key_names,
-                    const std::vector<const BronzeRecord*>& records,
-                    int64_t version,
-                    std::vector<DeadLetterRow>& dead_letter) {
-    current_key_names_ = key_names;
-    // Collapse per key in source order.
-    std::unordered_map<std::string, Pending> pending;
-    bool truncated = false;
-    int64_t last_commit_us = 0;
-    std::vector<std::shared_ptr<const core::TableSchema>> schemas;
+  // A snapshot's last row (SnapshotMarker::kLast): every row of the source's tables that
+  // this snapshot did not write is gone from the source. The snapshot's rows share its
+  // position's commit LSN (the slot's consistent point), so their _source_position starts
+  // with "pg:<consistent point>:".
+  void NoteSnapshotEnd(const ChangeEvent& event, std::vector<SnapshotEnd>& ends) {
+    const core::PostgresPosition* pg = event.position.postgres();
+    if (pg == nullptr) {
+      spdlog::warn(
+          "silver: end of a snapshot of source {} at {}: rows deleted before it are only "
+          "removed for PostgreSQL positions",
+          event.source.name, event.position.ToString());
+      return;
+    }
+    SnapshotEnd end;
+    end.source = event.source.name;
+    end.position_prefix = fmt::format("pg:{}:", core::FormatLsn(pg->commit_lsn));
+    spdlog::info(
+        "silver: snapshot of source {} ended at {}; removing rows it did not hold",
+        end.source, event.position.ToString());
+    ends.push_back(std::move(end));
+  }
+
+  static std::optional<std::string> SnapshotPrefixFor(
+      const TableState& table, const std::vector<SnapshotEnd>& ends) {
+    for (const auto& end : ends) {
+      if (!table.source_name || *table.source_name == end.source) {
+        return end.position_prefix;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // The rows of `table` not written by the snapshot whose positions start with `prefix`.
+  static std::string OutsideSnapshotPredicate(std::string_view prefix) {
+    return fmt::format("NOT coalesce(starts_with({}, {}), false)",
+                       QuoteIdentifier(kPositionColumn), QuoteLiteral(prefix));
+  }
+
+  // A snapshot ended in `version` and `table` had no changes in it: deletes the rows the
+  // snapshot did not write, in one commit with the version's txn (none when there are
+  // none: replaying the version finds the same answer).
+  Status RemoveRowsOutsideSnapshot(TableState& table,
+                                   const std::string& prefix,
+                                   int64_t version) {
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(*conn_, table.root));
+    TRIB_ASSIGN_OR_RETURN(std::string scan, delta::BuildScanQuery(*snapshot, *conn_));
+    const std::string predicate = OutsideSnapshotPredicate(prefix);
+    TRIB_ASSIGN_OR_RETURN(
+        auto counted,
+        conn_->Query(fmt::format("SELECT count(*) FROM ({}) WHERE {}", scan, predicate)));
+    const int64_t outside = counted.GetInt64(0, 0);
+    if (outside == 0) {
+      return OkStatus();
+    }
+    delta::WriteOptions write;
+    write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
+    TRIB_ASSIGN_OR_RETURN(auto written,
+                          delta::DeleteWhere(*conn_, table.root, predicate, write));
+    spdlog::info("silver: {} rows of {} were not in the snapshot: deleted (version {})",
+                 written.rows_deleted, table.name, written.version);
+    table.position = version;
+    ++table.commits_since_check;
+    if (metrics_ != nullptr) {
+      ++metrics_->silver_commits;
+      metrics_->silver_rows_deleted += written.rows_deleted;
+      metrics_->silver_last_applied_time_us = NowMicros();
+    }
+    return OkStatus();
+  }
+
+  // Collapses a table's changes of one version per key in source order; changes that
+  // cannot be applied go to `dead_letter`. Depends only on `records`, so a replay
+  // computes the same result.
+  TableBatch Collapse(const std::vector<std::string>& key_names,
+                      const std::vector<const BronzeRecord*>& records,
+                      std::vector<DeadLetterRow>& dead_letter) {
+    TableBatch batch;
+    auto& pending = batch.pending;
+    bool& truncated = batch.truncated;
+    int64_t& last_commit_us = batch.last_commit_us;
+    auto& schemas = batch.schemas;
     // A primary-key change may arrive as a delete followed by an insert of the new key in
     // the same transaction (Debezium's form): values unavailable in that insert come from
     // the deleted key's row.
@@ -667,7 +803,25 @@ class SilverStage::Impl {
       p.commit_time_us = event.commit_time_us;
       pending[key_text] = std::move(p);
     }
+    return batch;
+  }
+
+  // Commits a collapsed batch to `table` with txn `version`. With `snapshot_prefix` (a
+  // snapshot ended in this version), rows the snapshot did not write are deleted in the
+  // same commit.
+  Status WriteTable(TableState& table,
+                    TableBatch& batch,
+                    int64_t version,
+                    const std::optional<std::string>& snapshot_prefix) {
+    current_key_names_ = batch.key_names;
+    auto& pending = batch.pending;
+    const bool truncated = batch.truncated;
+    const int64_t last_commit_us = batch.last_commit_us;
+    const auto& schemas = batch.schemas;
     if (pending.empty() && !truncated) {
+      if (snapshot_prefix) {
+        return RemoveRowsOutsideSnapshot(table, *snapshot_prefix, version);
+      }
       return OkStatus();
     }
     // Schema evolution: add source columns the table lacks (nullable).
@@ -798,6 +952,32 @@ class SilverStage::Impl {
         }
       }
       TRIB_RETURN_IF_ERROR(appender->Close());
+    }
+    if (snapshot_prefix && !truncated) {
+      // Rows the ended snapshot did not write, and no change of this version touches,
+      // are gone from the source: they become deletes of this merge.
+      TRIB_ASSIGN_OR_RETURN(std::string current,
+                            delta::BuildScanQuery(*snapshot, *conn_));
+      std::string keys;
+      std::string match;
+      for (size_t k = 0; k < current_key_names_.size(); ++k) {
+        const std::string key = QuoteIdentifier(current_key_names_[k]);
+        keys += fmt::format("{}{}", k == 0 ? "" : ", ", key);
+        match += fmt::format("{}p.{} = g.{}", k == 0 ? "" : " AND ", key, key);
+      }
+      TRIB_ASSIGN_OR_RETURN(
+          auto inserted,
+          conn_->Query(fmt::format("INSERT INTO {0} ({1}, __trib_del) SELECT {1}, true "
+                                   "FROM ({2}) AS g WHERE {3} "
+                                   "AND NOT EXISTS (SELECT 1 FROM {0} AS p WHERE {4})",
+                                   QuoteIdentifier(stage), keys, current,
+                                   OutsideSnapshotPredicate(*snapshot_prefix), match)));
+      const int64_t outside = inserted.row_count() > 0 ? inserted.GetInt64(0, 0) : 0;
+      if (outside > 0) {
+        spdlog::info("silver: {} rows of {} were not in the snapshot: deleting them",
+                     outside, table.name);
+      }
+      deletes += outside;
     }
     std::string select_list;
     for (size_t f = 0; f < schema.fields.size(); ++f) {
@@ -956,70 +1136,76 @@ class SilverStage::Impl {
     return OkStatus();
   }
 
+  // Appends dead letters with txn {kDeadLetterAppId, version}.
   Status WriteDeadLetter(const std::vector<DeadLetterRow>& rows, int64_t version) {
     const fs::path root = options_.silver_root / std::string(kDeadLetter);
     TRIB_RETURN_IF_ERROR(EnsureTable(root, DeadLetterSchema(),
                                      "tributary: events that could not be applied",
                                      version));
     delta::WriteOptions write;
-    write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
-    if (rows.empty()) {
-      // Progress only: a commit with just the txn (no data change).
-      TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(*conn_, root));
-      delta::CommitRequest request;
-      write.txn->last_updated = delta::NowMillis();
-      request.actions.push_back(*write.txn);
-      request.commit_info.operation = "SET TRANSACTION";
-      request.read_set.read_version = snapshot->version();
-      TRIB_ASSIGN_OR_RETURN(auto committed, delta::Commit(root, request));
-      (void)committed;
-    } else {
-      TRIB_RETURN_IF_ERROR(conn_->Execute(
-          "CREATE OR REPLACE TEMP TABLE d_stage (source VARCHAR, source_table VARCHAR, "
-          "error VARCHAR, key_json VARCHAR, raw_event VARCHAR, source_position VARCHAR, "
-          "bronze_version BIGINT, failed_at TIMESTAMPTZ)"));
-      {
-        TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", "d_stage"));
-        const int64_t now_us = NowMicros();
-        for (const auto& row : rows) {
-          TRIB_RETURN_IF_ERROR(appender->AppendString(row.source));
-          TRIB_RETURN_IF_ERROR(appender->AppendString(row.source_table));
-          TRIB_RETURN_IF_ERROR(appender->AppendString(row.error));
-          if (row.key_json) {
-            TRIB_RETURN_IF_ERROR(appender->AppendString(*row.key_json));
-          } else {
-            TRIB_RETURN_IF_ERROR(appender->AppendNull());
-          }
-          TRIB_RETURN_IF_ERROR(appender->AppendString(row.raw_event));
-          TRIB_RETURN_IF_ERROR(appender->AppendString(row.position));
-          TRIB_RETURN_IF_ERROR(appender->AppendInt64(version));
-          TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
-          TRIB_RETURN_IF_ERROR(appender->EndRow());
-        }
-        TRIB_RETURN_IF_ERROR(appender->Close());
-      }
-      TRIB_ASSIGN_OR_RETURN(auto written,
-                            delta::Append(*conn_, root, "SELECT * FROM d_stage", write));
-      (void)written;
-      TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE IF EXISTS d_stage"));
-      if (metrics_ != nullptr) {
-        metrics_->dead_letter_rows += static_cast<int64_t>(rows.size());
-      }
+    write.txn =
+        delta::SetTransaction{std::string(kDeadLetterAppId), version, std::nullopt};
+    TRIB_RETURN_IF_ERROR(conn_->Execute(
+        "CREATE OR REPLACE TEMP TABLE d_stage (source VARCHAR, source_table VARCHAR, "
+        "error VARCHAR, key_json VARCHAR, raw_event VARCHAR, source_position VARCHAR, "
+        "bronze_version BIGINT, failed_at TIMESTAMPTZ)"));
+    {
+      TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", "d_stage"));
+      const int64_t now_us = NowMicros();
       for (const auto& row : rows) {
-        spdlog::warn("silver: dead letter for {} at {}: {}", row.source_table,
-                     row.position, row.error);
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.source));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.source_table));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.error));
+        if (row.key_json) {
+          TRIB_RETURN_IF_ERROR(appender->AppendString(*row.key_json));
+        } else {
+          TRIB_RETURN_IF_ERROR(appender->AppendNull());
+        }
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.raw_event));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(row.position));
+        TRIB_RETURN_IF_ERROR(appender->AppendInt64(version));
+        TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
+        TRIB_RETURN_IF_ERROR(appender->EndRow());
       }
+      TRIB_RETURN_IF_ERROR(appender->Close());
+    }
+    TRIB_ASSIGN_OR_RETURN(auto written,
+                          delta::Append(*conn_, root, "SELECT * FROM d_stage", write));
+    (void)written;
+    TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE IF EXISTS d_stage"));
+    if (metrics_ != nullptr) {
+      metrics_->dead_letter_rows += static_cast<int64_t>(rows.size());
+    }
+    for (const auto& row : rows) {
+      spdlog::warn("silver: dead letter for {} at {}: {}", row.source_table, row.position,
+                   row.error);
     }
     dead_letter_position_ = version;
-    progress_recorded_ = version;
     return OkStatus();
   }
 
+  // The progress marker: a commit on silver/_dead_letter with just the txn
+  // {kSilverAppId, position_}, saying every version up to it is fully applied.
   Status RecordProgress() {
     if (position_ < 0 || progress_recorded_.value_or(-1) >= position_) {
       return OkStatus();
     }
-    return WriteDeadLetter({}, position_);
+    const int64_t version = position_;
+    const fs::path root = options_.silver_root / std::string(kDeadLetter);
+    TRIB_RETURN_IF_ERROR(EnsureTable(root, DeadLetterSchema(),
+                                     "tributary: events that could not be applied",
+                                     version));
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(*conn_, root));
+    delta::CommitRequest request;
+    request.actions.push_back(
+        delta::SetTransaction{std::string(kSilverAppId), version, delta::NowMillis()});
+    request.commit_info.operation = "SET TRANSACTION";
+    request.read_set.read_version = snapshot->version();
+    TRIB_ASSIGN_OR_RETURN(auto committed, delta::Commit(root, request));
+    (void)committed;
+    progress_recorded_ = version;
+    dead_letter_position_ = std::max(dead_letter_position_.value_or(-1), version);
+    return OkStatus();
   }
 
   std::map<std::string, core::TableId> tables() const {

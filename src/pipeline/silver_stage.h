@@ -60,21 +60,35 @@ struct SilverOptions {
 /// `_quarantine` (rows failing validation) and `_dead_letter` (undecodable events).
 ///
 /// For each bronze version V, in order (Apply):
-///   1. events are validated (failures -> quarantine) and grouped per silver table; r/c/u/d
+///   1. events are validated (failures -> quarantine) and grouped per silver table;
+///   r/c/u/d
 ///      events without a usable key or schema go to the dead-letter table;
-///   2. missing silver tables are created (properties record the source table and V), all
-///      before any data commit of V, so a table never misses a version it exists for;
-///   3. per table whose position is below V: changes collapse per key in source order (last
-///      wins; deletes remove; a primary-key change deletes the old key; unavailable TOAST
-///      values take the previous value from the batch or, in SQL, from the current silver
-///      row; truncate empties the table); new source columns are added to the Delta schema
-///      (nullable); then one Merge (or Overwrite after a truncate) commits the rows with
-///      txn {appId "silver:bronze", version V};
-///   4. quarantine rows, then dead-letter rows (or a progress-only commit) with the same txn.
+///   2. missing silver tables are created (properties record the source table, the
+///      source name and V), all before any data commit of V, so a table never misses a
+///      version it exists for;
+///   3. per table, changes collapse per key in source order (last wins; deletes remove; a
+///      primary-key change deletes the old key; unavailable TOAST values take the
+///      previous value from the batch or, in SQL, from the current silver row; truncate
+///      empties the table); rows that cannot be applied become dead letters. Tables that
+///      already have V are collapsed only while V's dead letters are not written yet;
+///   4. quarantine rows (txn {kSilverAppId, V}), then dead letters (txn
+///      {kDeadLetterAppId, V}) are committed first, each skipped when its table has V:
+///      once a data table commits V, a replay skips it and could not recompute them;
+///   5. per table whose position is below V: new source columns are added to the Delta
+///      schema (nullable); then one Merge (or Overwrite after a truncate) commits the
+///      rows with txn {kSilverAppId, V}. When V holds a snapshot's last row
+///      (SnapshotMarker::kLast), every table of that source also deletes, in the same
+///      commit (or a delete-only commit with that txn), the rows the snapshot did not
+///      write: their _source_position lacks the snapshot's consistent point. A snapshot
+///      taken again (snapshot_mode always, a lost slot, a restarted snapshot) so removes
+///      rows deleted in the source meanwhile, however many bronze versions it spans and
+///      wherever the pipeline was killed (a row the snapshot wrote carries its position).
+///   6. every progress_every_versions versions (and on RecordProgress()), a progress-only
+///      commit {kSilverAppId, V} on the dead-letter table.
 /// A table's position is its txn version, or the version before it was created. On Open,
-/// the stage's position is the smallest table position (at least the dead-letter txn,
-/// which is only written once V is fully applied); CatchUp() replays the bronze versions
-/// after it from the bronze table.
+/// the stage's position is the smallest data and quarantine table position, at least the
+/// progress marker (written only once V is fully applied); CatchUp() replays the bronze
+/// versions after it from the bronze table.
 ///
 /// Silver table names: the configured target, else the source table name ("customer"),
 /// else, when another source table already has that name, "<schema>__<table>".
@@ -94,7 +108,8 @@ class SilverStage {
 
   /// Applies bronze version `version` whose records are given (in source order).
   /// Versions at or below a table's position are skipped for that table.
-  Status Apply(int64_t version, const std::vector<BronzeRecord>& records,
+  Status Apply(int64_t version,
+               const std::vector<BronzeRecord>& records,
                const std::vector<BronzeVersionRows::Undecodable>& undecodable = {});
 
   /// Applies a bronze commit: from memory, or read back from bronze when its events were
@@ -119,15 +134,23 @@ inline constexpr std::string_view kSilverAppId = "silver:bronze";
 inline constexpr std::string_view kSourceTableProperty = "tributary.source.table";
 /// Table property: the bronze version at which the silver table was created.
 inline constexpr std::string_view kCreatedAtProperty = "tributary.createdAtBronzeVersion";
+/// Table property naming the capture source of a silver table (Debezium source.name),
+/// whose snapshots replace the table's rows.
+inline constexpr std::string_view kSourceNameProperty = "tributary.source.name";
+/// The `txn` appId of silver/_dead_letter commits holding dead letters:
+/// "silver:dead_letter" (its kSilverAppId txn is the stage's progress marker).
+inline constexpr std::string_view kDeadLetterAppId = "silver:dead_letter";
 
-/// The latest snapshot of `table_root`, reading Parquet checkpoints through `conn` (rather
-/// than a private DuckDB instance per load). Errors: as lake::delta::Snapshot::Load.
+/// The latest snapshot of `table_root`, reading Parquet checkpoints through `conn`
+/// (rather than a private DuckDB instance per load). Errors: as
+/// lake::delta::Snapshot::Load.
 Result<std::shared_ptr<const lake::delta::Snapshot>> LoadSnapshot(
     sql::Connection& conn, const std::filesystem::path& table_root);
 
 /// Small-file compaction if due: runs lake Optimize when `table_root` holds at least
 /// options.min_files files below options.small_file_bytes. Returns whether it compacted.
-Result<bool> MaybeCompact(sql::Connection& conn, const std::filesystem::path& table_root,
+Result<bool> MaybeCompact(sql::Connection& conn,
+                          const std::filesystem::path& table_root,
                           const CompactionOptions& options);
 
 }  // namespace tributary::pipeline

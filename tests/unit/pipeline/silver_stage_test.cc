@@ -1,5 +1,9 @@
 #include "pipeline/silver_stage.h"
 
+#include <filesystem>
+#include <functional>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "core/value.h"
@@ -55,6 +59,21 @@ class SilverStageTest : public ::testing::Test {
 
   std::vector<std::string> Customers() {
     return TableRows(dir_.path() / "silver" / "customer", "id, name, amount, note");
+  }
+
+  /// A snapshot row as the PostgreSQL capture emits it: position {consistent point, 0, 0,
+  /// index}; the last row's event LSN is the consistent point.
+  static core::ChangeEvent SnapshotRow(std::shared_ptr<const core::TableSchema> schema,
+                                       core::Row row, uint64_t consistent_point,
+                                       uint64_t index, core::SnapshotMarker marker) {
+    core::ChangeEvent event =
+        MakeEvent(Op::kRead, std::move(schema), std::nullopt, std::move(row), 8, index);
+    event.position = core::PostgresPosition{
+        consistent_point, marker == core::SnapshotMarker::kLast ? consistent_point : 0, 0,
+        index};
+    event.snapshot = marker;
+    core::FillSourceFromPosition(event);
+    return event;
   }
 
   tributary::testing::TempDir dir_{"trib-silver"};
@@ -261,6 +280,204 @@ TEST_F(SilverStageTest, NamesCollidingTablesWithTheirSchema) {
   EXPECT_EQ(tables["sales__customer"].schema, "sales");
   EXPECT_EQ(TableRows(dir_.path() / "silver" / "sales__customer", "id, name"),
             (std::vector<std::string>{"9|s"}));
+}
+
+
+// Issue #5: a snapshot taken again replaces the source's tables; rows deleted in the
+// source since the earlier snapshot (or changes) must not survive in silver, also when the
+// snapshot spans several bronze versions and the stage restarts in the middle.
+TEST_F(SilverStageTest, SnapshotTakenAgainRemovesRowsItDidNotHold) {
+  using core::SnapshotMarker;
+  auto note = MakeSchema("note", {{"id", DataType::Of(TypeKind::kInt64)},
+                                  {"body", DataType::Of(TypeKind::kString)}});
+  auto v1 = Records({Insert(Row(5, "e", "5.00", Value::Null()), 2000)});
+  // The snapshot taken again (consistent point 3000) starts in version 2; meanwhile ids 2
+  // and 5 and every note were deleted in the source, id 3 changed.
+  auto v2 = Records({SnapshotRow(schema_, Row(1, "a", "1.00", Value::Null()), 3000, 0,
+                                 SnapshotMarker::kFirst)});
+  {
+    auto stage = Open();
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(
+        stage
+            ->Apply(0, Records({SnapshotRow(schema_, Row(1, "a", "1.00", Value::Null()), 1000,
+                                            0, SnapshotMarker::kFirst),
+                                SnapshotRow(schema_, Row(2, "b", "2.00", Value::Null()), 1000,
+                                            1, SnapshotMarker::kTrue),
+                                SnapshotRow(schema_, Row(3, "c", "3.00", Value::Null()), 1000,
+                                            2, SnapshotMarker::kTrue),
+                                SnapshotRow(note, {Value::Int64(1), Value::String("n")}, 1000,
+                                            3, SnapshotMarker::kLast)}))
+            .ok());
+    ASSERT_TRUE(stage->Apply(1, v1).ok());
+    ASSERT_TRUE(stage->Apply(2, v2).ok());
+  }
+  auto stage = Open();  // killed in the middle of the snapshot
+  ASSERT_NE(stage, nullptr);
+  ASSERT_EQ(stage->position(), 0);  // note has version 0 only; no progress marker
+  ASSERT_TRUE(stage->Apply(1, v1).ok());  // CatchUp's replay
+  ASSERT_TRUE(stage->Apply(2, v2).ok());
+  auto last = Records({SnapshotRow(schema_, Row(3, "c2", "3.00", Value::Null()), 3000, 1,
+                                   SnapshotMarker::kLast),
+                       // streamed after the snapshot, in the same bronze version
+                       Insert(Row(9, "i", "9.00", Value::Null()), 4000)});
+  ASSERT_TRUE(stage->Apply(3, last).ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a|1.00|NULL", "3|c2|3.00|NULL",
+                                                   "9|i|9.00|NULL"}));
+  EXPECT_EQ(TableRows(dir_.path() / "silver" / "note", "id"), std::vector<std::string>{});
+  // A replay of version 3 changes nothing; later changes apply normally.
+  ASSERT_TRUE(stage->Apply(3, last).ok());
+  ASSERT_TRUE(
+      stage->Apply(4, Records({Insert(Row(10, "j", "1.00", Value::Null()), 5000)})).ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"10|j|1.00|NULL", "1|a|1.00|NULL",
+                                                   "3|c2|3.00|NULL", "9|i|9.00|NULL"}));
+}
+
+// Simulates a kill after each commit that applying bronze version `version` makes: the
+// lake keeps the commits before the kill point only, the stage is reopened and the
+// version replayed; `check` must then hold for every kill point.
+void ReplayAfterKillAtEveryCommit(const std::filesystem::path& base,
+                                  const std::function<std::unique_ptr<SilverStage>(
+                                      const std::filesystem::path&)>& open,
+                                  int64_t version, const std::vector<BronzeRecord>& records,
+                                  const std::function<void(const std::filesystem::path&)>& check) {
+  namespace fs = std::filesystem;
+  auto commits = [](const fs::path& root) {
+    std::set<fs::path> out;
+    for (const auto& table : fs::directory_iterator(root)) {
+      const fs::path log = table.path() / "_delta_log";
+      if (!fs::exists(log)) {
+        continue;
+      }
+      for (const auto& file : fs::directory_iterator(log)) {
+        out.insert(fs::relative(file.path(), root));
+      }
+    }
+    return out;
+  };
+  const fs::path before_dir = base / "before";
+  const std::set<fs::path> before = commits(before_dir / "silver");
+  const fs::path full = base / "full";
+  fs::copy(before_dir, full, fs::copy_options::recursive);
+  {
+    auto stage = open(full);
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(stage->Apply(version, records).ok());
+  }
+  std::vector<std::pair<fs::file_time_type, fs::path>> made;
+  for (const auto& file : commits(full / "silver")) {
+    if (before.count(file) == 0) {
+      made.emplace_back(fs::last_write_time(full / "silver" / file), file);
+    }
+  }
+  std::sort(made.begin(), made.end());
+  ASSERT_GE(made.size(), 2u);
+  for (size_t kept = 0; kept <= made.size(); ++kept) {
+    SCOPED_TRACE(fmt::format("killed after {} of {} commits", kept, made.size()));
+    const fs::path run = base / fmt::format("kill{}", kept);
+    fs::copy(full, run, fs::copy_options::recursive);
+    for (size_t index = kept; index < made.size(); ++index) {
+      fs::remove(run / "silver" / made[index].second);
+    }
+    auto stage = open(run);
+    ASSERT_NE(stage, nullptr);
+    if (stage->position() < version) {
+      ASSERT_EQ(stage->position(), version - 1);
+      ASSERT_TRUE(stage->Apply(version, records).ok());
+    }
+    check(run);
+  }
+}
+
+// Issue #5: dead letters found while collapsing a table's changes were committed after
+// the table's merge, so a kill between the two lost them (the replay skipped the table).
+TEST_F(SilverStageTest, KillAtAnyCommitLosesNoDeadLetterRowOrQuarantineRow) {
+  SilverTableOptions rules;
+  rules.table = "public.customer";
+  rules.rules.not_null = {"name"};
+  auto open = [&](const std::filesystem::path& root) {
+    SilverOptions options;
+    options.silver_root = root / "silver";
+    options.bronze_root = root / "bronze" / "all_events";
+    options.tables = {rules};
+    auto stage = SilverStage::Open(options);
+    EXPECT_TRUE(stage.ok()) << (stage.ok() ? "" : stage.status().ToString());
+    return stage.ok() ? std::move(*stage) : nullptr;
+  };
+  auto note = MakeSchema("note", {{"id", DataType::Of(TypeKind::kInt64)},
+                                  {"body", DataType::Of(TypeKind::kString)}});
+  {
+    auto stage = open(dir_.path() / "before");
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(stage
+                    ->Apply(0, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100),
+                                        MakeEvent(Op::kCreate, note, std::nullopt,
+                                                  core::Row{Value::Int64(1), Value::String("n")},
+                                                  100, 1)}))
+                    .ok());
+  }
+  auto deleted_without_image = MakeEvent(Op::kDelete, schema_, std::nullopt, std::nullopt, 200);
+  auto records = Records(
+      {Insert(Row(2, "b", "2.00", Value::Null()), 200), deleted_without_image,
+       Insert(core::Row{Value::Int32(3), Value::Null(), Value::Null(), Value::Null()}, 200, 2),
+       MakeEvent(Op::kUpdate, note, std::nullopt, core::Row{Value::Int64(1), Value::String("n2")},
+                 200, 3)});
+  ReplayAfterKillAtEveryCommit(
+      dir_.path(), open, 1, records, [&](const std::filesystem::path& root) {
+        EXPECT_EQ(TableRows(root / "silver" / "customer", "id, name"),
+                  (std::vector<std::string>{"1|a", "2|b"}));
+        EXPECT_EQ(TableRows(root / "silver" / "note", "id, body"),
+                  (std::vector<std::string>{"1|n2"}));
+        EXPECT_EQ(TableRows(root / "silver" / "_dead_letter", "error, bronze_version"),
+                  (std::vector<std::string>{"delete without a before image|1"}));
+        EXPECT_EQ(TableRows(root / "silver" / "_quarantine", "key_json, bronze_version"),
+                  (std::vector<std::string>{"{\"id\":\"3\"}|1"}));
+      });
+}
+
+// The snapshot end's deletes are part of each table's commit of that version, so a kill
+// between the tables' commits neither keeps a deleted row nor deletes a snapshot row.
+TEST_F(SilverStageTest, KillAtAnyCommitOfASnapshotEndKeepsSilverEqualToTheSnapshot) {
+  using core::SnapshotMarker;
+  auto open = [&](const std::filesystem::path& root) {
+    SilverOptions options;
+    options.silver_root = root / "silver";
+    options.bronze_root = root / "bronze" / "all_events";
+    auto stage = SilverStage::Open(options);
+    EXPECT_TRUE(stage.ok()) << (stage.ok() ? "" : stage.status().ToString());
+    return stage.ok() ? std::move(*stage) : nullptr;
+  };
+  auto note = MakeSchema("note", {{"id", DataType::Of(TypeKind::kInt64)},
+                                  {"body", DataType::Of(TypeKind::kString)}});
+  auto tag = MakeSchema("tag", {{"id", DataType::Of(TypeKind::kInt64)}});
+  {
+    auto stage = open(dir_.path() / "before");
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(
+        stage
+            ->Apply(0, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100),
+                                Insert(Row(2, "b", "2.00", Value::Null()), 100, 1),
+                                MakeEvent(Op::kCreate, note, std::nullopt,
+                                          core::Row{Value::Int64(1), Value::String("n")}, 100,
+                                          2),
+                                MakeEvent(Op::kCreate, tag, std::nullopt,
+                                          core::Row{Value::Int64(7)}, 100, 3)}))
+            .ok());
+  }
+  // The snapshot (in one version): customer 2 and the tag are gone, note 1 changed.
+  auto records =
+      Records({SnapshotRow(schema_, Row(1, "a", "1.00", Value::Null()), 5000, 0,
+                           SnapshotMarker::kFirst),
+               SnapshotRow(note, {Value::Int64(1), Value::String("n2")}, 5000, 1,
+                           SnapshotMarker::kLast)});
+  ReplayAfterKillAtEveryCommit(
+      dir_.path(), open, 1, records, [&](const std::filesystem::path& root) {
+        EXPECT_EQ(TableRows(root / "silver" / "customer", "id, name"),
+                  (std::vector<std::string>{"1|a"}));
+        EXPECT_EQ(TableRows(root / "silver" / "note", "id, body"),
+                  (std::vector<std::string>{"1|n2"}));
+        EXPECT_EQ(TableRows(root / "silver" / "tag", "id"), std::vector<std::string>{});
+      });
 }
 
 }  // namespace
