@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <set>
 #include <unordered_map>
 
@@ -52,11 +53,6 @@ delta::StructField Field(std::string_view name,
   return Field(name, delta::DataType::Primitive(kind), nullable);
 }
 
-bool IsMetadataColumn(std::string_view name) {
-  return name == kPositionColumn || name == kCommitTsColumn || name == kProcessedColumn ||
-         name == kBronzeVersionColumn;
-}
-
 delta::StructType QuarantineSchema() {
   using delta::TypeKind;
   delta::StructType schema;
@@ -83,15 +79,6 @@ delta::StructType DeadLetterSchema() {
                    Field("bronze_version", TypeKind::kLong),
                    Field("failed_at", TypeKind::kTimestamp)};
   return schema;
-}
-
-std::string KeyText(const core::Row& key) {
-  std::string out;
-  for (const auto& value : key) {
-    out += value.ToString();
-    out.push_back('\x1f');
-  }
-  return out;
 }
 
 std::string KeyJson(const std::vector<std::string>& names, const core::Row& key) {
@@ -131,16 +118,92 @@ std::optional<core::Row> KeyOf(const core::TableSchema& schema,
   return key;
 }
 
+// The collapsed state of one key: its last change in the batch.
+// Indices of `key_names` in `schema` (-1 when missing).
+std::vector<int> KeyIndices(const core::TableSchema& schema,
+                            const std::vector<std::string>& key_names) {
+  std::vector<int> out;
+  out.reserve(key_names.size());
+  for (const auto& name : key_names) {
+    out.push_back(ColumnIndex(schema, name));
+  }
+  return out;
+}
+
+// Writes an injective text of the key values of `row` into `out` (integers as 8 raw
+// bytes, other values as their text; short keys stay within std::string's inline
+// buffer). False when a key column is missing, unavailable or null.
+bool KeyTextOf(const core::Row& row,
+               const std::vector<int>& key_indices,
+               std::string& out) {
+  out.clear();
+  for (int idx : key_indices) {
+    if (idx < 0 || static_cast<size_t>(idx) >= row.size()) {
+      return false;
+    }
+    const core::Value& value = row[static_cast<size_t>(idx)];
+    if (value.is_null() || value.is_unavailable()) {
+      return false;
+    }
+    switch (value.kind()) {
+      case core::ValueKind::kInt8:
+      case core::ValueKind::kInt16:
+      case core::ValueKind::kInt32:
+      case core::ValueKind::kInt64:
+      case core::ValueKind::kUInt8:
+      case core::ValueKind::kUInt16:
+      case core::ValueKind::kUInt32: {
+        const int64_t number = *value.ToInt64();
+        char bytes[sizeof(number)];
+        std::memcpy(bytes, &number, sizeof(number));
+        out.push_back('i');
+        out.append(bytes, sizeof(bytes));
+        break;
+      }
+      case core::ValueKind::kString: {
+        const std::string& text = value.AsString();
+        const auto size = static_cast<uint32_t>(text.size());
+        char bytes[sizeof(size)];
+        std::memcpy(bytes, &size, sizeof(size));
+        out.push_back('s');
+        out.append(bytes, sizeof(bytes));
+        out.append(text);
+        break;
+      }
+      default:
+        out.push_back('v');
+        out += value.ToString();
+        out.push_back('\x1f');
+        break;
+    }
+  }
+  return true;
+}
+
+// The key values of `row` (KeyTextOf() returned true for it).
+core::Row KeyValuesOf(const core::Row& row, const std::vector<int>& key_indices) {
+  core::Row out;
+  out.reserve(key_indices.size());
+  for (int idx : key_indices) {
+    out.push_back(row[static_cast<size_t>(idx)]);
+  }
+  return out;
+}
+
 struct Pending {
   bool deleted = false;
-  std::shared_ptr<const core::TableSchema> schema;
-  core::Row row;
+  /// The winning change (schema, position, commit time); points into the applied records.
+  const ChangeEvent* event = nullptr;
+  /// The row when values were carried over from an earlier change of the batch
+  /// (unchanged TOAST); otherwise event->after is the row.
+  std::optional<core::Row> carried;
+  /// The key values of a delete (unused for upserts: the row holds them).
   core::Row key;
   /// For a row moved by a primary-key change: its old key, where values unavailable in
   /// the new image (unchanged TOAST) are read from.
   std::optional<core::Row> old_key;
-  core::SourcePosition position;
-  int64_t commit_time_us = 0;
+
+  const core::Row& row() const { return carried ? *carried : *event->after; }
 };
 
 struct QuarantineRow {
@@ -186,6 +249,8 @@ struct TableState {
   /// The capture source (Debezium source.name) the table was created for; unset for
   /// tables created before the property existed (they match every source).
   std::optional<std::string> source_name;
+  /// The table's Delta schema as of its last commit by this stage (unset: read it).
+  std::optional<delta::StructType> schema;
 };
 
 }  // namespace
@@ -671,21 +736,33 @@ class SilverStage::Impl {
                       std::vector<DeadLetterRow>& dead_letter) {
     TableBatch batch;
     auto& pending = batch.pending;
-    bool& truncated = batch.truncated;
-    int64_t& last_commit_us = batch.last_commit_us;
-    auto& schemas = batch.schemas;
+    pending.reserve(records.size());
+    // Key column indices per event schema (one entry unless the schema changed).
+    std::vector<std::pair<const core::TableSchema*, std::vector<int>>> key_columns;
+    auto key_indices = [&](const core::TableSchema& schema) -> const std::vector<int>& {
+      for (const auto& entry : key_columns) {
+        if (entry.first == &schema) {
+          return entry.second;
+        }
+      }
+      key_columns.emplace_back(&schema, KeyIndices(schema, key_names));
+      return key_columns.back().second;
+    };
     // A primary-key change may arrive as a delete followed by an insert of the new key in
     // the same transaction (Debezium's form): values unavailable in that insert come from
     // the deleted key's row.
     std::optional<core::Row> last_delete_key;
     uint64_t last_delete_commit = 0;
     auto value_of = [](const Pending& p, std::string_view column) -> const core::Value* {
-      int idx = ColumnIndex(*p.schema, column);
-      if (idx < 0 || static_cast<size_t>(idx) >= p.row.size()) {
+      int idx = ColumnIndex(*p.event->schema, column);
+      const core::Row& row = p.row();
+      if (idx < 0 || static_cast<size_t>(idx) >= row.size()) {
         return nullptr;
       }
-      return &p.row[static_cast<size_t>(idx)];
+      return &row[static_cast<size_t>(idx)];
     };
+    std::string key_text;
+    std::string old_text;
     for (const BronzeRecord* record : records) {
       const ChangeEvent& event = record->event;
       auto dead = [&](std::string error) {
@@ -693,33 +770,32 @@ class SilverStage::Impl {
             event.source.name, event.table.ToString(), std::move(error), record->key_json,
             record->value_json, event.position.ToString()});
       };
-      last_commit_us = std::max(last_commit_us, event.commit_time_us);
+      batch.last_commit_us = std::max(batch.last_commit_us, event.commit_time_us);
       if (event.op == Op::kTruncate) {
         pending.clear();
-        truncated = true;
+        batch.truncated = true;
         continue;
       }
-      if (std::find(schemas.begin(), schemas.end(), event.schema) == schemas.end()) {
-        schemas.push_back(event.schema);
+      if (std::find(batch.schemas.begin(), batch.schemas.end(), event.schema) ==
+          batch.schemas.end()) {
+        batch.schemas.push_back(event.schema);
       }
+      const std::vector<int>& key_idx = key_indices(*event.schema);
       if (event.op == Op::kDelete) {
         if (!event.before) {
           dead("delete without a before image");
           continue;
         }
-        auto key = KeyOf(*event.schema, *event.before, key_names);
-        if (!key) {
+        if (!KeyTextOf(*event.before, key_idx, key_text)) {
           dead("delete whose before image lacks the key columns");
           continue;
         }
         Pending p;
         p.deleted = true;
-        p.schema = event.schema;
-        p.key = *key;
-        p.position = event.position;
-        p.commit_time_us = event.commit_time_us;
-        pending[KeyText(*key)] = std::move(p);
-        last_delete_key = *key;
+        p.event = &event;
+        p.key = KeyValuesOf(*event.before, key_idx);
+        last_delete_key = p.key;
+        pending.insert_or_assign(key_text, std::move(p));
         last_delete_commit = event.position.postgres() != nullptr
                                  ? event.position.postgres()->commit_lsn
                                  : 0;
@@ -729,79 +805,73 @@ class SilverStage::Impl {
       if (last_delete_key && event.op == Op::kCreate &&
           event.position.postgres() != nullptr &&
           event.position.postgres()->commit_lsn == last_delete_commit) {
-        deleted_before = last_delete_key;
+        deleted_before = std::move(last_delete_key);
       }
       last_delete_key.reset();
       if (!event.after) {
         dead("change without an after image");
         continue;
       }
-      auto key = KeyOf(*event.schema, *event.after, key_names);
-      if (!key) {
+      if (!KeyTextOf(*event.after, key_idx, key_text)) {
         dead("row lacks a value for a key column");
         continue;
       }
-      std::string key_text = KeyText(*key);
-      core::Row row = *event.after;
-      const Pending* previous = nullptr;
       std::optional<Pending> moved_from;
       std::optional<core::Row> moved_key;
-      if (event.op == Op::kUpdate && event.before) {
-        auto old_key = KeyOf(*event.schema, *event.before, key_names);
-        if (old_key) {
-          std::string old_text = KeyText(*old_key);
-          if (old_text != key_text) {
-            moved_key = *old_key;
-            auto old = pending.find(old_text);
-            if (old != pending.end() && !old->second.deleted) {
-              moved_from = old->second;
-            }
-            Pending p;
-            p.deleted = true;
-            p.schema = event.schema;
-            p.key = *old_key;
-            p.position = event.position;
-            p.commit_time_us = event.commit_time_us;
-            pending[old_text] = std::move(p);
-          }
+      if (event.op == Op::kUpdate && event.before &&
+          KeyTextOf(*event.before, key_idx, old_text) && old_text != key_text) {
+        moved_key = KeyValuesOf(*event.before, key_idx);
+        auto old = pending.find(old_text);
+        if (old != pending.end() && !old->second.deleted) {
+          moved_from = std::move(old->second);
         }
+        Pending p;
+        p.deleted = true;
+        p.event = &event;
+        p.key = *moved_key;
+        pending.insert_or_assign(old_text, std::move(p));
       }
       auto found = pending.find(key_text);
+      const Pending* previous = nullptr;
       if (moved_from) {
         previous = &*moved_from;
       } else if (found != pending.end() && !found->second.deleted) {
         previous = &found->second;
       }
+      Pending p;
+      p.event = &event;
       // Unchanged TOAST: the value from earlier in this batch when there is one.
-      for (size_t idx = 0; idx < row.size() && idx < event.schema->columns.size();
-           ++idx) {
-        if (row[idx].is_unavailable()) {
-          if (previous != nullptr) {
+      // Otherwise resolved in SQL from the current silver row (by the old key for a
+      // moved row). The before image is not used: a key-only image holds nulls there.
+      const core::Row& after = *event.after;
+      if (previous != nullptr) {
+        for (size_t idx = 0; idx < after.size() && idx < event.schema->columns.size();
+             ++idx) {
+          if (after[idx].is_unavailable()) {
             const core::Value* prior =
                 value_of(*previous, event.schema->columns[idx].name);
             if (prior != nullptr) {
-              row[idx] = *prior;
+              if (!p.carried) {
+                p.carried = after;
+              }
+              (*p.carried)[idx] = *prior;
             }
           }
-          // Otherwise resolved in SQL from the current silver row (by the old key for a
-          // moved row). The before image is not used: a key-only image holds nulls there.
         }
       }
-      Pending p;
-      p.schema = event.schema;
-      p.row = std::move(row);
-      p.key = *key;
       if (!moved_key && deleted_before) {
-        moved_key = deleted_before;
+        moved_key = std::move(deleted_before);
       }
       if (moved_key && !moved_from) {
-        p.old_key = moved_key;
+        p.old_key = std::move(moved_key);
       } else if (previous != nullptr && previous->old_key) {
         p.old_key = previous->old_key;
       }
-      p.position = event.position;
-      p.commit_time_us = event.commit_time_us;
-      pending[key_text] = std::move(p);
+      if (found != pending.end()) {
+        found->second = std::move(p);
+      } else {
+        pending.emplace(key_text, std::move(p));
+      }
     }
     return batch;
   }
@@ -810,46 +880,102 @@ class SilverStage::Impl {
   // snapshot ended in this version), rows the snapshot did not write are deleted in the
   // same commit.
   Status WriteTable(TableState& table,
-                    TableBatch& batch,
+                    const TableBatch& batch,
                     int64_t version,
                     const std::optional<std::string>& snapshot_prefix) {
-    current_key_names_ = batch.key_names;
-    auto& pending = batch.pending;
-    const bool truncated = batch.truncated;
-    const int64_t last_commit_us = batch.last_commit_us;
-    const auto& schemas = batch.schemas;
-    if (pending.empty() && !truncated) {
+    if (batch.pending.empty() && !batch.truncated) {
       if (snapshot_prefix) {
         return RemoveRowsOutsideSnapshot(table, *snapshot_prefix, version);
       }
       return OkStatus();
     }
+    Status written = WriteBatch(table, batch, version, snapshot_prefix);
+    if (!written.ok()) {
+      table.schema.reset();  // read the table again before the next attempt
+    }
+    return written;
+  }
+
+  Status WriteBatch(TableState& table,
+                    const TableBatch& batch,
+                    int64_t version,
+                    const std::optional<std::string>& snapshot_prefix) {
+    current_key_names_ = batch.key_names;
+    const auto& pending = batch.pending;
+    const bool truncated = batch.truncated;
+    // The table's snapshot is loaded only when needed; its schema is cached between
+    // commits (Merge and Overwrite read the log themselves).
+    std::shared_ptr<const delta::Snapshot> snapshot;
+    auto load = [&]() -> Status {
+      if (!snapshot) {
+        TRIB_ASSIGN_OR_RETURN(snapshot, LoadSnapshot(*conn_, table.root));
+      }
+      return OkStatus();
+    };
+    if (!table.schema) {
+      TRIB_RETURN_IF_ERROR(load());
+      table.schema = snapshot->schema();
+    }
     // Schema evolution: add source columns the table lacks (nullable).
-    TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(*conn_, table.root));
-    delta::StructType schema = snapshot->schema();
-    bool added = false;
-    for (const auto& event_schema : schemas) {
+    bool missing = false;
+    for (const auto& event_schema : batch.schemas) {
       for (const auto& column : event_schema->columns) {
-        if (schema.Find(column.name) == nullptr) {
-          // Before the metadata columns would be nicer, but Delta appends new columns.
-          schema.fields.push_back(Field(column.name, SilverDeltaType(column.type), true));
-          added = true;
-        }
+        missing = missing || table.schema->Find(column.name) == nullptr;
       }
     }
-    if (added) {
-      // Files written before the change lack the new columns; the lake reads them as
-      // null (delta scan and every rewrite path), so the schema change is one commit.
-      TRIB_RETURN_IF_ERROR(EvolveSchema(*snapshot, schema));
-      TRIB_ASSIGN_OR_RETURN(snapshot, LoadSnapshot(*conn_, table.root));
-      schema = snapshot->schema();
+    if (missing) {
+      snapshot.reset();
+      TRIB_RETURN_IF_ERROR(load());
+      table.schema = snapshot->schema();
+      delta::StructType evolved = *table.schema;
+      bool added = false;
+      for (const auto& event_schema : batch.schemas) {
+        for (const auto& column : event_schema->columns) {
+          if (evolved.Find(column.name) == nullptr) {
+            // Before the metadata columns would be nicer, but Delta appends new columns.
+            evolved.fields.push_back(
+                Field(column.name, SilverDeltaType(column.type), true));
+            added = true;
+          }
+        }
+      }
+      if (added) {
+        // Files written before the change lack the new columns; the lake reads them as
+        // null (delta scan and every rewrite path), so the schema change is one commit.
+        TRIB_RETURN_IF_ERROR(EvolveSchema(*snapshot, evolved));
+        snapshot.reset();
+        TRIB_RETURN_IF_ERROR(load());
+        table.schema = snapshot->schema();
+      }
     }
+    // From here on the schema stays as it is (a later load() only reads the rows).
+    const delta::StructType& schema = *table.schema;
+    // What each table column is filled from. _processed_at and _bronze_version are the
+    // same for every row: constants of the query rather than staged columns.
+    enum class Role : uint8_t { kData, kPosition, kCommitTs, kProcessed, kBronzeVersion };
+    std::vector<Role> roles;
+    std::vector<int> key_positions;
+    roles.reserve(schema.fields.size());
+    key_positions.reserve(schema.fields.size());
+    for (const auto& field : schema.fields) {
+      roles.push_back(field.name == kPositionColumn        ? Role::kPosition
+                      : field.name == kCommitTsColumn      ? Role::kCommitTs
+                      : field.name == kProcessedColumn     ? Role::kProcessed
+                      : field.name == kBronzeVersionColumn ? Role::kBronzeVersion
+                                                           : Role::kData);
+      key_positions.push_back(KeyPosition(field.name));
+    }
+    auto staged = [&](size_t f) {
+      return roles[f] != Role::kProcessed && roles[f] != Role::kBronzeVersion;
+    };
     // Stage the collapsed rows.
     const std::string stage = fmt::format("silver_stage_{}", ++stage_counter_);
     std::string columns;
-    for (const auto& field : schema.fields) {
-      columns += fmt::format("{} {}, ", QuoteIdentifier(field.name),
-                             delta::DuckDbTypeOf(field.type));
+    for (size_t f = 0; f < schema.fields.size(); ++f) {
+      if (staged(f)) {
+        columns += fmt::format("{} {}, ", QuoteIdentifier(schema.fields[f].name),
+                               delta::DuckDbTypeOf(schema.fields[f].type));
+      }
     }
     std::vector<const delta::StructField*> key_fields;
     for (size_t k = 0; k < current_key_names_.size(); ++k) {
@@ -880,58 +1006,83 @@ class SilverStage::Impl {
     bool any_unavailable = false;
     int64_t upserts = 0;
     int64_t deletes = 0;
-    const int64_t now_us = NowMicros();
     {
       TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", stage));
-      std::map<const core::TableSchema*, std::vector<int>> column_maps;
-      for (const auto& [key_text, p] : pending) {
-        auto& map = column_maps[p.schema.get()];
-        if (map.empty()) {
-          for (const auto& field : schema.fields) {
-            map.push_back(ColumnIndex(*p.schema, field.name));
+      // Table column -> event column, per event schema.
+      std::vector<std::pair<const core::TableSchema*, std::vector<int>>> column_maps;
+      auto column_map =
+          [&](const core::TableSchema& event_schema) -> const std::vector<int>& {
+        for (const auto& entry : column_maps) {
+          if (entry.first == &event_schema) {
+            return entry.second;
           }
         }
-        std::string unavailable = ",";
+        std::vector<int> map;
+        for (const auto& field : schema.fields) {
+          map.push_back(ColumnIndex(event_schema, field.name));
+        }
+        column_maps.emplace_back(&event_schema, std::move(map));
+        return column_maps.back().second;
+      };
+      // Rows of a transaction share their commit time: format it once.
+      int64_t commit_ts_micros = 0;
+      std::string commit_ts_text;
+      std::string unavailable;
+      for (const auto& [key_text, p] : pending) {
+        const ChangeEvent& event = *p.event;
+        const std::vector<int>& map = column_map(*event.schema);
+        unavailable = ",";
         for (size_t f = 0; f < schema.fields.size(); ++f) {
           const auto& field = schema.fields[f];
-          if (field.name == kPositionColumn) {
-            TRIB_RETURN_IF_ERROR(appender->AppendString(p.position.ToString()));
-          } else if (field.name == kCommitTsColumn) {
-            if (p.commit_time_us != 0) {
-              TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, p.commit_time_us));
-            } else {
-              TRIB_RETURN_IF_ERROR(appender->AppendNull());
-            }
-          } else if (field.name == kProcessedColumn) {
-            TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
-          } else if (field.name == kBronzeVersionColumn) {
-            TRIB_RETURN_IF_ERROR(appender->AppendInt64(version));
-          } else if (p.deleted) {
+          switch (roles[f]) {
+            case Role::kProcessed:
+            case Role::kBronzeVersion:
+              continue;
+            case Role::kPosition:
+              TRIB_RETURN_IF_ERROR(appender->AppendString(event.position.ToString()));
+              continue;
+            case Role::kCommitTs:
+              if (event.commit_time_us == 0) {
+                TRIB_RETURN_IF_ERROR(appender->AppendNull());
+              } else {
+                if (commit_ts_text.empty() || commit_ts_micros != event.commit_time_us) {
+                  commit_ts_micros = event.commit_time_us;
+                  commit_ts_text = TimestampTzText(commit_ts_micros);
+                }
+                TRIB_RETURN_IF_ERROR(appender->AppendString(commit_ts_text));
+              }
+              continue;
+            case Role::kData:
+              break;
+          }
+          if (p.deleted) {
             // Only the key matters for a delete.
-            int kidx = KeyPosition(field.name);
+            int kidx = key_positions[f];
             if (kidx >= 0 && static_cast<size_t>(kidx) < p.key.size()) {
               TRIB_RETURN_IF_ERROR(
                   AppendValue(*appender, p.key[static_cast<size_t>(kidx)], field.type));
             } else {
               TRIB_RETURN_IF_ERROR(appender->AppendNull());
             }
-          } else {
-            int idx = map[f];
-            if (idx < 0 || static_cast<size_t>(idx) >= p.row.size()) {
-              TRIB_RETURN_IF_ERROR(appender->AppendNull());
-            } else {
-              const core::Value& value = p.row[static_cast<size_t>(idx)];
-              if (value.is_unavailable()) {
-                unavailable += std::to_string(f) + ",";
-                any_unavailable = true;
-              }
-              auto appended = AppendValue(*appender, value, field.type);
-              if (!appended.ok()) {
-                return std::move(appended).status().AddContext(fmt::format(
-                    "column {} ({}) of key {}", field.name, field.type.ToString(),
-                    KeyJson(current_key_names_, p.key)));
-              }
-            }
+            continue;
+          }
+          const core::Row& row = p.row();
+          int idx = map[f];
+          if (idx < 0 || static_cast<size_t>(idx) >= row.size()) {
+            TRIB_RETURN_IF_ERROR(appender->AppendNull());
+            continue;
+          }
+          const core::Value& value = row[static_cast<size_t>(idx)];
+          if (value.is_unavailable()) {
+            unavailable += std::to_string(f) + ",";
+            any_unavailable = true;
+          }
+          auto appended = AppendValue(*appender, value, field.type);
+          if (!appended.ok()) {
+            return std::move(appended).status().AddContext(fmt::format(
+                "column {} ({}) of key {}", field.name, field.type.ToString(),
+                KeyJson(current_key_names_, KeyOf(*event.schema, row, current_key_names_)
+                                                .value_or(core::Row{}))));
           }
         }
         TRIB_RETURN_IF_ERROR(appender->AppendBool(p.deleted));
@@ -956,6 +1107,7 @@ class SilverStage::Impl {
     if (snapshot_prefix && !truncated) {
       // Rows the ended snapshot did not write, and no change of this version touches,
       // are gone from the source: they become deletes of this merge.
+      TRIB_RETURN_IF_ERROR(load());
       TRIB_ASSIGN_OR_RETURN(std::string current,
                             delta::BuildScanQuery(*snapshot, *conn_));
       std::string keys;
@@ -982,7 +1134,12 @@ class SilverStage::Impl {
     std::string select_list;
     for (size_t f = 0; f < schema.fields.size(); ++f) {
       const std::string column = QuoteIdentifier(schema.fields[f].name);
-      if (any_unavailable && !IsMetadataColumn(schema.fields[f].name)) {
+      if (roles[f] == Role::kProcessed) {
+        select_list += fmt::format("CAST({} AS TIMESTAMPTZ) AS {}, ",
+                                   QuoteLiteral(TimestampTzText(NowMicros())), column);
+      } else if (roles[f] == Role::kBronzeVersion) {
+        select_list += fmt::format("CAST({} AS BIGINT) AS {}, ", version, column);
+      } else if (any_unavailable && roles[f] == Role::kData) {
         select_list += fmt::format(
             "CASE WHEN s.__trib_unavail LIKE '%,{},%' THEN c.{} ELSE s.{} END AS {}, ", f,
             column, column, column);
@@ -992,6 +1149,7 @@ class SilverStage::Impl {
     }
     std::string from = fmt::format("{} AS s", QuoteIdentifier(stage));
     if (any_unavailable && !truncated) {
+      TRIB_RETURN_IF_ERROR(load());
       TRIB_ASSIGN_OR_RETURN(std::string scan, delta::BuildScanQuery(*snapshot, *conn_));
       std::string on;
       for (size_t k = 0; k < current_key_names_.size(); ++k) {
@@ -1030,7 +1188,7 @@ class SilverStage::Impl {
       ++metrics_->silver_commits;
       metrics_->silver_rows_upserted += upserts;
       metrics_->silver_rows_deleted += deletes;
-      metrics_->silver_last_commit_time_us = last_commit_us;
+      metrics_->silver_last_commit_time_us = batch.last_commit_us;
       metrics_->silver_last_applied_time_us = NowMicros();
     }
     if (table.commits_since_check >= options_.compaction.check_every_commits) {

@@ -179,14 +179,72 @@ std::string ValueText(const core::Value& value) {
   return "";
 }
 
-std::string ValueToJsonText(const core::Value& value) { return ValueToJson(value).dump(); }
+std::string ValueToJsonText(const core::Value& value) {
+  return ValueToJson(value).dump();
+}
+
+namespace {
+
+// Writes `value` (< 10^width) as `width` decimal digits.
+char* PutDigits(char* out, int64_t value, int width) {
+  for (int digit = width - 1; digit >= 0; --digit) {
+    out[digit] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+}  // namespace
 
 std::string TimestampTzText(int64_t micros) {
-  int64_t days = micros >= 0 ? micros / core::kMicrosPerDay
-                             : -((-micros + core::kMicrosPerDay - 1) / core::kMicrosPerDay);
+  int64_t days = micros >= 0
+                     ? micros / core::kMicrosPerDay
+                     : -((-micros + core::kMicrosPerDay - 1) / core::kMicrosPerDay);
   int64_t rest = micros - days * core::kMicrosPerDay;
-  return fmt::format("{} {}+00", core::FormatDate(static_cast<int32_t>(days)),
-                     core::FormatTime(rest));
+  // Years 0..9999 are written here directly (silver writes one or two per row); others
+  // through core's formatting.
+  // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible Low-Level Date
+  // Algorithms", civil_from_days).
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) {
+    return fmt::format("{} {}+00", core::FormatDate(static_cast<int32_t>(days)),
+                       core::FormatTime(rest));
+  }
+  char buffer[40];
+  char* out = PutDigits(buffer, year, 4);
+  *out++ = '-';
+  out = PutDigits(out, month, 2);
+  *out++ = '-';
+  out = PutDigits(out, day, 2);
+  *out++ = ' ';
+  const int64_t seconds = rest / core::kMicrosPerSecond;
+  int64_t fraction = rest % core::kMicrosPerSecond;
+  out = PutDigits(out, seconds / 3600, 2);
+  *out++ = ':';
+  out = PutDigits(out, (seconds / 60) % 60, 2);
+  *out++ = ':';
+  out = PutDigits(out, seconds % 60, 2);
+  if (fraction != 0) {
+    int width = 6;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --width;
+    }
+    *out++ = '.';
+    out = PutDigits(out, fraction, width);
+  }
+  *out++ = '+';
+  *out++ = '0';
+  *out++ = '0';
+  return std::string(buffer, static_cast<size_t>(out - buffer));
 }
 
 int64_t NowMicros() {
@@ -199,7 +257,8 @@ Status AppendTimestampMicros(sql::Appender& appender, int64_t micros) {
   return appender.AppendString(TimestampTzText(micros));
 }
 
-Status AppendValue(sql::Appender& appender, const core::Value& value,
+Status AppendValue(sql::Appender& appender,
+                   const core::Value& value,
                    const delta::DataType& target) {
   if (value.is_null() || value.is_unavailable()) {
     return appender.AppendNull();
@@ -244,7 +303,8 @@ Status AppendValue(sql::Appender& appender, const core::Value& value,
     case ValueKind::kTimestampTz:
       if (value.AsTimestampTz() == core::kTimestampInfinity ||
           value.AsTimestampTz() == core::kTimestampNegativeInfinity) {
-        return appender.AppendString(value.AsTimestampTz() > 0 ? "infinity" : "-infinity");
+        return appender.AppendString(value.AsTimestampTz() > 0 ? "infinity"
+                                                               : "-infinity");
       }
       return appender.AppendString(TimestampTzText(value.AsTimestampTz()));
     default:
