@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -499,6 +500,13 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
       assembler_options, [this](uint32_t oid) { return LookupType(oid); },
       [this](uint32_t relation_id) { return LookupKey(relation_id); });
 
+  // The replication connection is opened while the checks below run on the SQL
+  // connection: a connection costs a server backend start (~10 ms), and `capture --once`
+  // on a short range notices. Dropped unused (closed) when a check fails.
+  std::future<Result<std::unique_ptr<PgConnection>>> repl_connecting = std::async(
+      std::launch::async, [dsn = options_.dsn, application = options_.application_name] {
+        return PgConnection::Connect(dsn, true, application, internal::kSessionOptions);
+      });
   TRIB_RETURN_IF_ERROR(EnsureSql());
   TRIB_RETURN_IF_ERROR(CheckServer());
   // The assembler's TableIds need the database name, known only now.
@@ -577,9 +585,7 @@ Status PostgresCapture::Impl::Start(const std::optional<SourcePosition>& resume_
   if (options_.heartbeat_interval.count() > 0 && !options_.heartbeat_table.empty()) {
     TRIB_RETURN_IF_ERROR(EnsureHeartbeatTable());
   }
-  TRIB_ASSIGN_OR_RETURN(
-      repl_, PgConnection::Connect(options_.dsn, true, options_.application_name,
-                                   internal::kSessionOptions));
+  TRIB_ASSIGN_OR_RETURN(repl_, repl_connecting.get());
   stream_slot_ = options_.slot_name;
   if (!slot_exists) {
     // A snapshot's slot is TEMPORARY until the downstream acknowledges the snapshot's end

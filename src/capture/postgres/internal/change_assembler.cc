@@ -299,7 +299,13 @@ Status ChangeAssembler::StartReplay(std::unique_ptr<TxnBuffer> buffer, bool stre
   replay_->xid = xid;
   replay_->end_lsn = end_lsn;
   replay_->commit_time_us = commit_time_us;
-  replay_->transaction_id = fmt::format("{}:{}", xid, end_lsn);
+  // "<xid>:<end lsn>", without fmt: once per transaction is measurable with single-row
+  // transactions.
+  char id[32];
+  char* end = std::to_chars(id, id + sizeof(id), xid).ptr;
+  *end++ = ':';
+  end = std::to_chars(end, id + sizeof(id), end_lsn).ptr;
+  replay_->transaction_id.assign(id, static_cast<size_t>(end - id));
   return OkStatus();
 }
 
