@@ -246,8 +246,10 @@ struct TableState {
   fs::path root;
   int64_t position = -1;
   int64_t commits_since_check = 0;
-  /// The capture source (Debezium source.name) the table was created for; unset for
-  /// tables created before the property existed (they match every source).
+  /// The capture source (Debezium source.name) the table was created for. Tables
+  /// created before the table property existed lack it: then the source of the first
+  /// change this process applied to the table, if any (a snapshot end of another source
+  /// must not delete their rows).
   std::optional<std::string> source_name;
   /// The table's Delta schema as of its last commit by this stage (unset: read it).
   std::optional<delta::StructType> schema;
@@ -597,9 +599,13 @@ class SilverStage::Impl {
     }
     // 2. Create missing tables before any data commit of this version.
     for (auto& [name, group] : groups) {
-      if (tables_.find(name) == tables_.end() && group.first != nullptr) {
+      auto it = tables_.find(name);
+      if (it == tables_.end() && group.first != nullptr) {
         TRIB_RETURN_IF_ERROR(
             CreateSilverTable(name, *group.first, version, group.key_names));
+      } else if (it != tables_.end() && !it->second.source_name &&
+                 !group.records.empty()) {
+        it->second.source_name = group.records.front()->event.source.name;
       }
     }
     // 3. Collapse per table. A table that already has this version is collapsed too when
@@ -683,7 +689,7 @@ class SilverStage::Impl {
   static std::optional<std::string> SnapshotPrefixFor(
       const TableState& table, const std::vector<SnapshotEnd>& ends) {
     for (const auto& end : ends) {
-      if (!table.source_name || *table.source_name == end.source) {
+      if (table.source_name && *table.source_name == end.source) {
         return end.position_prefix;
       }
     }

@@ -333,6 +333,25 @@ TEST_F(SilverStageTest, SnapshotTakenAgainRemovesRowsItDidNotHold) {
                                                    "3|c2|3.00|NULL", "9|i|9.00|NULL"}));
 }
 
+// A snapshot's end only replaces the tables of its own source.
+TEST_F(SilverStageTest, SnapshotEndLeavesOtherSourcesTablesAlone) {
+  using core::SnapshotMarker;
+  auto other = MakeSchema("invoice", {{"id", DataType::Of(TypeKind::kInt64)}});
+  auto from_b = MakeEvent(Op::kCreate, other, std::nullopt, core::Row{Value::Int64(1)}, 100, 1);
+  from_b.source.name = "b";
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  ASSERT_TRUE(
+      stage->Apply(0, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100), from_b})).ok());
+  ASSERT_TRUE(stage
+                  ->Apply(1, Records({SnapshotRow(schema_, Row(2, "b", "2.00", Value::Null()),
+                                                  3000, 0, SnapshotMarker::kLast)}))
+                  .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"2|b|2.00|NULL"}));
+  EXPECT_EQ(TableRows(dir_.path() / "silver" / "invoice", "id"),
+            (std::vector<std::string>{"1"}));
+}
+
 // Simulates a kill after each commit that applying bronze version `version` makes: the
 // lake keeps the commits before the kill point only, the stage is reopened and the
 // version replayed; `check` must then hold for every kill point.
