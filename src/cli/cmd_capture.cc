@@ -46,8 +46,8 @@ constexpr auto kStdoutMaxDelay = std::chrono::milliseconds(50);
 // their own mmap: both make the page-sized memory of every batch (thousands of events,
 // allocated and freed per poll) fault in again, which cost about a tenth of the capture's
 // CPU. These bounds keep up to that much freed memory for reuse.
-constexpr int kMallocTrimThresholdBytes = 64 << 20;
-constexpr int kMallocMmapThresholdBytes = 32 << 20;
+constexpr int kMallocTrimThresholdBytes = 16 << 20;
+constexpr int kMallocMmapThresholdBytes = 16 << 20;
 
 // The quoted topic of the last event: consecutive events mostly share their table.
 struct TopicCache {
