@@ -167,8 +167,9 @@ class PostgresCapture::Impl {
   Result<ChangeBatch> StreamPoll(Clock::time_point deadline);
   Status HandleFrame(std::string_view frame);
   Status SendStatus(bool reply_requested);
-  Status MaybeSendStatus();
-  void MaybeHeartbeat();
+  /// `now`: the current time, when the caller has it (one clock read per loop round).
+  Status MaybeSendStatus(Clock::time_point now = Clock::now());
+  void MaybeHeartbeat(Clock::time_point now = Clock::now());
   Status HandleDisconnect(const Error& error);
   Status Reconnect();
   Result<std::optional<std::vector<std::string>>> LookupKey(uint32_t relation_id);
@@ -973,8 +974,7 @@ Status PostgresCapture::Impl::SendStatus(bool reply_requested) {
   return repl_->SendCopyData(message);
 }
 
-Status PostgresCapture::Impl::MaybeSendStatus() {
-  auto now = Clock::now();
+Status PostgresCapture::Impl::MaybeSendStatus(Clock::time_point now) {
   if (now - last_status_ >= options_.status_interval ||
       (status_dirty_ && now - last_status_ >= std::chrono::milliseconds(100))) {
     return SendStatus(false);
@@ -982,12 +982,12 @@ Status PostgresCapture::Impl::MaybeSendStatus() {
   return OkStatus();
 }
 
-void PostgresCapture::Impl::MaybeHeartbeat() {
+void PostgresCapture::Impl::MaybeHeartbeat(Clock::time_point now) {
   if (options_.heartbeat_interval.count() == 0 ||
-      Clock::now() - last_heartbeat_ < options_.heartbeat_interval) {
+      now - last_heartbeat_ < options_.heartbeat_interval) {
     return;
   }
-  last_heartbeat_ = Clock::now();
+  last_heartbeat_ = now;
   auto ok = EnsureSql();
   if (ok.ok()) {
     if (!options_.heartbeat_table.empty()) {
@@ -1186,10 +1186,10 @@ Result<ChangeBatch> PostgresCapture::Impl::StreamPoll(Clock::time_point deadline
     auto wait = std::chrono::milliseconds(0);
     if (!last_read_had_frame_ || ++frames_since_timer_check_ >= kFramesPerTimerCheck) {
       frames_since_timer_check_ = 0;
-      status = MaybeSendStatus();
+      auto now = Clock::now();
+      status = MaybeSendStatus(now);
       if (status.ok()) {
-        MaybeHeartbeat();
-        auto now = Clock::now();
+        MaybeHeartbeat(now);
         if (now >= deadline) {
           UpdateMetrics();
           last_read_had_frame_ = false;
