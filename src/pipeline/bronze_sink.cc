@@ -410,6 +410,8 @@ class BronzeSink::Impl {
         delta::SetTransaction{BronzeAppId(options_.source), txn_version, std::nullopt};
     write.operation_parameters[BronzeResumeParameter(options_.source)] =
         complete_resume_.ToString();
+    // `stage` does not change while the append runs.
+    write.repeatable_input = true;
     std::string query = fmt::format(
         "SELECT * EXCLUDE (seq), seq AS commit_seq FROM stage WHERE seq < {} ORDER BY "
         "seq",

@@ -439,7 +439,7 @@ class FileWriter {
                         PartitionValues{}, adds);
     }
     TempTables temps(conn_);
-    std::string stage = temps.NewName("part");
+    std::string stage;
     std::string pv_select;
     for (size_t i = 0; i < partition_columns_.size(); ++i) {
       const StructField* field = FindField(schema_, partition_columns_[i]);
@@ -449,16 +449,26 @@ class FileWriter {
                                PartitionTextExpr(field->type, QuoteIdentifier(field->name)),
                                i);
     }
-    TRIB_RETURN_IF_ERROR(conn_.Execute(
-        fmt::format("CREATE TEMP TABLE {} AS SELECT *{} FROM ({}) AS __trib_src",
-                    QuoteIdentifier(stage), pv_select, source)));
+    std::string relation;
+    if (options_.repeatable_input) {
+      // Read the input once per partition (and once for the partition values) rather
+      // than copying every row into a temporary table first.
+      relation = fmt::format("(SELECT *{} FROM ({}) AS __trib_src) AS __trib_part",
+                             pv_select, source);
+    } else {
+      stage = temps.NewName("part");
+      TRIB_RETURN_IF_ERROR(conn_.Execute(
+          fmt::format("CREATE TEMP TABLE {} AS SELECT *{} FROM ({}) AS __trib_src",
+                      QuoteIdentifier(stage), pv_select, source)));
+      relation = QuoteIdentifier(stage);
+    }
     std::string pv_columns;
     for (size_t i = 0; i < partition_columns_.size(); ++i) {
       pv_columns += fmt::format("{}__trib_pv_{}", i == 0 ? "" : ", ", i);
     }
-    TRIB_ASSIGN_OR_RETURN(auto groups,
-                          conn_.Query(fmt::format("SELECT DISTINCT {} FROM {}", pv_columns,
-                                                  QuoteIdentifier(stage))));
+    TRIB_ASSIGN_OR_RETURN(
+        auto groups,
+        conn_.Query(fmt::format("SELECT DISTINCT {} FROM {}", pv_columns, relation)));
     for (size_t row = 0; row < groups.row_count(); ++row) {
       PartitionValues values;
       std::string where;
@@ -468,9 +478,9 @@ class FileWriter {
         where += fmt::format("{}__trib_pv_{} IS NOT DISTINCT FROM {}", i == 0 ? "" : " AND ",
                              i, value ? QuoteLiteral(*value) : std::string("NULL"));
       }
-      TRIB_RETURN_IF_ERROR(WriteGroup(fmt::format("SELECT {} FROM {} WHERE {}", data_columns,
-                                                  QuoteIdentifier(stage), where),
-                                      values, adds));
+      TRIB_RETURN_IF_ERROR(WriteGroup(
+          fmt::format("SELECT {} FROM {} WHERE {}", data_columns, relation, where), values,
+          adds));
     }
     return OkStatus();
   }

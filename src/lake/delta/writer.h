@@ -68,6 +68,11 @@ struct WriteOptions {
   /// Write a checkpoint when the committed version is a multiple of the table's
   /// delta.checkpointInterval. Default: true.
   bool auto_checkpoint = true;
+  /// The query returns the same rows each time it runs (it reads tables nothing changes
+  /// during the write, no now()/random()). A write to a partitioned table then reads it
+  /// once per partition instead of first copying it into a temporary table. Wrong rows
+  /// in wrong partitions follow if this is set for a query that is not. Default: false.
+  bool repeatable_input = false;
 };
 
 /// What a write did.
