@@ -536,6 +536,14 @@ class SilverStage::Impl {
     std::vector<QuarantineRow> quarantine;
     std::vector<DeadLetterRow> dead_letter;
     std::vector<SnapshotEnd> snapshot_ends;
+    struct Route {
+      const core::TableSchema* schema = nullptr;
+      std::string source;
+      const SilverTableOptions* options = nullptr;
+      std::vector<std::string> key_names;
+      std::string name;
+      Group* group = nullptr;
+    } route;
     for (const auto& bad : undecodable) {
       dead_letter.push_back(DeadLetterRow{bad.source, bad.source_table, bad.error,
                                           bad.key_json, bad.value_json, bad.position});
@@ -553,12 +561,11 @@ class SilverStage::Impl {
             DeadLetterRow{event.source.name, event.table.ToString(), std::move(error),
                           record.key_json, record.value_json, event.position.ToString()});
       };
-      if (record.value_json.find("\"tributary_error\"") != std::string::npos &&
-          record.value_json.rfind("{\"event\"", 0) == 0) {
+      if (record.value_json.rfind("{\"event\"", 0) == 0 &&
+          record.value_json.find("\"tributary_error\"") != std::string::npos) {
         dead(record.value_json);
         continue;
       }
-      const SilverTableOptions* table_options = FindTableOptions(event);
       if (event.op != Op::kTruncate && !event.schema) {
         dead("event has no table schema");
         continue;
@@ -567,11 +574,27 @@ class SilverStage::Impl {
           by_source_.find(event.table.ToString()) == by_source_.end() && !event.schema) {
         continue;  // truncate of a table silver never saw: nothing to empty
       }
-      std::vector<std::string> key_names = KeyNames(event, table_options);
+      // Consecutive changes of a table share its schema: look its options, key and
+      // silver table up once.
+      if (event.op == Op::kTruncate || route.schema != event.schema.get() ||
+          route.source != event.source.name) {
+        route = Route{};
+        route.options = FindTableOptions(event);
+        route.key_names = KeyNames(event, route.options);
+        if (event.op != Op::kTruncate) {
+          route.schema = event.schema.get();
+          route.source = event.source.name;
+        }
+      }
+      const SilverTableOptions* table_options = route.options;
+      const std::vector<std::string>& key_names = route.key_names;
       if (event.op != Op::kTruncate && key_names.empty()) {
         dead(fmt::format("table {} has no primary key; configure [[silver.tables]] key",
                          event.table.ToString()));
         continue;
+      }
+      if (route.name.empty()) {
+        route.name = TargetName(event, table_options);
       }
       if (table_options != nullptr) {
         if (auto failed = CheckRules(table_options->rules, event)) {
@@ -580,14 +603,15 @@ class SilverStage::Impl {
             key = KeyOf(*event.schema, *event.after, key_names).value_or(core::Row{});
           }
           quarantine.push_back(
-              QuarantineRow{event.table.ToString(), TargetName(event, table_options),
-                            KeyJson(key_names, key), *failed, record.value_json,
-                            event.position.ToString()});
+              QuarantineRow{event.table.ToString(), route.name, KeyJson(key_names, key),
+                            *failed, record.value_json, event.position.ToString()});
           continue;
         }
       }
-      std::string name = TargetName(event, table_options);
-      Group& group = groups[name];
+      if (route.group == nullptr) {
+        route.group = &groups[route.name];
+      }
+      Group& group = *route.group;
       group.options = table_options;
       if (group.key_names.empty()) {
         group.key_names = key_names;

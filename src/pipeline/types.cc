@@ -264,6 +264,9 @@ Status AppendValue(sql::Appender& appender,
     return appender.AppendNull();
   }
   if (target.kind == delta::TypeKind::kString) {
+    if (value.kind() == ValueKind::kString) {
+      return appender.AppendString(value.AsString());  // no copy
+    }
     return appender.AppendString(ValueText(value));
   }
   switch (value.kind()) {
