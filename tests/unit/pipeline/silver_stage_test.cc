@@ -129,6 +129,24 @@ TEST_F(SilverStageTest, PrimaryKeyChangeMovesTheRow) {
   EXPECT_EQ(Customers(), (std::vector<std::string>{"7|a|1.00|x"}));
 }
 
+// Within one batch: a row inserted, then moved by a primary-key change whose new image
+// lacks an unchanged TOAST value, which comes from the inserted row; and Debezium's form
+// of a key change (delete + insert in one transaction) taking it from the silver row.
+TEST_F(SilverStageTest, PrimaryKeyChangeWithinABatchCarriesUnchangedToast) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  ASSERT_TRUE(
+      stage->Apply(1, Records({Insert(Row(5, "e", "5.00", Value::String("kept")), 100)})).ok());
+  ASSERT_TRUE(stage
+                  ->Apply(2, Records({Insert(Row(1, "a", "1.00", Value::String("x")), 200),
+                                      Update(Row(1, "a", "1.00", Value::Null()),
+                                             Row(7, "a2", "1.00", Value::Unavailable()), 208),
+                                      Delete(Row(5, "e", "5.00", Value::Null()), 216, 0),
+                                      Insert(Row(6, "e", "5.00", Value::Unavailable()), 216, 1)}))
+                  .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"6|e|5.00|kept", "7|a2|1.00|x"}));
+}
+
 TEST_F(SilverStageTest, UnavailableToastKeepsThePreviousValue) {
   auto stage = Open();
   ASSERT_NE(stage, nullptr);
