@@ -233,8 +233,8 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
     bool any_events = false;
     for (auto& running : captures) {
       // --once ends on an empty poll after the target is reached: a short wait keeps that
-      // tail (and the ReachedLsn keepalive probe round trip) from adding 100s of ms.
-      auto batch = running.capture->Poll(std::chrono::milliseconds(options.once ? 10 : 100));
+      // tail (and the ReachedLsn keepalive probe round trip) from adding to the run.
+      auto batch = running.capture->Poll(std::chrono::milliseconds(options.once ? 2 : 100));
       if (!batch.ok()) {
         return context.ReportError(std::move(batch).status().AddContext("source " +
                                                                       running.name));
