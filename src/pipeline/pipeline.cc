@@ -1,7 +1,10 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -16,6 +19,7 @@ namespace tributary::pipeline {
 
 namespace delta = lake::delta;
 namespace fs = std::filesystem;
+using core::SourcePosition;
 using namespace std::chrono_literals;
 
 class Pipeline::Impl {
@@ -26,6 +30,7 @@ class Pipeline::Impl {
   fs::path bronze_root() const { return options_.lake_root / "bronze" / "all_events"; }
 
   Status Open() {
+    captures_ = std::vector<CaptureState>(sources_.size());
     for (auto& source : sources_) {
       BronzeOptions bronze;
       bronze.table_root = bronze_root();
@@ -71,41 +76,39 @@ class Pipeline::Impl {
     return OkStatus();
   }
 
+  // Bronze commit of source `index` (bronze thread): the acknowledgement goes to the
+  // source's capture thread, the commit to the silver thread.
   Status CommitSource(size_t index) {
     const auto started = std::chrono::steady_clock::now();
     TRIB_ASSIGN_OR_RETURN(auto commit, sinks_[index]->Commit());
     if (!commit) {
       return OkStatus();
     }
-    const auto committed = std::chrono::steady_clock::now();
-    TRIB_RETURN_IF_ERROR(AcknowledgeAndApply(index, *commit));
     if (commit->version >= 0) {
-      const auto done = std::chrono::steady_clock::now();
-      spdlog::debug(
-          "bronze version {}: {} events, bronze commit {} ms, silver {} ms",
-          commit->version, commit->event_count,
-          std::chrono::duration_cast<std::chrono::milliseconds>(committed - started)
-              .count(),
-          std::chrono::duration_cast<std::chrono::milliseconds>(done - committed)
-              .count());
-      // Group commit: nothing is read from the source while this commit and its silver
-      // apply run, so the next batch stays open at least as long
-      // (BronzeSink::SetBatchWindow). A backlog then goes in large batches.
-      sinks_[index]->SetBatchWindow(std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - started));
+      spdlog::debug("bronze version {}: {} events, bronze commit {} ms", commit->version,
+                    commit->event_count,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count());
     }
-    return OkStatus();
-  }
-
-  Status AcknowledgeAndApply(size_t index, const BronzeCommit& commit) {
-    if (!commit.resume_position.empty()) {
+    if (!commit->resume_position.empty()) {
       // DESIGN.md invariant 1: acknowledged only after the bronze commit holding it.
-      TRIB_RETURN_IF_ERROR(sources_[index].source->Acknowledge(commit.resume_position));
+      PostAcknowledgement(index, commit->resume_position);
     }
-    if (commit.version < 0) {
+    if (commit->version < 0) {
       return OkStatus();
     }
+    return EnqueueSilver(std::move(*commit));
+  }
+
+  // Silver thread: applies one bronze commit (in bronze version order).
+  Status ApplySilver(const BronzeCommit& commit) {
+    const auto started = std::chrono::steady_clock::now();
     TRIB_RETURN_IF_ERROR(silver_->ApplyCommit(commit));
+    spdlog::debug("silver applied bronze version {} in {} ms", commit.version,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count());
     if (++bronze_commits_since_check_ >= options_.compaction.check_every_commits * 4) {
       bronze_commits_since_check_ = 0;
       auto compacted = MaybeCompactBronze();
@@ -199,7 +202,19 @@ class Pipeline::Impl {
       gold_thread = std::jthread([this](std::stop_token token) { GoldLoop(token); });
       NotifyGold();
     }
-    Status status = Loop(stop);
+    Status status = OkStatus();
+    for (size_t i = 0; i < sources_.size() && status.ok(); ++i) {
+      status = StartSource(i, stop);
+    }
+    if (status.ok()) {
+      silver_thread_ = std::jthread([this] { SilverLoop(); });
+      for (size_t i = 0; i < sources_.size(); ++i) {
+        captures_[i].thread =
+            std::jthread([this, i](std::stop_token token) { CaptureLoop(i, token); });
+      }
+      status = Loop(stop);
+      status = Finish(std::move(status));
+    }
     // Stop gold before the final steps so that it does not race the last refresh.
     if (gold_thread.joinable()) {
       gold_thread.request_stop();
@@ -207,7 +222,7 @@ class Pipeline::Impl {
       gold_thread.join();
     }
     if (status.ok()) {
-      status = Drain();
+      status = silver_->RecordProgress();
     }
     if (status.ok() && gold_ && options_.once) {
       auto refreshed = RefreshGold(silver_->position());
@@ -226,11 +241,67 @@ class Pipeline::Impl {
     return status;
   }
 
-  Status Drain() {
-    for (size_t i = 0; i < sources_.size(); ++i) {
-      TRIB_RETURN_IF_ERROR(CommitSource(i));
+  // After the bronze loop ended with `status`: stops the capture threads; on success
+  // stages what they had queued, commits every staged whole transaction, lets silver
+  // apply every commit and acknowledges the last positions. On failure silver stops after
+  // the commit it is applying (bronze versions it did not apply are replayed on the next
+  // start).
+  Status Finish(Status status) {
+    for (auto& capture : captures_) {
+      capture.thread.request_stop();
     }
-    return silver_->RecordProgress();
+    capture_cv_.notify_all();
+    for (auto& capture : captures_) {
+      if (capture.thread.joinable()) {
+        capture.thread.join();
+      }
+    }
+    for (size_t i = 0; i < sources_.size() && status.ok(); ++i) {
+      status = CaptureError(i);
+    }
+    for (size_t i = 0; i < sources_.size() && status.ok(); ++i) {
+      std::deque<core::ChangeBatch> left;
+      {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        left.swap(captures_[i].batches);
+        captures_[i].queued_events = 0;
+      }
+      for (const auto& batch : left) {
+        status = sinks_[i]->WriteBatch(batch);
+        if (!status.ok()) {
+          break;
+        }
+      }
+      if (status.ok()) {
+        status = CommitSource(i);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      silver_closing_ = true;
+      silver_abort_ = !status.ok();
+    }
+    silver_cv_.notify_all();
+    if (silver_thread_.joinable()) {
+      silver_thread_.join();
+    }
+    if (status.ok()) {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      status = silver_error_;
+    }
+    // The capture threads are gone: acknowledge what bronze made durable last.
+    for (size_t i = 0; i < sources_.size() && status.ok(); ++i) {
+      std::optional<SourcePosition> ack;
+      {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        ack = std::move(captures_[i].ack);
+        captures_[i].ack.reset();
+      }
+      if (ack) {
+        status = sources_[i].source->Acknowledge(*ack);
+      }
+    }
+    return status;
   }
 
   // Starts a source after the position bronze holds for it. Retryable failures (a slot
@@ -259,44 +330,210 @@ class Pipeline::Impl {
     }
   }
 
-  Status Loop(std::stop_token stop) {
-    for (size_t i = 0; i < sources_.size(); ++i) {
-      TRIB_RETURN_IF_ERROR(StartSource(i, stop));
+  // Capture thread of source `index`: polls the source into its queue while the queue
+  // holds fewer than queue_max_events events, and delivers the acknowledgements the
+  // bronze thread posts (a ChangeSource is driven by one thread only). With once, it
+  // reports when the source is caught up.
+  void CaptureLoop(size_t index, std::stop_token stop) {
+    Status status = OkStatus();
+    try {
+      status = Capture(index, stop);
+    } catch (const std::exception& e) {
+      status = MakeError(ErrorCode::kInternal, "capture thread of source {}: {}",
+                         sources_[index].source->name(), e.what());
     }
-    std::vector<std::chrono::steady_clock::time_point> idle_since(
-        sources_.size(), std::chrono::steady_clock::now());
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      captures_[index].error = std::move(status);
+      captures_[index].finished = true;
+    }
+    bronze_cv_.notify_all();
+  }
+
+  Status Capture(size_t index, const std::stop_token& stop) {
+    CaptureState& state = captures_[index];
+    core::ChangeSource& source = *sources_[index].source;
+    auto idle_since = std::chrono::steady_clock::now();
+    while (!stop.stop_requested()) {
+      std::optional<SourcePosition> ack;
+      bool full = false;
+      {
+        std::unique_lock<std::mutex> lock(queue_mutex_);
+        capture_cv_.wait(lock, stop, [&] {
+          return state.queued_events < options_.queue_max_events || state.ack.has_value();
+        });
+        if (stop.stop_requested()) {
+          break;
+        }
+        ack = std::move(state.ack);
+        state.ack.reset();
+        full = state.queued_events >= options_.queue_max_events;
+      }
+      if (ack) {
+        TRIB_RETURN_IF_ERROR(source.Acknowledge(*ack));
+      }
+      if (full) {
+        continue;
+      }
+      TRIB_ASSIGN_OR_RETURN(auto batch, source.Poll(options_.poll_timeout));
+      if (!batch.events.empty() || !batch.resume_position.empty()) {
+        idle_since = std::chrono::steady_clock::now();
+        {
+          std::lock_guard<std::mutex> lock(queue_mutex_);
+          state.queued_events += static_cast<int64_t>(batch.events.size());
+          state.batches.push_back(std::move(batch));
+          state.caught_up = false;
+        }
+        bronze_cv_.notify_all();
+        continue;
+      }
+      if (options_.once) {
+        auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - idle_since);
+        bool caught_up = false;
+        if (sources_[index].caught_up) {
+          TRIB_ASSIGN_OR_RETURN(caught_up, sources_[index].caught_up(idle));
+        } else {
+          caught_up = idle >= 1000ms;
+        }
+        if (caught_up) {
+          {
+            std::lock_guard<std::mutex> lock(queue_mutex_);
+            state.caught_up = true;
+          }
+          bronze_cv_.notify_all();
+        }
+      }
+    }
+    return OkStatus();
+  }
+
+  Status CaptureError(size_t index) {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    return captures_[index].error;
+  }
+
+  void PostAcknowledgement(size_t index, const SourcePosition& position) {
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      captures_[index].ack = position;
+    }
+    capture_cv_.notify_all();
+  }
+
+  // Hands a bronze commit to the silver thread, waiting while silver_queue_commits are
+  // already queued (memory stays bounded when silver is the slower stage).
+  Status EnqueueSilver(BronzeCommit commit) {
+    std::unique_lock<std::mutex> lock(queue_mutex_);
+    silver_cv_.wait(lock, [&] {
+      return static_cast<int64_t>(silver_queue_.size()) < options_.silver_queue_commits ||
+             silver_done_;
+    });
+    if (silver_done_) {
+      if (!silver_error_.ok()) {
+        return silver_error_;
+      }
+      return MakeError(ErrorCode::kInternal, "the silver thread stopped");
+    }
+    silver_queue_.push_back(std::move(commit));
+    lock.unlock();
+    silver_cv_.notify_all();
+    return OkStatus();
+  }
+
+  // Silver thread: applies the bronze commits in the order they were committed.
+  void SilverLoop() {
+    Status status = OkStatus();
+    try {
+      while (true) {
+        BronzeCommit commit;
+        {
+          std::unique_lock<std::mutex> lock(queue_mutex_);
+          silver_cv_.wait(lock,
+                          [&] { return !silver_queue_.empty() || silver_closing_; });
+          if (silver_abort_ || (silver_queue_.empty() && silver_closing_)) {
+            break;
+          }
+          commit = std::move(silver_queue_.front());
+          silver_queue_.pop_front();
+        }
+        silver_cv_.notify_all();
+        status = ApplySilver(commit);
+        if (!status.ok()) {
+          break;
+        }
+      }
+    } catch (const std::exception& e) {
+      status = MakeError(ErrorCode::kInternal, "silver thread: {}", e.what());
+    }
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      silver_error_ = std::move(status);
+      silver_done_ = true;
+    }
+    silver_cv_.notify_all();
+    bronze_cv_.notify_all();
+  }
+
+  // Bronze thread: stages what the capture threads queued and commits when a batch is
+  // due. Returns on stop, on a failure of any stage, or (once) when every source is
+  // caught up and everything it returned was staged.
+  Status Loop(const std::stop_token& stop) {
     while (!stop.stop_requested()) {
       bool all_caught_up = options_.once;
+      bool staged_any = false;
       for (size_t i = 0; i < sources_.size(); ++i) {
-        auto timeout = sinks_[i]->staged_rows() > 0 ? std::min<std::chrono::milliseconds>(
-                                                          options_.poll_timeout, 20ms)
-                                                    : options_.poll_timeout;
-        TRIB_ASSIGN_OR_RETURN(auto batch, sources_[i].source->Poll(timeout));
-        bool empty = batch.events.empty() && batch.resume_position.empty();
-        if (!empty) {
-          idle_since[i] = std::chrono::steady_clock::now();
+        std::deque<core::ChangeBatch> taken;
+        bool caught_up = false;
+        {
+          std::lock_guard<std::mutex> lock(queue_mutex_);
+          CaptureState& state = captures_[i];
+          if (state.finished) {
+            TRIB_RETURN_IF_ERROR(state.error);
+            return MakeError(ErrorCode::kInternal,
+                             "the capture thread of source {} stopped",
+                             sources_[i].source->name());
+          }
+          if (silver_done_) {
+            TRIB_RETURN_IF_ERROR(silver_error_);
+            return MakeError(ErrorCode::kInternal, "the silver thread stopped");
+          }
+          taken.swap(state.batches);
+          state.queued_events = 0;
+          caught_up = state.caught_up;
+        }
+        if (!taken.empty()) {
+          capture_cv_.notify_all();
+          staged_any = true;
+        }
+        for (const auto& batch : taken) {
           TRIB_RETURN_IF_ERROR(sinks_[i]->WriteBatch(batch));
+          if (sinks_[i]->CommitDue()) {
+            TRIB_RETURN_IF_ERROR(CommitSource(i));
+          }
         }
         if (sinks_[i]->CommitDue()) {
           TRIB_RETURN_IF_ERROR(CommitSource(i));
         }
-        if (options_.once) {
-          bool caught_up = false;
-          if (empty) {
-            auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - idle_since[i]);
-            if (sources_[i].caught_up) {
-              TRIB_ASSIGN_OR_RETURN(caught_up, sources_[i].caught_up(idle));
-            } else {
-              caught_up = idle >= 1000ms;
-            }
-          }
-          all_caught_up = all_caught_up && caught_up;
-        }
+        all_caught_up = all_caught_up && caught_up && taken.empty();
       }
       if (options_.once && all_caught_up) {
         spdlog::info("--once: every source is caught up");
         break;
+      }
+      if (!staged_any) {
+        // Wait for input, or (when rows are staged) briefly, for a batch to become due.
+        bool staged = std::any_of(sinks_.begin(), sinks_.end(), [](const auto& sink) {
+          return sink->staged_rows() > 0;
+        });
+        std::unique_lock<std::mutex> lock(queue_mutex_);
+        bronze_cv_.wait_for(lock, stop, staged ? 5ms : options_.poll_timeout, [&] {
+          return silver_done_ || std::any_of(captures_.begin(), captures_.end(),
+                                             [](const CaptureState& c) {
+                                               return !c.batches.empty() || c.finished ||
+                                                      c.caught_up;
+                                             });
+        });
       }
     }
     return OkStatus();
@@ -319,6 +556,34 @@ class Pipeline::Impl {
   int64_t gold_target_ = -1;
   int64_t gold_done_ = -1;
   std::mutex gold_run_mutex_;
+
+  // One source's capture thread and its queue to the bronze thread. Fields other than
+  // `thread` are guarded by queue_mutex_.
+  struct CaptureState {
+    std::jthread thread;
+    std::deque<core::ChangeBatch> batches;
+    int64_t queued_events = 0;
+    /// The newest position bronze made durable, not yet acknowledged to the source.
+    std::optional<SourcePosition> ack;
+    /// once: the source returned everything up to its position at start.
+    bool caught_up = false;
+    bool finished = false;
+    Status error = OkStatus();
+  };
+  std::mutex queue_mutex_;
+  /// Capture threads wait on it for queue space, an acknowledgement or stop.
+  std::condition_variable_any capture_cv_;
+  /// The bronze thread waits on it for input or a stopped stage.
+  std::condition_variable_any bronze_cv_;
+  /// The silver thread waits on it for commits; the bronze thread for queue space.
+  std::condition_variable silver_cv_;
+  std::vector<CaptureState> captures_;
+  std::deque<BronzeCommit> silver_queue_;
+  bool silver_closing_ = false;
+  bool silver_abort_ = false;
+  bool silver_done_ = false;
+  Status silver_error_ = OkStatus();
+  std::jthread silver_thread_;
 };
 
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -37,6 +37,12 @@ struct PipelineOptions {
   bool once = false;
   /// Longest wait for a source's next batch. Default: 50 ms.
   std::chrono::milliseconds poll_timeout{50};
+  /// A source's capture thread stops reading while this many events it read wait for
+  /// the bronze thread (the queue may exceed it by one batch). Default: 20000.
+  int64_t queue_max_events = 20000;
+  /// The bronze thread waits while this many bronze commits wait for the silver thread
+  /// (each holds up to BronzeOptions::max_events_kept events in memory). Default: 2.
+  int64_t silver_queue_commits = 2;
 };
 
 /// A source and how to tell, for --once, that it is caught up.
@@ -54,14 +60,24 @@ struct PipelineSource {
 ///   1. opens one BronzeSink per source (creating bronze/all_events), the silver stage
 ///      (replaying bronze versions silver has not applied) and the gold stage;
 ///   2. starts each source after the position bronze holds for it;
-///   3. loops: Poll() each source, stage the batch in bronze, commit when a batch is due,
-///      acknowledge the source, apply the commit to silver from memory; gold refreshes in
-///      its own thread when silver moved and gold_min_refresh_interval passed. A batch
-///      stays open at least as long as the previous commit took (group commit, see
-///      BronzeSink::SetBatchWindow), so a backlog (after a restart, under load) is
-///      committed in large batches instead of one transaction per commit;
-///   4. on stop (or, with once, when every source is caught up): commits what is staged,
-///      records silver progress, refreshes gold one last time (once) and closes the sources.
+///   3. runs the stages on their own threads, so that reading, the bronze commit and the
+///      silver apply overlap:
+///      - one capture thread per source polls it into a queue (at most queue_max_events
+///        events) and acknowledges the positions the bronze thread posts to it (a
+///        ChangeSource is driven by one thread only);
+///      - the bronze thread (the caller's) stages the queued batches and commits when a
+///        batch is due (BronzeSink: batch_max_rows, _bytes, batch_interval); after a
+///        commit it posts the commit's resume position to the capture thread (DESIGN.md
+///        invariant 1: acknowledged only after the bronze commit holding it) and queues
+///        the commit for silver (at most silver_queue_commits waiting);
+///      - the silver thread applies the commits in bronze version order (and compacts
+///        bronze now and then); gold refreshes in its own thread when silver moved and
+///        gold_min_refresh_interval passed;
+///   4. on stop (or, with once, when every source is caught up and its queue is empty):
+///      stops the capture threads, stages and commits what they read, lets silver apply
+///      every commit, acknowledges the last positions, records silver progress, refreshes
+///      gold one last time (once) and closes the sources. After a failure of any stage
+///      the others stop; bronze versions silver did not apply are replayed on restart.
 class Pipeline {
  public:
   static Result<std::unique_ptr<Pipeline>> Create(PipelineOptions options,
