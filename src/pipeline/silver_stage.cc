@@ -246,10 +246,10 @@ struct TableState {
   fs::path root;
   int64_t position = -1;
   int64_t commits_since_check = 0;
-  /// The capture source (Debezium source.name) the table was created for. Tables
-  /// created before the table property existed lack it: then the source of the first
-  /// change this process applied to the table, if any (a snapshot end of another source
-  /// must not delete their rows).
+  /// The table's kSourceNameProperty: the capture source (Debezium source.name) whose
+  /// changes it holds, kSeveralSources when more than one source wrote it; unset for a
+  /// table created before the property existed and not routed a change since (it gets
+  /// the property, durably, from the first change routed to it).
   std::optional<std::string> source_name;
   /// The table's Delta schema as of its last commit by this stage (unset: read it).
   std::optional<delta::StructType> schema;
@@ -621,15 +621,19 @@ class SilverStage::Impl {
       }
       group.records.push_back(&record);
     }
-    // 2. Create missing tables before any data commit of this version.
+    // 2. Create missing tables before any data commit of this version, and record in
+    // each routed table's properties which source writes it (or that several do).
     for (auto& [name, group] : groups) {
       auto it = tables_.find(name);
       if (it == tables_.end() && group.first != nullptr) {
         TRIB_RETURN_IF_ERROR(
             CreateSilverTable(name, *group.first, version, group.key_names));
-      } else if (it != tables_.end() && !it->second.source_name &&
-                 !group.records.empty()) {
-        it->second.source_name = group.records.front()->event.source.name;
+        it = tables_.find(name);
+      }
+      if (it != tables_.end()) {
+        TRIB_RETURN_IF_ERROR(NoteSources(it->second, group.records)
+                                 .WithContext(fmt::format(
+                                     "silver table {} at bronze version {}", name, version)));
       }
     }
     // 3. Collapse per table. A table that already has this version is collapsed too when
@@ -710,10 +714,77 @@ class SilverStage::Impl {
     ends.push_back(std::move(end));
   }
 
-  static std::optional<std::string> SnapshotPrefixFor(
-      const TableState& table, const std::vector<SnapshotEnd>& ends) {
+  // Makes `table`'s kSourceNameProperty say which source writes it, given the changes
+  // routed to it: the source when the property is unset (a table created before it
+  // existed), kSeveralSources when another source writes it too. A metadata-only
+  // commit, made before any data commit relying on it; nothing when it already says so
+  // (a replay).
+  Status NoteSources(TableState& table, const std::vector<const BronzeRecord*>& records) {
+    if (table.source_name == kSeveralSources) {
+      return OkStatus();
+    }
+    std::optional<std::string> source = table.source_name;
+    std::set<std::string> sources;
+    if (source) {
+      sources.insert(*source);
+    }
+    for (const BronzeRecord* record : records) {
+      const std::string& name = record->event.source.name;
+      if (!name.empty()) {
+        sources.insert(name);
+      }
+    }
+    if (sources.empty() || (sources.size() == 1 && source)) {
+      return OkStatus();
+    }
+    const std::string value =
+        sources.size() == 1 ? *sources.begin() : std::string(kSeveralSources);
+    if (value == kSeveralSources) {
+      spdlog::warn(
+          "silver: table {} holds changes of several sources ({}): the end of a snapshot "
+          "of one of them will not delete rows from it",
+          table.name, fmt::join(sources, ", "));
+    } else {
+      spdlog::info("silver: table {} lacked property {}: set to source {}", table.name,
+                   kSourceNameProperty, value);
+    }
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(*conn_, table.root));
+    delta::Metadata metadata = snapshot->metadata();
+    auto& configured = metadata.configuration[std::string(kSourceNameProperty)];
+    if (configured != value) {
+      configured = value;
+      delta::CommitRequest request;
+      request.actions.push_back(metadata);
+      request.commit_info.operation = "SET TBLPROPERTIES";
+      request.read_set.read_version = snapshot->version();
+      request.read_set.scope = delta::ReadSet::Scope::kAll;
+      TRIB_ASSIGN_OR_RETURN(auto committed, delta::Commit(table.root, request));
+      (void)committed;
+    }
+    table.source_name = value;
+    return OkStatus();
+  }
+
+  // The _source_position prefix of the rows to keep when a snapshot in `ends` replaces
+  // `table`'s rows; nullopt when none does. Tables of several sources, and tables no
+  // change reached since the source property existed, are never cleaned (logged once).
+  std::optional<std::string> SnapshotPrefixFor(const TableState& table,
+                                               const std::vector<SnapshotEnd>& ends) {
+    if (ends.empty()) {
+      return std::nullopt;
+    }
+    if (!table.source_name || *table.source_name == kSeveralSources) {
+      if (not_cleaned_.insert(table.name).second) {
+        spdlog::warn(
+            "silver: table {} is not cleaned at the end of a snapshot of source {}: {}",
+            table.name, ends.front().source,
+            table.source_name ? "several sources write it"
+                              : "its source is unknown (no change reached it yet)");
+      }
+      return std::nullopt;
+    }
     for (const auto& end : ends) {
-      if (table.source_name && *table.source_name == end.source) {
+      if (*table.source_name == end.source) {
         return end.position_prefix;
       }
     }
@@ -1412,6 +1483,7 @@ class SilverStage::Impl {
   std::unique_ptr<sql::Connection> conn_;
   std::map<std::string, TableState> tables_;
   std::map<std::string, std::string> by_source_;  // TableId::ToString() -> silver name
+  std::set<std::string> not_cleaned_;  // tables SnapshotPrefixFor logged as skipped
   std::optional<int64_t> quarantine_position_;
   std::optional<int64_t> dead_letter_position_;
   std::optional<int64_t> progress_recorded_;

@@ -65,7 +65,9 @@ struct SilverOptions {
 ///      events without a usable key or schema go to the dead-letter table;
 ///   2. missing silver tables are created (properties record the source table, the
 ///      source name and V), all before any data commit of V, so a table never misses a
-///      version it exists for;
+///      version it exists for; a table routed a change of a source its
+///      kSourceNameProperty does not name gets, in a metadata-only commit, that source
+///      (property unset: a table older than it) or kSeveralSources;
 ///   3. per table, changes collapse per key in source order (last wins; deletes remove; a
 ///      primary-key change deletes the old key; unavailable TOAST values take the
 ///      previous value from the batch or, in SQL, from the current silver row; truncate
@@ -136,7 +138,12 @@ inline constexpr std::string_view kSourceTableProperty = "tributary.source.table
 inline constexpr std::string_view kCreatedAtProperty = "tributary.createdAtBronzeVersion";
 /// Table property naming the capture source of a silver table (Debezium source.name),
 /// whose snapshots replace the table's rows.
+/// Set when the table is first routed a change if it lacks it (tables created before the
+/// property existed).
 inline constexpr std::string_view kSourceNameProperty = "tributary.source.name";
+/// kSourceNameProperty of a table that several sources write (the same table name
+/// captured by two sources): no snapshot end deletes from it.
+inline constexpr std::string_view kSeveralSources = "*";
 /// The `txn` appId of silver/_dead_letter commits holding dead letters:
 /// "silver:dead_letter" (its kSilverAppId txn is the stage's progress marker).
 inline constexpr std::string_view kDeadLetterAppId = "silver:dead_letter";

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/value.h"
+#include "lake/delta/commit.h"
 #include "pipeline_test_util.h"
 #include "testing/temp_dir.h"
 
@@ -368,6 +369,129 @@ TEST_F(SilverStageTest, SnapshotEndLeavesOtherSourcesTablesAlone) {
   EXPECT_EQ(Customers(), (std::vector<std::string>{"2|b|2.00|NULL"}));
   EXPECT_EQ(TableRows(dir_.path() / "silver" / "invoice", "id"),
             (std::vector<std::string>{"1"}));
+}
+
+// The kSourceNameProperty of the Delta table at `root`; nullopt when unset.
+std::optional<std::string> SourceProperty(const std::filesystem::path& root) {
+  auto snapshot = lake::delta::Snapshot::LoadLatest(root);
+  EXPECT_TRUE(snapshot.ok()) << (snapshot.ok() ? "" : snapshot.status().ToString());
+  if (!snapshot.ok()) {
+    return std::nullopt;
+  }
+  return (*snapshot)->metadata().Config(kSourceNameProperty);
+}
+
+// Makes the table at `root` look as an older tributary created it: without
+// kSourceNameProperty (a metadata-only commit).
+void RemoveSourceProperty(const std::filesystem::path& root) {
+  namespace delta = lake::delta;
+  auto snapshot = delta::Snapshot::LoadLatest(root);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  delta::Metadata metadata = (*snapshot)->metadata();
+  ASSERT_EQ(metadata.configuration.erase(std::string(kSourceNameProperty)), 1u);
+  delta::CommitRequest request;
+  request.actions.push_back(metadata);
+  request.commit_info.operation = "UNSET TBLPROPERTIES";
+  request.read_set.read_version = (*snapshot)->version();
+  auto committed = delta::Commit(root, request);
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  ASSERT_EQ(SourceProperty(root), std::nullopt);
+}
+
+// A table created before kSourceNameProperty existed: a snapshot end does not touch it
+// while its source is unknown; the first change routed to it saves its source, so a
+// snapshot end after a restart cleans it whatever happened in between.
+TEST_F(SilverStageTest, TableWithoutSourcePropertyGetsItFromItsFirstChange) {
+  using core::SnapshotMarker;
+  auto note = MakeSchema("note", {{"id", DataType::Of(TypeKind::kInt64)}});
+  const auto customer = dir_.path() / "silver" / "customer";
+  {
+    auto stage = Open();
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(stage->Apply(0, Records({Insert(Row(1, "a", "1.00", Value::Null()), 100)})).ok());
+  }
+  RemoveSourceProperty(customer);
+  {
+    auto stage = Open();
+    ASSERT_NE(stage, nullptr);
+    // A snapshot end of source pg reaching only note: customer's source is unknown.
+    ASSERT_TRUE(stage
+                    ->Apply(1, Records({SnapshotRow(note, {Value::Int64(1)}, 1000, 0,
+                                                    SnapshotMarker::kLast)}))
+                    .ok());
+    EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a|1.00|NULL"}));
+    EXPECT_EQ(SourceProperty(customer), std::nullopt);
+    ASSERT_TRUE(stage->Apply(2, Records({Insert(Row(2, "b", "2.00", Value::Null()), 2000)})).ok());
+    EXPECT_EQ(SourceProperty(customer), "pg");
+  }
+  // A snapshot taken again, killed after its customer rows; the version of its end
+  // routes no change to customer: the saved property, not this process's memory, says
+  // customer belongs to pg.
+  {
+    auto stage = Open();
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(stage
+                    ->Apply(3, Records({SnapshotRow(schema_, Row(3, "c", "3.00", Value::Null()),
+                                                    3000, 0, SnapshotMarker::kFirst)}))
+                    .ok());
+  }
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  ASSERT_TRUE(stage
+                  ->Apply(4, Records({SnapshotRow(note, {Value::Int64(1)}, 3000, 1,
+                                                  SnapshotMarker::kLast)}))
+                  .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"3|c|3.00|NULL"}));
+  EXPECT_EQ(SourceProperty(customer), "pg");
+}
+
+// Two sources capturing public.customer share one silver table: it is marked as written
+// by several sources, and no snapshot end of either deletes the other's rows.
+TEST_F(SilverStageTest, SnapshotEndLeavesTablesOfSeveralSourcesAlone) {
+  using core::SnapshotMarker;
+  auto from = [](std::string source, core::ChangeEvent event) {
+    event.source.name = std::move(source);
+    return event;
+  };
+  auto note = MakeSchema("note", {{"id", DataType::Of(TypeKind::kInt64)}});
+  const auto customer = dir_.path() / "silver" / "customer";
+  {
+    auto stage = Open();
+    ASSERT_NE(stage, nullptr);
+    ASSERT_TRUE(
+        stage
+            ->Apply(0, Records({from("a", Insert(Row(1, "a", "1.00", Value::Null()), 100)),
+                                // note: created by both sources in one version
+                                from("a", MakeEvent(Op::kCreate, note, std::nullopt,
+                                                    core::Row{Value::Int64(1)}, 100, 1)),
+                                from("b", MakeEvent(Op::kCreate, note, std::nullopt,
+                                                    core::Row{Value::Int64(2)}, 100, 2))}))
+            .ok());
+    EXPECT_EQ(SourceProperty(customer), "a");
+    EXPECT_EQ(SourceProperty(dir_.path() / "silver" / "note"), std::string(kSeveralSources));
+    ASSERT_TRUE(
+        stage->Apply(1, Records({from("b", Insert(Row(2, "b", "2.00", Value::Null()), 200))}))
+            .ok());
+    EXPECT_EQ(SourceProperty(customer), std::string(kSeveralSources));
+    ASSERT_TRUE(stage
+                    ->Apply(2, Records({from("a", SnapshotRow(schema_,
+                                                              Row(3, "c", "3.00", Value::Null()),
+                                                              3000, 0, SnapshotMarker::kLast))}))
+                    .ok());
+    EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a|1.00|NULL", "2|b|2.00|NULL",
+                                                     "3|c|3.00|NULL"}));
+  }
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  ASSERT_TRUE(stage
+                  ->Apply(3, Records({from("b", SnapshotRow(note, {Value::Int64(4)}, 4000, 0,
+                                                            SnapshotMarker::kLast))}))
+                  .ok());
+  EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a|1.00|NULL", "2|b|2.00|NULL",
+                                                   "3|c|3.00|NULL"}));
+  EXPECT_EQ(TableRows(dir_.path() / "silver" / "note", "id"),
+            (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(SourceProperty(customer), std::string(kSeveralSources));
 }
 
 // Simulates a kill after each commit that applying bronze version `version` makes: the
