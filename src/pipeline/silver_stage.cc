@@ -194,6 +194,8 @@ struct Pending {
   bool deleted = false;
   /// The winning change (schema, position, commit time); points into the applied records.
   const ChangeEvent* event = nullptr;
+  /// The interned schema equal to event->schema (SilverStage::Impl::Intern).
+  const core::TableSchema* schema = nullptr;
   /// The row when values were carried over from an earlier change of the batch
   /// (unchanged TOAST); otherwise event->after is the row.
   std::optional<core::Row> carried;
@@ -237,7 +239,8 @@ struct TableBatch {
   std::unordered_map<std::string, Pending> pending;
   bool truncated = false;
   int64_t last_commit_us = 0;
-  std::vector<std::shared_ptr<const core::TableSchema>> schemas;
+  /// The distinct (interned) schemas of the batch's changes.
+  std::vector<const core::TableSchema*> schemas;
 };
 
 struct TableState {
@@ -536,8 +539,10 @@ class SilverStage::Impl {
     std::vector<QuarantineRow> quarantine;
     std::vector<DeadLetterRow> dead_letter;
     std::vector<SnapshotEnd> snapshot_ends;
+    canonical_.clear();  // keyed by pointers into `records`, alive during this call
     struct Route {
       const core::TableSchema* schema = nullptr;
+      core::TableId table;
       std::string source;
       const SilverTableOptions* options = nullptr;
       std::vector<std::string> key_names;
@@ -574,15 +579,18 @@ class SilverStage::Impl {
           by_source_.find(event.table.ToString()) == by_source_.end() && !event.schema) {
         continue;  // truncate of a table silver never saw: nothing to empty
       }
-      // Consecutive changes of a table share its schema: look its options, key and
+      // Consecutive changes of a table share its schema (equal schemas, e.g. one per
+      // record when replaying bronze, are interned into one): look its options, key and
       // silver table up once.
-      if (event.op == Op::kTruncate || route.schema != event.schema.get() ||
-          route.source != event.source.name) {
+      const core::TableSchema* schema = event.schema ? Intern(event.schema) : nullptr;
+      if (event.op == Op::kTruncate || route.schema != schema ||
+          route.source != event.source.name || route.table != event.table) {
         route = Route{};
         route.options = FindTableOptions(event);
         route.key_names = KeyNames(event, route.options);
         if (event.op != Op::kTruncate) {
-          route.schema = event.schema.get();
+          route.schema = schema;
+          route.table = event.table;
           route.source = event.source.name;
         }
       }
@@ -690,6 +698,38 @@ class SilverStage::Impl {
       TRIB_RETURN_IF_ERROR(RecordProgress());
     }
     return OkStatus();
+  }
+
+  // The one schema object this stage uses for schemas equal to `schema` (replayed bronze
+  // records each carry their own copy): pointer-keyed caches then hit for every record.
+  // Pointers of the records being applied are remembered in canonical_ (cleared per
+  // Apply, while they are alive); equal contents map to one object kept in interned_.
+  const core::TableSchema* Intern(const std::shared_ptr<const core::TableSchema>& schema) {
+    auto known = canonical_.find(schema.get());
+    if (known != canonical_.end()) {
+      return known->second;
+    }
+    std::string text = schema->id.ToString();
+    for (const auto& column : schema->columns) {
+      text += '\x1f';
+      text += column.name;
+      text += '\x1e';
+      text += column.type.ToString();
+    }
+    const core::TableSchema* interned = nullptr;
+    auto& candidates = interned_[std::move(text)];
+    for (const auto& candidate : candidates) {
+      if (*candidate == *schema) {
+        interned = candidate.get();
+        break;
+      }
+    }
+    if (interned == nullptr) {
+      candidates.push_back(schema);
+      interned = schema.get();
+    }
+    canonical_.emplace(schema.get(), interned);
+    return interned;
   }
 
   // A snapshot's last row (SnapshotMarker::kLast): every row of the source's tables that
@@ -838,16 +878,15 @@ class SilverStage::Impl {
     TableBatch batch;
     auto& pending = batch.pending;
     pending.reserve(records.size());
-    // Key column indices per event schema (one entry unless the schema changed).
-    std::vector<std::pair<const core::TableSchema*, std::vector<int>>> key_columns;
-    auto key_indices = [&](const core::TableSchema& schema) -> const std::vector<int>& {
-      for (const auto& entry : key_columns) {
-        if (entry.first == &schema) {
-          return entry.second;
-        }
+    // Key column indices per interned event schema (one entry unless the schema
+    // changed).
+    std::unordered_map<const core::TableSchema*, std::vector<int>> key_columns;
+    auto key_indices = [&](const core::TableSchema* schema) -> const std::vector<int>& {
+      auto found = key_columns.find(schema);
+      if (found == key_columns.end()) {
+        found = key_columns.emplace(schema, KeyIndices(*schema, key_names)).first;
       }
-      key_columns.emplace_back(&schema, KeyIndices(schema, key_names));
-      return key_columns.back().second;
+      return found->second;
     };
     // A primary-key change may arrive as a delete followed by an insert of the new key in
     // the same transaction (Debezium's form): values unavailable in that insert come from
@@ -877,11 +916,11 @@ class SilverStage::Impl {
         batch.truncated = true;
         continue;
       }
-      if (std::find(batch.schemas.begin(), batch.schemas.end(), event.schema) ==
-          batch.schemas.end()) {
-        batch.schemas.push_back(event.schema);
+      const core::TableSchema* schema = Intern(event.schema);
+      if (key_columns.find(schema) == key_columns.end()) {
+        batch.schemas.push_back(schema);  // a schema new to this batch
       }
-      const std::vector<int>& key_idx = key_indices(*event.schema);
+      const std::vector<int>& key_idx = key_indices(schema);
       if (event.op == Op::kDelete) {
         if (!event.before) {
           dead("delete without a before image");
@@ -894,6 +933,7 @@ class SilverStage::Impl {
         Pending p;
         p.deleted = true;
         p.event = &event;
+        p.schema = schema;
         p.key = KeyValuesOf(*event.before, key_idx);
         last_delete_key = p.key;
         pending.insert_or_assign(key_text, std::move(p));
@@ -929,6 +969,7 @@ class SilverStage::Impl {
         Pending p;
         p.deleted = true;
         p.event = &event;
+        p.schema = schema;
         p.key = *moved_key;
         pending.insert_or_assign(old_text, std::move(p));
       }
@@ -941,6 +982,7 @@ class SilverStage::Impl {
       }
       Pending p;
       p.event = &event;
+      p.schema = schema;
       // Unchanged TOAST: the value from earlier in this batch when there is one.
       // Otherwise resolved in SQL from the current silver row (by the old key for a
       // moved row). The before image is not used: a key-only image holds nulls there.
@@ -1109,21 +1151,20 @@ class SilverStage::Impl {
     int64_t deletes = 0;
     {
       TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", stage));
-      // Table column -> event column, per event schema.
-      std::vector<std::pair<const core::TableSchema*, std::vector<int>>> column_maps;
+      // Table column -> event column, per interned event schema.
+      std::unordered_map<const core::TableSchema*, std::vector<int>> column_maps;
       auto column_map =
-          [&](const core::TableSchema& event_schema) -> const std::vector<int>& {
-        for (const auto& entry : column_maps) {
-          if (entry.first == &event_schema) {
-            return entry.second;
+          [&](const core::TableSchema* event_schema) -> const std::vector<int>& {
+        auto found = column_maps.find(event_schema);
+        if (found == column_maps.end()) {
+          std::vector<int> map;
+          map.reserve(schema.fields.size());
+          for (const auto& field : schema.fields) {
+            map.push_back(ColumnIndex(*event_schema, field.name));
           }
+          found = column_maps.emplace(event_schema, std::move(map)).first;
         }
-        std::vector<int> map;
-        for (const auto& field : schema.fields) {
-          map.push_back(ColumnIndex(event_schema, field.name));
-        }
-        column_maps.emplace_back(&event_schema, std::move(map));
-        return column_maps.back().second;
+        return found->second;
       };
       // Rows of a transaction share their commit time: format it once.
       int64_t commit_ts_micros = 0;
@@ -1131,7 +1172,7 @@ class SilverStage::Impl {
       std::string unavailable;
       for (const auto& [key_text, p] : pending) {
         const ChangeEvent& event = *p.event;
-        const std::vector<int>& map = column_map(*event.schema);
+        const std::vector<int>& map = column_map(p.schema);
         unavailable = ",";
         for (size_t f = 0; f < schema.fields.size(); ++f) {
           const auto& field = schema.fields[f];
@@ -1484,6 +1525,11 @@ class SilverStage::Impl {
   std::map<std::string, TableState> tables_;
   std::map<std::string, std::string> by_source_;  // TableId::ToString() -> silver name
   std::set<std::string> not_cleaned_;  // tables SnapshotPrefixFor logged as skipped
+  // Intern(): schema content -> the schemas of that content (equal ones share one).
+  std::unordered_map<std::string, std::vector<std::shared_ptr<const core::TableSchema>>>
+      interned_;
+  // Intern() within one Apply: a record's schema pointer -> its interned schema.
+  std::unordered_map<const core::TableSchema*, const core::TableSchema*> canonical_;
   std::optional<int64_t> quarantine_position_;
   std::optional<int64_t> dead_letter_position_;
   std::optional<int64_t> progress_recorded_;

@@ -173,6 +173,66 @@ TEST_F(SilverStageTest, UnavailableToastKeepsThePreviousValue) {
             (std::vector<std::string>{"1|a2|1.00|" + big, "2|b3|2.00|new"}));
 }
 
+// Replaying bronze decodes a schema object per record: equal schemas are interned, and
+// the result is the same as with one shared schema object (changes across keys, unchanged
+// TOAST, a primary-key change, deletes and a schema change within the batch).
+TEST_F(SilverStageTest, RecordsWithTheirOwnEqualSchemasApplyLikeASharedSchema) {
+  auto person = MakeSchema("person", {{"id", DataType::Of(TypeKind::kInt64)},
+                                      {"name", DataType::Of(TypeKind::kString)}});
+  auto person2 = MakeSchema("person", {{"id", DataType::Of(TypeKind::kInt64)},
+                                       {"name", DataType::Of(TypeKind::kString)},
+                                       {"born", DataType::Of(TypeKind::kDate)}});
+  auto v1 = Records({Insert(Row(1, "a", "1.00", Value::String("big")), 100),
+                     Insert(Row(2, "b", "2.00", Value::String("x")), 100, 1),
+                     MakeEvent(Op::kCreate, person, std::nullopt,
+                               core::Row{Value::Int64(1), Value::String("p")}, 100, 2)});
+  std::vector<core::ChangeEvent> events;
+  for (int i = 0; i < 50; ++i) {
+    events.push_back(Insert(Row(10 + i, "n", "1.00", Value::String("t")), 200,
+                            static_cast<uint64_t>(i)));
+  }
+  events.push_back(Update(std::nullopt, Row(1, "a2", "1.50", Value::Unavailable()), 208));
+  events.push_back(Update(Row(2, "b", "2.00", Value::String("x")),
+                          Row(3, "b", "2.00", Value::Unavailable()), 216));
+  events.push_back(Delete(Row(10, "n", "1.00", Value::Null()), 224));
+  events.push_back(Update(std::nullopt, Row(11, "n2", "1.00", Value::Unavailable()), 224, 1));
+  events.push_back(MakeEvent(Op::kCreate, person, std::nullopt,
+                             core::Row{Value::Int64(2), Value::String("q")}, 232));
+  events.push_back(MakeEvent(Op::kUpdate, person2, std::nullopt,
+                             core::Row{Value::Int64(1), Value::String("p2"), Value::Date(19000)},
+                             240));
+  events.push_back(MakeEvent(Op::kCreate, person, std::nullopt,
+                             core::Row{Value::Int64(3), Value::String("r")}, 248));
+  auto shared = Records(events);
+  auto replayed = Records(events);
+  for (auto& record : replayed) {
+    record.event.schema = std::make_shared<core::TableSchema>(*record.event.schema);
+  }
+  auto apply = [&](const std::string& root, const std::vector<BronzeRecord>& v2) {
+    SilverOptions options;
+    options.silver_root = dir_.path() / root;
+    options.bronze_root = dir_.path() / "bronze" / "all_events";
+    auto stage = SilverStage::Open(options);
+    ASSERT_TRUE(stage.ok()) << stage.status().ToString();
+    ASSERT_TRUE((*stage)->Apply(1, v1).ok());
+    ASSERT_TRUE((*stage)->Apply(2, v2).ok());
+  };
+  apply("shared", shared);
+  apply("replayed", replayed);
+  const std::string customer = "id, name, amount, note, _source_position, _bronze_version";
+  const std::string people = "id, name, born, _source_position, _bronze_version";
+  auto expected = TableRows(dir_.path() / "shared" / "customer", customer);
+  ASSERT_EQ(expected.size(), 51u);
+  EXPECT_EQ(TableRows(dir_.path() / "replayed" / "customer", customer), expected);
+  EXPECT_EQ(TableRows(dir_.path() / "shared" / "customer", "id, name, note", "id < 12"),
+            (std::vector<std::string>{"11|n2|t", "1|a2|big", "3|b|x"}));
+  expected = TableRows(dir_.path() / "shared" / "person", people);
+  ASSERT_EQ(expected.size(), 3u);
+  EXPECT_EQ(TableRows(dir_.path() / "replayed" / "person", people), expected);
+  EXPECT_EQ(TableRows(dir_.path() / "shared" / "person", "id, name, born"),
+            (std::vector<std::string>{"1|p2|2022-01-08", "2|q|NULL", "3|r|NULL"}));
+}
+
 TEST_F(SilverStageTest, TruncateEmptiesTheTable) {
   auto stage = Open();
   ASSERT_NE(stage, nullptr);
