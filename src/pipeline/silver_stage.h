@@ -92,6 +92,14 @@ struct SilverOptions {
 /// progress marker (written only once V is fully applied); CatchUp() replays the bronze
 /// versions after it from the bronze table.
 ///
+/// Assumption: in bronze order, no streamed change of a source precedes the last row of
+/// that source's snapshot (its rows' _source_position would lack the consistent-point
+/// prefix, so the snapshot end would delete them). True for the in-process PostgreSQL
+/// capture, which streams from the consistent point only after the snapshot; a path
+/// reading changes from elsewhere (e.g. a future Kafka `process`) that can interleave
+/// them would need a numeric LSN comparison (keep rows at or after the consistent
+/// point) instead of the prefix test.
+///
 /// Silver table names: the configured target, else the source table name ("customer"),
 /// else, when another source table already has that name, "<schema>__<table>".
 /// Not thread-safe.
