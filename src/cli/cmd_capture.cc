@@ -34,12 +34,14 @@ std::atomic<bool> g_stop_requested{false};
 
 extern "C" void HandleStopSignal(int /*signal*/) { g_stop_requested.store(true); }
 
-// Output is collected in one buffer and written (and flushed) when it reaches this size,
-// when the source has nothing more right now, or kStdoutMaxDelay after the last write:
-// one write per many transactions in a busy stream, at most kStdoutMaxDelay of added
-// latency in a trickle. Positions are acknowledged only after the write that holds them.
+// Output is collected in one buffer, written when it reaches this size and written and
+// flushed whenever a poll returned the end of a transaction (one write for all the
+// transactions a poll returned, never one per line). Positions are acknowledged only
+// after the flush that holds them, at most every kAckInterval (or when the sources are
+// idle, and at exit): a standby status message per small transaction would cost more
+// than the transaction.
 constexpr size_t kStdoutBufferBytes = 256 * 1024;
-constexpr auto kStdoutMaxDelay = std::chrono::milliseconds(50);
+constexpr auto kAckInterval = std::chrono::milliseconds(50);
 
 // glibc returns freed memory at the top of the heap to the kernel once more than
 // M_TRIM_THRESHOLD bytes are free there, and serves blocks above M_MMAP_THRESHOLD with
@@ -159,6 +161,8 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
     std::unique_ptr<capture::postgres::PostgresCapture> capture;
     std::optional<uint64_t> target;  // --once: the server WAL position at start
     /// The end of the last complete transaction buffered but not yet written.
+    std::optional<core::SourcePosition> buffered;
+    /// The end of the last transaction written and flushed but not yet acknowledged.
     std::optional<core::SourcePosition> unacked;
   };
   std::vector<Running> captures;
@@ -176,7 +180,8 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
     if (!created.ok()) {
       return context.ReportError(created.error());
     }
-    captures.push_back(Running{source.name, std::move(*created), std::nullopt, std::nullopt});
+    captures.push_back(
+        Running{source.name, std::move(*created), std::nullopt, std::nullopt, std::nullopt});
   }
   if (captures.empty()) {
     return context.ReportError(
@@ -207,16 +212,27 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
   std::string pending;
   pending.reserve(2 * kStdoutBufferBytes);
   TopicCache topic_cache;
-  auto last_write = std::chrono::steady_clock::now();
-  // Writes what is buffered, flushes, then acknowledges every transaction it completed
-  // (for the stdout sink, written and flushed is durable, so the slots may move).
-  auto write_and_ack = [&]() -> Status {
+  auto last_ack = std::chrono::steady_clock::now();
+  // Writes what is buffered and flushes: every complete transaction buffered becomes
+  // acknowledgeable (for the stdout sink, written and flushed is durable).
+  auto write_and_flush = [&]() -> Status {
     Status written = WriteBuffered(pending, out);
     out.flush();
     if (!written.ok() || !out) {
       return MakeError(ErrorCode::kIo, "writing to standard output failed");
     }
-    last_write = std::chrono::steady_clock::now();
+    for (auto& running : captures) {
+      if (running.buffered) {
+        running.unacked = std::move(running.buffered);
+        running.buffered.reset();
+      }
+    }
+    return OkStatus();
+  };
+  // Writes and flushes, then acknowledges every transaction written so far.
+  auto write_and_ack = [&]() -> Status {
+    TRIB_RETURN_IF_ERROR(write_and_flush());
+    last_ack = std::chrono::steady_clock::now();
     for (auto& running : captures) {
       if (running.unacked) {
         Status acked = running.capture->Acknowledge(*running.unacked);
@@ -254,7 +270,7 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
         }
       }
       if (batch->ends_transaction && !batch->resume_position.empty()) {
-        running.unacked = batch->resume_position;
+        running.buffered = batch->resume_position;
       }
       if (options.once) {
         bool reached = batch->events.empty() && batch->ends_transaction &&
@@ -262,16 +278,22 @@ int RunCapture(const CaptureOptions& options, CommandContext& context) {
         all_reached = all_reached && reached;
       }
     }
-    // Write now when the buffer is full, when the sources had nothing to return (idle,
-    // or the end of --once), or when the oldest buffered line waited long enough.
+    // Flush the transactions this round completed; acknowledge when the sources had
+    // nothing to return (idle, or the end of --once) or kAckInterval passed.
+    bool has_buffered = false;
     bool has_unacked = false;
     for (const auto& running : captures) {
+      has_buffered = has_buffered || running.buffered.has_value();
       has_unacked = has_unacked || running.unacked.has_value();
     }
-    if ((has_unacked || !pending.empty()) &&
-        (pending.size() >= kStdoutBufferBytes || !any_events ||
-         std::chrono::steady_clock::now() - last_write >= kStdoutMaxDelay)) {
+    if ((has_buffered || has_unacked) &&
+        (!any_events || std::chrono::steady_clock::now() - last_ack >= kAckInterval)) {
       Status written = write_and_ack();
+      if (!written.ok()) {
+        return context.ReportError(written.error());
+      }
+    } else if (has_buffered) {
+      Status written = write_and_flush();
       if (!written.ok()) {
         return context.ReportError(written.error());
       }
