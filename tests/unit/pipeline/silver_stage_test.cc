@@ -1,10 +1,13 @@
 #include "pipeline/silver_stage.h"
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
+#include <tuple>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/value.h"
 #include "lake/delta/commit.h"
@@ -585,20 +588,84 @@ void ReplayAfterKillAtEveryCommit(const std::filesystem::path& base,
     ASSERT_NE(stage, nullptr);
     ASSERT_TRUE(stage->Apply(version, records).ok());
   }
-  std::vector<std::pair<fs::file_time_type, fs::path>> made;
+  // The new commits in the order the stage made them. File times are coarse (commits in
+  // one clock tick tie), so ties are broken by the stage's commit order within a version:
+  // table creations and source-property commits, quarantine, dead letters, merges (with
+  // their schema changes and compactions), delete-only commits, progress marker; within
+  // each phase by table name (the stage's maps are ordered by it), then by version.
+  struct Made {
+    fs::file_time_type time;
+    int phase = 0;
+    std::string table;
+    int64_t version = 0;
+    fs::path file;
+    bool operator<(const Made& other) const {
+      return std::tie(time, phase, table, version) <
+             std::tie(other.time, other.phase, other.table, other.version);
+    }
+  };
+  std::vector<Made> made;
   for (const auto& file : commits(full / "silver")) {
-    if (before.count(file) == 0) {
-      made.emplace_back(fs::last_write_time(full / "silver" / file), file);
+    if (before.count(file) > 0) {
+      continue;
+    }
+    ASSERT_EQ(file.extension(), ".json") << file << ": only commits are ordered here";
+    Made commit;
+    commit.time = fs::last_write_time(full / "silver" / file);
+    commit.table = file.begin()->string();
+    commit.version = std::stoll(file.stem().string());
+    commit.file = file;
+    std::ifstream in(full / "silver" / file);
+    std::string operation;
+    bool progress = false;
+    for (std::string line; std::getline(in, line);) {
+      auto action = nlohmann::json::parse(line);
+      if (action.contains("commitInfo")) {
+        operation = action["commitInfo"].value("operation", "");
+      }
+      if (action.contains("txn") && action["txn"].value("appId", "") == kSilverAppId) {
+        progress = commit.table == "_dead_letter";
+      }
+    }
+    if (commit.table == "_quarantine") {
+      commit.phase = 1;
+    } else if (commit.table == "_dead_letter") {
+      commit.phase = progress ? 5 : 2;  // its creation: see below
+    } else if (operation == "CREATE TABLE" || operation == "SET TBLPROPERTIES") {
+      commit.phase = 0;
+    } else {
+      commit.phase = operation == "DELETE" ? 4 : 3;
+    }
+    if (operation == "CREATE TABLE" && commit.table.front() == '_') {
+      commit.phase = -1;  // side tables are created right before their first commit
+    }
+    made.push_back(std::move(commit));
+  }
+  for (auto& commit : made) {
+    if (commit.phase == -1) {
+      commit.phase = 5;
+      for (const auto& next : made) {
+        if (next.table == commit.table && next.version == commit.version + 1) {
+          commit.phase = next.phase;
+        }
+      }
     }
   }
   std::sort(made.begin(), made.end());
   ASSERT_GE(made.size(), 2u);
+  for (size_t i = 0; i < made.size(); ++i) {
+    for (size_t j = i + 1; j < made.size(); ++j) {
+      if (made[i].table == made[j].table) {
+        ASSERT_LT(made[i].version, made[j].version) << made[i].file << " after " << made[j].file;
+      }
+    }
+  }
   for (size_t kept = 0; kept <= made.size(); ++kept) {
     SCOPED_TRACE(fmt::format("killed after {} of {} commits", kept, made.size()));
     const fs::path run = base / fmt::format("kill{}", kept);
     fs::copy(full, run, fs::copy_options::recursive);
     for (size_t index = kept; index < made.size(); ++index) {
-      fs::remove(run / "silver" / made[index].second);
+      fs::remove(run / "silver" / made[index].file);
     }
     auto stage = open(run);
     ASSERT_NE(stage, nullptr);
