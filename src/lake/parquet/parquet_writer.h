@@ -43,9 +43,10 @@ struct ParquetFileInfo {
 };
 
 /// Writes the rows of `query` (any DuckDB SELECT, run on `conn`) to a new Parquet file at
-/// `path` with `COPY (query) TO path (FORMAT parquet, ...)`, then reads its statistics from
-/// the footer. Rows never pass through C++. Errors: the query's error (kInvalidArgument
-/// for a bad query), kIo when the file cannot be written.
+/// `path` with `COPY (query) TO path (FORMAT parquet, RETURN_STATS true, ...)` and takes
+/// the statistics the COPY returns (the footer's values, without reading the file back;
+/// BOOLEAN columns get no min/max). Rows never pass through C++. Errors: the query's
+/// error (kInvalidArgument for a bad query), kIo when the file cannot be written.
 Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view query,
                                          const std::string& path,
                                          const ParquetWriteOptions& options = {});
