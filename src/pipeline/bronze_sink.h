@@ -114,12 +114,12 @@ class BronzeSink : public core::ChangeSink {
   /// True when staged whole transactions reached a size or time limit (the time limit is
   /// the larger of BronzeOptions::max_interval and the batch window).
   bool CommitDue() const;
-  /// Keeps a batch open for at least `window` after its first event (group commit). The
-  /// pipeline sets it to how long its last commit took (bronze commit + silver apply): a
-  /// caller that polls the source synchronously reads nothing while it commits, so with
-  /// a fixed short interval a backlog would be committed one or two transactions at a
-  /// time and never catch up. Capped at kMaxBatchWindow; max_rows and max_bytes still
-  /// apply. Default: 0 (max_interval alone).
+  /// Keeps a batch open for at least `window` after its first event (group commit). For
+  /// a caller that polls the source on the thread that commits (it reads nothing while
+  /// it commits, so with a fixed short interval a backlog would be committed one or two
+  /// transactions at a time): set it to how long the last commit took. The Pipeline reads
+  /// on its own capture threads and does not use it. Capped at kMaxBatchWindow;
+  /// max_rows and max_bytes still apply. Default: 0 (max_interval alone).
   void SetBatchWindow(std::chrono::milliseconds window);
   static constexpr std::chrono::milliseconds kMaxBatchWindow{5000};
   /// Rows staged (complete and open transactions).
