@@ -4,20 +4,15 @@
 #include <cctype>
 #include <fstream>
 
+#include "core/value.h"
+
 namespace tributary::lake::delta {
 
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
+// The civil date of a day count since 1970-01-01 (H. Hinnant's civil_from_days), over the
+// whole int64 range (core::CivilFromDays takes int32 days; commit timestamps here are any
+// int64 milliseconds).
 void CivilFromDays(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
   z += 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -214,7 +209,10 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   if (pos != s.size() || hour > 23 || minute > 59 || second > 60) {
     return bad();
   }
-  int64_t days = DaysFromCivil(year, month, day);
+  // Four-digit year, month and day checked above: in range of core's int32 days.
+  const int64_t days =
+      core::DaysFromCivil(static_cast<int32_t>(year), static_cast<uint32_t>(month),
+                          static_cast<uint32_t>(day));
   int64_t seconds =
       days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return seconds * 1000 + micros / 1000;

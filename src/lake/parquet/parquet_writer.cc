@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "core/value.h"
+
 namespace tributary::lake::parquet {
 
 namespace {
@@ -158,15 +160,6 @@ std::optional<std::string> TopLevelName(std::string_view path) {
   return out;
 }
 
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // Microseconds since the epoch of DuckDB's timestamp text "YYYY-MM-DD HH:MM:SS[.ffffff]"
 // with an optional UTC offset "+HH[:MM[:SS]]" / "-HH..." (TIMESTAMP WITH TIME ZONE in
 // the connection's time zone); nullopt for anything else (BC dates, infinity).
@@ -232,8 +225,11 @@ std::optional<int64_t> TimestampTextMicros(std::string_view text) {
   if (pos != text.size()) {
     return std::nullopt;
   }
-  const int64_t seconds = DaysFromCivil(*year, *month, *day) * 86400 + *hour * 3600 +
-                          *minute * 60 + *second - offset_seconds;
+  const int64_t days =
+      core::DaysFromCivil(static_cast<int32_t>(*year), static_cast<uint32_t>(*month),
+                          static_cast<uint32_t>(*day));
+  const int64_t seconds =
+      days * 86400 + *hour * 3600 + *minute * 60 + *second - offset_seconds;
   return seconds * 1000000 + fraction;
 }
 
