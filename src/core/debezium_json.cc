@@ -363,6 +363,19 @@ bool RenderSourceTxnParts(const ChangeEvent& event, SchemaCache::Entry& cached) 
   return true;
 }
 
+// The fields of a PostgreSQL `source` block after `lsn`: xmin, and origin/origin_lsn when
+// the change carries a replication origin. Shared by the cached and the plain paths.
+void WritePostgresSourceTail(JsonWriter& writer, const SourceInfo& source) {
+  writer.LiteralKey("xmin");
+  WriteOptionalInt(writer, source.xmin);
+  if (source.origin || source.origin_lsn) {
+    writer.LiteralKey("origin");
+    WriteOptionalString(writer, source.origin);
+    writer.LiteralKey("origin_lsn");
+    WriteOptionalInt(writer, source.origin_lsn);
+  }
+}
+
 void WriteSource(JsonWriter& writer,
                  const ChangeEvent& event,
                  SchemaCache::Entry& cached) {
@@ -379,14 +392,7 @@ void WriteSource(JsonWriter& writer,
       WriteOptionalString(writer, source.sequence);
       writer.RawKey(cached.source_before_lsn);
       WriteOptionalInt(writer, source.lsn);
-      writer.LiteralKey("xmin");
-      WriteOptionalInt(writer, source.xmin);
-      if (source.origin || source.origin_lsn) {
-        writer.LiteralKey("origin");
-        WriteOptionalString(writer, source.origin);
-        writer.LiteralKey("origin_lsn");
-        WriteOptionalInt(writer, source.origin_lsn);
-      }
+      WritePostgresSourceTail(writer, source);
       writer.EndObject();
       return;
     }
@@ -423,14 +429,7 @@ void WriteSource(JsonWriter& writer,
     WriteOptionalInt(writer, source.txid);
     writer.LiteralKey("lsn");
     WriteOptionalInt(writer, source.lsn);
-    writer.LiteralKey("xmin");
-    WriteOptionalInt(writer, source.xmin);
-    if (source.origin || source.origin_lsn) {
-      writer.LiteralKey("origin");
-      WriteOptionalString(writer, source.origin);
-      writer.LiteralKey("origin_lsn");
-      WriteOptionalInt(writer, source.origin_lsn);
-    }
+    WritePostgresSourceTail(writer, source);
   } else {
     writer.LiteralKey("table");
     if (event.table.table.empty()) {
