@@ -312,6 +312,12 @@ Result<PgOutputMessage> DecodeBody(WireReader& reader, char type, bool streamed,
                    type >= 0x20 && type < 0x7f ? type : '?', protocol_version);
 }
 
+// Context of a decode error: the message type (printable, else '?') and its size.
+std::string MessageContext(char type, size_t size) {
+  return fmt::format("decoding pgoutput message '{}' ({} bytes)",
+                     type >= 0x20 && type < 0x7f ? type : '?', size);
+}
+
 }  // namespace
 
 std::optional<uint32_t> StreamedXid(const PgOutputMessage& message) {
@@ -348,9 +354,7 @@ Result<PgOutputMessage> PgOutputDecoder::DecodeImpl(std::span<const uint8_t> mes
   char type = static_cast<char>(type_byte);
   auto decoded = DecodeBody(reader, type, streamed, protocol_version_);
   if (!decoded.ok()) {
-    return std::move(decoded).WithContext(fmt::format(
-        "decoding pgoutput message '{}' ({} bytes)",
-        type >= 0x20 && type < 0x7f ? type : '?', message.size()));
+    return std::move(decoded).WithContext(MessageContext(type, message.size()));
   }
   {
     auto end = ExpectEnd(reader, type);
@@ -380,9 +384,7 @@ Status DecodeRowChange(std::span<const uint8_t> message, bool streamed, RowChang
   char type = static_cast<char>(type_byte);
   Status decoded = ReadRowChangeBody(reader, type, streamed, out);
   if (!decoded.ok()) {
-    return std::move(decoded).WithContext(fmt::format(
-        "decoding pgoutput message '{}' ({} bytes)",
-        type >= 0x20 && type < 0x7f ? type : '?', message.size()));
+    return std::move(decoded).WithContext(MessageContext(type, message.size()));
   }
   return ExpectEnd(reader, type);
 }
