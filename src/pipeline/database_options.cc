@@ -12,6 +12,7 @@ namespace tributary::pipeline {
 sql::DatabaseOptions StageDatabaseOptions(std::string_view stage) {
   sql::DatabaseOptions options;
   options.config["memory_limit"] = std::string(kStageMemoryLimit);
+  options.config["threads"] = "1";
   std::error_code ec;
   std::filesystem::path base = std::filesystem::temp_directory_path(ec);
   if (ec) {
