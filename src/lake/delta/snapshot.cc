@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <utility>
 #include <system_error>
 
 #include "lake/delta/checkpoint_reader.h"
@@ -72,6 +74,134 @@ Result<std::vector<Action>> ReadCommitFile(const LogFile& file, int64_t version)
 }
 
 }  // namespace
+
+// Builds snapshots field by field (Snapshot's members are private).
+class SnapshotBuilder {
+ public:
+  // Sets the metaData and what follows from it: the parsed schema and the column mapping
+  // mode; checks the partition columns.
+  static Status SetMetadata(Snapshot* snapshot, const Metadata& metadata) {
+    snapshot->metadata_ = metadata;
+    auto schema = ParseSchemaString(snapshot->metadata_.schema_string);
+    if (!schema.ok()) {
+      return std::move(schema).status().AddContext(
+          fmt::format("parsing the schema of version {}", snapshot->version_));
+    }
+    snapshot->schema_ = std::move(*schema);
+    TRIB_ASSIGN_OR_RETURN(snapshot->column_mapping_mode_,
+                          GetColumnMappingMode(snapshot->metadata_));
+    for (const auto& column : snapshot->metadata_.partition_columns) {
+      if (snapshot->schema_.Find(column) == nullptr) {
+        return MakeError(ErrorCode::kCorruption,
+                         "partition column '{}' is not in the schema (version {})", column,
+                         snapshot->version_);
+      }
+    }
+    return OkStatus();
+  }
+
+  static Result<std::shared_ptr<const Snapshot>> Apply(const Snapshot& base,
+                                                       const std::vector<Action>& actions,
+                                                       int64_t commit_mtime_ms) {
+    const int64_t version = base.version_ + 1;
+    std::shared_ptr<Snapshot> next(new Snapshot());
+    next->table_root_ = base.table_root_;
+    next->version_ = version;
+    next->protocol_ = base.protocol_;
+    next->metadata_ = base.metadata_;
+    next->schema_ = base.schema_;
+    next->column_mapping_mode_ = base.column_mapping_mode_;
+    next->app_transactions_ = base.app_transactions_;
+    next->domain_metadata_ = base.domain_metadata_;
+    next->timestamp_ms_ = commit_mtime_ms;
+    using Key = std::pair<std::string, std::string>;
+    auto dv_key = [](const std::optional<DeletionVectorDescriptor>& dv) {
+      return dv ? dv->UniqueId() : std::string();
+    };
+    // Same order as LogReplay::ApplyAll: every non-add action, then the adds.
+    std::map<Key, const RemoveFile*> removes;
+    std::map<Key, const AddFile*> adds;
+    const Metadata* metadata = nullptr;
+    for (const auto& action : actions) {
+      if (const auto* add = std::get_if<AddFile>(&action)) {
+        adds[Key(add->path, dv_key(add->deletion_vector))] = add;
+      } else if (const auto* remove = std::get_if<RemoveFile>(&action)) {
+        removes[Key(remove->path, dv_key(remove->deletion_vector))] = remove;
+      } else if (const auto* protocol = std::get_if<Protocol>(&action)) {
+        next->protocol_ = *protocol;
+      } else if (const auto* meta = std::get_if<Metadata>(&action)) {
+        metadata = meta;
+      } else if (const auto* txn = std::get_if<SetTransaction>(&action)) {
+        next->app_transactions_[txn->app_id] = *txn;
+      } else if (const auto* domain = std::get_if<DomainMetadata>(&action)) {
+        if (domain->removed) {
+          next->domain_metadata_.erase(domain->domain);
+        } else {
+          next->domain_metadata_[domain->domain] = *domain;
+        }
+      } else if (const auto* info = std::get_if<CommitInfo>(&action)) {
+        if (info->in_commit_timestamp) {
+          next->timestamp_ms_ = *info->in_commit_timestamp;
+        }
+      }
+    }
+    TRIB_RETURN_IF_ERROR(CheckReaderProtocol(next->protocol_, version));
+    if (metadata != nullptr) {
+      TRIB_RETURN_IF_ERROR(SetMetadata(next.get(), *metadata));
+    }
+    // Live files: the base's minus removed or replaced keys, plus the adds, in the
+    // replay's (path, dv id) order.
+    std::vector<std::pair<Key, const AddFile*>> live;
+    live.reserve(base.files_.size() + adds.size());
+    for (const auto& file : base.files_) {
+      Key key(file.path, dv_key(file.deletion_vector));
+      if (removes.count(key) == 0 && adds.count(key) == 0) {
+        live.emplace_back(std::move(key), &file);
+      }
+    }
+    for (const auto& [key, add] : adds) {
+      live.emplace_back(key, add);
+    }
+    std::sort(live.begin(), live.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    next->files_.reserve(live.size());
+    for (const auto& [key, file] : live) {
+      next->files_.push_back(*file);
+    }
+    // Tombstones: a remove adds or replaces one, a re-add of the key drops it.
+    std::vector<std::pair<Key, const RemoveFile*>> dead;
+    dead.reserve(base.tombstones_.size() + removes.size());
+    for (const auto& tombstone : base.tombstones_) {
+      Key key(tombstone.path, dv_key(tombstone.deletion_vector));
+      if (removes.count(key) == 0 && adds.count(key) == 0) {
+        dead.emplace_back(std::move(key), &tombstone);
+      }
+    }
+    for (const auto& [key, remove] : removes) {
+      if (adds.count(key) == 0) {
+        dead.emplace_back(key, remove);
+      }
+    }
+    std::sort(dead.begin(), dead.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    next->tombstones_.reserve(dead.size());
+    for (const auto& [key, tombstone] : dead) {
+      next->tombstones_.push_back(*tombstone);
+    }
+    return std::shared_ptr<const Snapshot>(std::move(next));
+  }
+};
+
+Result<std::shared_ptr<const Snapshot>> Snapshot::ApplyCommit(
+    const Snapshot& base, const std::vector<Action>& actions, int64_t commit_mtime_ms) {
+  auto applied = SnapshotBuilder::Apply(base, actions, commit_mtime_ms);
+  if (!applied.ok()) {
+    return std::move(applied).status().AddContext(
+        fmt::format("applying commit {} of Delta table '{}'", base.version() + 1,
+                    base.table_root().string()));
+  }
+  return applied;
+}
 
 fs::path CommitFilePath(const fs::path& table_root, int64_t version) {
   return table_root / "_delta_log" / CommitFileName(version);
@@ -209,22 +339,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(const fs::path& table_roo
     snapshot->table_root_ = table_root;
     snapshot->version_ = target;
     snapshot->protocol_ = *replay.protocol();
-    snapshot->metadata_ = *replay.metadata();
-    auto schema = ParseSchemaString(snapshot->metadata_.schema_string);
-    if (!schema.ok()) {
-      return std::move(schema).status().AddContext(
-          fmt::format("parsing the schema of version {}", target));
-    }
-    snapshot->schema_ = std::move(*schema);
-    TRIB_ASSIGN_OR_RETURN(snapshot->column_mapping_mode_,
-                          GetColumnMappingMode(snapshot->metadata_));
-    for (const auto& column : snapshot->metadata_.partition_columns) {
-      if (snapshot->schema_.Find(column) == nullptr) {
-        return MakeError(ErrorCode::kCorruption,
-                         "partition column '{}' is not in the schema (version {})",
-                         column, target);
-      }
-    }
+    TRIB_RETURN_IF_ERROR(SnapshotBuilder::SetMetadata(snapshot.get(), *replay.metadata()));
     snapshot->files_ = replay.TakeFiles();
     // The replay keeps files keyed by (path, DV), so they usually come out sorted.
     auto by_path = [](const AddFile& a, const AddFile& b) { return a.path < b.path; };

@@ -79,6 +79,17 @@ class Snapshot {
   /// Load() as of `timestamp_ms` (ms since epoch, UTC).
   static Result<std::shared_ptr<const Snapshot>> LoadAtTimestamp(
       const std::filesystem::path& table_root, int64_t timestamp_ms);
+  /// The snapshot of version `base.version() + 1` whose commit holds `actions`, built
+  /// from `base` without reading the log (PROTOCOL.md "Action Reconciliation": within the
+  /// commit removes go before adds; files keyed by (path, deletion vector id); latest
+  /// protocol, metaData, txn per appId and domainMetadata win). `commit_mtime_ms` is the
+  /// commit file's modification time, the snapshot timestamp unless the commit carries an
+  /// inCommitTimestamp. The result equals a fresh Load() of that version except that
+  /// files and tombstones keep what the commits said (a checkpoint rewrites dataChange
+  /// and drops tombstone stats). Errors: kCorruption (bad schema or partition column in a
+  /// new metaData), kUnsupported (a new protocol this reader cannot read).
+  static Result<std::shared_ptr<const Snapshot>> ApplyCommit(
+      const Snapshot& base, const std::vector<Action>& actions, int64_t commit_mtime_ms);
 
   /// The table root directory.
   const std::filesystem::path& table_root() const { return table_root_; }
