@@ -428,18 +428,17 @@ Result<ParquetFileInfo> ReadParquetFileInfo(sql::Connection& conn, const std::st
   return info;
 }
 
-Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view query,
-                                         const std::string& path,
-                                         const ParquetWriteOptions& options) {
+namespace {
+
+Result<ParquetFileInfo> CopyToParquet(sql::Connection& conn, std::string_view query,
+                                      const std::string& path,
+                                      const ParquetWriteOptions& options,
+                                      std::vector<ColumnStatistics> columns) {
   std::string copy_options = fmt::format("FORMAT parquet, COMPRESSION {}, RETURN_STATS true",
                                          sql::QuoteLiteral(options.compression));
   if (options.row_group_size > 0) {
     copy_options += fmt::format(", ROW_GROUP_SIZE {}", options.row_group_size);
   }
-  // The column types decide how statistics are read (timestamps become microseconds);
-  // DESCRIBE only binds the query.
-  TRIB_ASSIGN_OR_RETURN(auto described,
-                        conn.Query(fmt::format("DESCRIBE SELECT * FROM ({})", query)));
   auto copied = conn.Query(
       fmt::format("COPY ({}) TO {} ({})", query, sql::QuoteLiteral(path), copy_options));
   if (!copied.ok()) {
@@ -448,12 +447,7 @@ Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view
   }
   ParquetFileInfo info;
   info.path = path;
-  for (size_t row = 0; row < described.row_count(); ++row) {
-    ColumnStatistics column;
-    column.name = described.GetString(0, row);
-    column.duckdb_type = described.GetString(1, row);
-    info.columns.push_back(std::move(column));
-  }
+  info.columns = std::move(columns);
   if (copied->row_count() == 1 && copied->column_count() >= 5 &&
       FillReturnedStats(*copied, &info)) {
     return info;
@@ -461,6 +455,40 @@ Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view
   // Statistics in a form this reader does not know: read them from the footer.
   return std::move(ReadParquetFileInfo(conn, path))
       .WithContext(fmt::format("reading statistics of '{}'", path));
+}
+
+}  // namespace
+
+Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view query,
+                                         const std::string& path,
+                                         const ParquetWriteOptions& options) {
+  // The column types decide how statistics are read (timestamps become microseconds);
+  // DESCRIBE only binds the query.
+  TRIB_ASSIGN_OR_RETURN(auto described,
+                        conn.Query(fmt::format("DESCRIBE SELECT * FROM ({})", query)));
+  std::vector<ColumnStatistics> columns;
+  for (size_t row = 0; row < described.row_count(); ++row) {
+    ColumnStatistics column;
+    column.name = described.GetString(0, row);
+    column.duckdb_type = described.GetString(1, row);
+    columns.push_back(std::move(column));
+  }
+  return CopyToParquet(conn, query, path, options, std::move(columns));
+}
+
+Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view query,
+                                         const std::string& path,
+                                         const ParquetWriteOptions& options,
+                                         const std::vector<QueryColumn>& columns) {
+  std::vector<ColumnStatistics> stats;
+  stats.reserve(columns.size());
+  for (const auto& column : columns) {
+    ColumnStatistics entry;
+    entry.name = column.name;
+    entry.duckdb_type = column.duckdb_type;
+    stats.push_back(std::move(entry));
+  }
+  return CopyToParquet(conn, query, path, options, std::move(stats));
 }
 
 }  // namespace tributary::lake::parquet

@@ -51,6 +51,22 @@ Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view
                                          const std::string& path,
                                          const ParquetWriteOptions& options = {});
 
+/// A result column of a query: its name and DuckDB type name as DESCRIBE spells it
+/// ("BIGINT", "TIMESTAMP WITH TIME ZONE"; nested types may quote field names).
+struct QueryColumn {
+  std::string name;
+  std::string duckdb_type;
+};
+
+/// WriteParquetFile for a query whose result columns are known (`columns`, in result
+/// order): the query is not DESCRIBEd first, saving one statement. The caller guarantees
+/// the types (e.g. the query casts every column); a wrong timestamp type gives wrong
+/// statistics. Errors: as WriteParquetFile.
+Result<ParquetFileInfo> WriteParquetFile(sql::Connection& conn, std::string_view query,
+                                         const std::string& path,
+                                         const ParquetWriteOptions& options,
+                                         const std::vector<QueryColumn>& columns);
+
 /// Reads row count, size and per-column statistics of an existing Parquet file from its
 /// footer (DuckDB's parquet_metadata / parquet_file_metadata). Errors: kIo / kCorruption
 /// naming the file.
