@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <iterator>
 #include <ctime>
 #include <set>
@@ -18,6 +23,7 @@
 #include "lake/delta/internal/data_files.h"
 #include "lake/delta/internal/file_select.h"
 #include "lake/delta/internal/write_util.h"
+#include "lake/delta/snapshot_cache.h"
 
 namespace tributary::lake::delta {
 
@@ -241,11 +247,6 @@ std::string PartitionLiteral(const DataType& type, const std::optional<std::stri
   return fmt::format("CAST({} AS {})", QuoteLiteral(*value), duck);
 }
 
-struct InputColumn {
-  std::string name;
-  std::string type;
-};
-
 Result<std::vector<InputColumn>> DescribeQuery(sql::Connection& conn, std::string_view query) {
   TRIB_ASSIGN_OR_RETURN(
       auto described,
@@ -335,10 +336,9 @@ struct Projection {
   std::vector<std::string> extra_columns;  ///< allowed extra input columns, passed through
 };
 
-Result<Projection> ProjectInput(sql::Connection& conn, const fs::path& table_root,
-                                const StructType& schema, std::string_view query,
-                                const std::vector<std::string>& allowed_extra) {
-  TRIB_ASSIGN_OR_RETURN(auto input, DescribeQuery(conn, query));
+Result<Projection> ProjectColumns(const fs::path& table_root, const StructType& schema,
+                                  const std::vector<InputColumn>& input,
+                                  const std::vector<std::string>& allowed_extra) {
   Projection projection;
   std::vector<bool> used(input.size(), false);
   for (const auto& field : schema.fields) {
@@ -403,6 +403,17 @@ Result<Projection> ProjectInput(sql::Connection& conn, const fs::path& table_roo
     projection.extra_columns.push_back(input[i].name);
   }
   return projection;
+}
+
+Result<Projection> ProjectInput(sql::Connection& conn, const fs::path& table_root,
+                                const StructType& schema, std::string_view query,
+                                const std::vector<std::string>& allowed_extra,
+                                const std::vector<InputColumn>& declared = {}) {
+  if (!declared.empty()) {
+    return ProjectColumns(table_root, schema, declared, allowed_extra);
+  }
+  TRIB_ASSIGN_OR_RETURN(auto input, DescribeQuery(conn, query));
+  return ProjectColumns(table_root, schema, input, allowed_extra);
 }
 
 const StructField* FindField(const StructType& schema, std::string_view name) {
@@ -532,10 +543,17 @@ class FileWriter {
     }
     if (options_.max_rows_per_file <= 0) {
       std::string name = NewFileName();
+      // `select` casts every column to its table type: no DESCRIBE needed.
+      std::vector<parquet::QueryColumn> columns;
+      for (const auto& field : schema_.fields) {
+        if (!IsPartitionColumn(field.name)) {
+          columns.push_back({field.name, DuckDbTypeOf(field.type)});
+        }
+      }
       TRIB_ASSIGN_OR_RETURN(auto info,
                             parquet::WriteParquetFile(conn_, select,
                                                       (directory / name).string(),
-                                                      options_.parquet));
+                                                      options_.parquet, columns));
       return AddWritten(info, dir + name, values, adds);
     }
     // Split by rows: DuckDB writes a directory of files, which are then renamed.
@@ -612,9 +630,7 @@ RemoveFile MakeRemove(const AddFile& add, int64_t now, bool data_change) {
 Result<std::shared_ptr<const Snapshot>> LoadForWrite(sql::Connection& conn,
                                                      const fs::path& table_root,
                                                      bool removes_data) {
-  SnapshotOptions options;
-  options.connection = &conn;
-  TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::Load(table_root, options));
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshotForWrite(table_root, &conn));
   TRIB_RETURN_IF_ERROR(CheckWriteSupport(*snapshot, removes_data));
   return snapshot;
 }
@@ -642,20 +658,29 @@ Result<WriteResult> FinishWrite(sql::Connection& conn, const Snapshot& snapshot,
     info.operation_parameters[key] = value;
   }
   CommitRequest request;
-  request.actions = std::move(actions);
+  request.actions = actions;
   request.commit_info = std::move(info);
   request.read_set = std::move(read_set);
   request.in_commit_timestamps =
       ConfigTrue(snapshot.metadata().configuration, "delta.enableInCommitTimestamps");
+  const bool in_commit_timestamps = request.in_commit_timestamps;
   TRIB_ASSIGN_OR_RETURN(auto committed,
                         Commit(snapshot.table_root(), std::move(request), options.commit));
   result.version = committed.version;
   result.commit_attempts = committed.attempts;
+  // The next write starts from this snapshot without reading the log.
+  std::shared_ptr<const Snapshot> next = RecordCommittedSnapshot(
+      snapshot, actions, committed.version,
+      in_commit_timestamps ? std::optional<int64_t>(committed.timestamp) : std::nullopt);
   if (options.auto_checkpoint && committed.version > 0 &&
-      committed.version % CheckpointInterval(snapshot.metadata()) == 0) {
+      committed.version %
+              CheckpointInterval(next != nullptr ? next->metadata() : snapshot.metadata()) ==
+          0) {
     // The commit is durable; a failed checkpoint only costs read time, so it is not an
-    // error of the write.
-    auto checkpoint = WriteCheckpointAt(conn, snapshot.table_root(), committed.version);
+    // error of the write. Checkpoint the snapshot in hand when there is one.
+    auto checkpoint = next != nullptr
+                          ? WriteCheckpoint(conn, *next)
+                          : WriteCheckpointAt(conn, snapshot.table_root(), committed.version);
     result.checkpoint_written = checkpoint.ok();
   }
   return result;
@@ -801,19 +826,21 @@ Result<WriteResult> ApplyDeletionVectors(sql::Connection& conn, const Snapshot& 
                                          const std::string& extra_rows, CommitInfo info,
                                          ReadSet read_set, const WriteOptions& options,
                                          WriteResult result) {
-  TRIB_ASSIGN_OR_RETURN(auto rows,
-                        conn.Query(fmt::format("SELECT DISTINCT __trib_file, __trib_row FROM "
-                                               "{} ORDER BY 1, 2",
-                                               QuoteIdentifier(deleted_rows))));
   std::vector<size_t> touched;
   std::vector<std::vector<uint64_t>> bitmaps;
-  for (size_t row = 0; row < rows.row_count(); ++row) {
-    auto file = static_cast<size_t>(rows.GetInt64(0, row));
-    if (touched.empty() || touched.back() != file) {
-      touched.push_back(file);
-      bitmaps.emplace_back();
+  if (!deleted_rows.empty()) {  // empty: nothing deleted
+    TRIB_ASSIGN_OR_RETURN(auto rows, conn.Query(fmt::format(
+                                         "SELECT DISTINCT __trib_file, __trib_row FROM "
+                                         "{} ORDER BY 1, 2",
+                                         QuoteIdentifier(deleted_rows))));
+    for (size_t row = 0; row < rows.row_count(); ++row) {
+      auto file = static_cast<size_t>(rows.GetInt64(0, row));
+      if (touched.empty() || touched.back() != file) {
+        touched.push_back(file);
+        bitmaps.emplace_back();
+      }
+      bitmaps.back().push_back(static_cast<uint64_t>(rows.GetInt64(1, row)));
     }
-    bitmaps.back().push_back(static_cast<uint64_t>(rows.GetInt64(1, row)));
   }
   std::vector<Action> actions;
   const int64_t now = NowMillis();
@@ -1012,6 +1039,548 @@ Result<WriteResult> RewriteFiles(sql::Connection& conn,
   }
   return FinishWrite(conn, snapshot, std::move(actions), std::move(info),
                      std::move(read_set), options, result);
+}
+
+// What Merge works on: the snapshot, the key columns, the staging table (every table
+// column in the table's types, then __trib_del).
+struct MergeContext {
+  sql::Connection& conn;
+  const Snapshot& snapshot;
+  const std::vector<std::string>& keys;
+  const std::string& stage;
+  bool use_dv = false;
+  bool change_data_feed = false;
+  std::string key_list;   // "k1", "k2"
+  std::string key_equal;  // s."k1" = f."k1" AND ...
+};
+
+// What Merge found: the files that may hold staging keys (scanned, in the read set), the
+// files that do, the row counts, and the temp table of matched target rows
+// (__trib_file, keys[, __trib_row]); empty when no table was needed.
+struct MergePlan {
+  std::vector<size_t> candidates;
+  std::vector<size_t> matched_files;
+  WriteResult counts;  // rows_inserted, rows_updated, rows_deleted
+  std::string matches;
+  ReadSet read_set;
+};
+
+// The scan of `files` with (__trib_file, keys[, __trib_row]) for matching keys.
+Result<std::string> CandidateScan(const MergeContext& context, const std::vector<size_t>& files,
+                                  ReadSet* read_set) {
+  const auto& all = context.snapshot.files();
+  std::vector<const AddFile*> scanned;
+  for (size_t index : files) {
+    read_set->read_files.insert(all[index].path);
+    scanned.push_back(&all[index]);
+  }
+  TRIB_ASSIGN_OR_RETURN(auto relations, FileRelations(context.conn, context.snapshot, scanned,
+                                                      nullptr, context.use_dv));
+  std::string scan;
+  for (size_t n = 0; n < files.size(); ++n) {
+    scan += fmt::format("{}SELECT {} AS __trib_file, {}{} FROM ({}) AS f",
+                        n == 0 ? "" : " UNION ALL ", files[n], context.key_list,
+                        context.use_dv ? ", __trib_row" : "", relations[n]);
+  }
+  return scan;
+}
+
+// Merge planning in SQL, for any primitive key type: the duplicate check, pruning by a
+// VALUES table of key ranges joined with the staging keys, a matches table and counts.
+Status PlanMergeSql(const MergeContext& context, TempTables& temps, MergePlan* plan) {
+  sql::Connection& conn = context.conn;
+  const Snapshot& snapshot = context.snapshot;
+  const StructType& schema = snapshot.schema();
+  const auto& keys = context.keys;
+  const std::string stage = QuoteIdentifier(context.stage);
+  {
+    TRIB_ASSIGN_OR_RETURN(
+        auto duplicates,
+        conn.Query(fmt::format("SELECT {0}, count(*) FROM {1} GROUP BY {0} HAVING count(*) > "
+                               "1 LIMIT 1",
+                               context.key_list, stage)));
+    if (duplicates.row_count() > 0) {
+      std::string key_text;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        key_text += fmt::format("{}{}={}", i == 0 ? "" : ", ", keys[i],
+                                duplicates.GetString(i, 0));
+      }
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "merge into Delta table '{}': the staging input has {} rows for key "
+                       "({}); collapse to one row per key first",
+                       snapshot.table_root().string(), duplicates.GetInt64(keys.size(), 0),
+                       key_text);
+    }
+  }
+  // 1. Prune files with partition values and key min/max statistics.
+  const auto& files = snapshot.files();
+  if (!files.empty()) {
+    const std::string ranges = temps.NewName("ranges");
+    std::string values;
+    std::string columns = "__trib_file";
+    std::string join;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      columns += fmt::format(", lo{0}, hi{0}", k);
+      join += fmt::format(" AND (r.lo{0} IS NULL OR s.{1} >= r.lo{0}) AND (r.hi{0} IS NULL "
+                          "OR s.{1} <= r.hi{0})",
+                          k, QuoteIdentifier(keys[k]));
+    }
+    for (size_t index = 0; index < files.size(); ++index) {
+      const AddFile& add = files[index];
+      json stats;
+      if (!add.stats.empty()) {
+        try {
+          stats = json::parse(add.stats);
+        } catch (const json::exception&) {
+          stats = json();
+        }
+      }
+      std::string row = fmt::format("({}", index);
+      for (size_t k = 0; k < keys.size(); ++k) {
+        const StructField* field = schema.Find(keys[k]);
+        std::string duck = DuckDbTypeOf(field->type);
+        bool is_partition = std::any_of(
+            snapshot.partition_columns().begin(), snapshot.partition_columns().end(),
+            [&](const std::string& p) { return EqualsIgnoreCase(p, keys[k]); });
+        std::string lo = fmt::format("CAST(NULL AS {})", duck);
+        std::string hi = lo;
+        if (is_partition) {
+          auto value = snapshot.PartitionValue(add, keys[k]);
+          if (value) {
+            lo = hi = PartitionLiteral(field->type, value);
+          }
+        } else if (stats.is_object()) {
+          auto bound = [&](const char* which) -> std::optional<std::string> {
+            auto it = stats.find(which);
+            if (it == stats.end() || !it->is_object()) {
+              return std::nullopt;
+            }
+            auto v = it->find(keys[k]);
+            if (v == it->end() || v->is_null() || v->is_object()) {
+              return std::nullopt;
+            }
+            std::string text = v->is_string() ? v->get<std::string>() : v->dump();
+            return fmt::format("TRY_CAST({} AS {})", QuoteLiteral(text), duck);
+          };
+          // Timestamp maxima are truncated to milliseconds: widen by 1 ms.
+          if (auto v = bound("minValues")) {
+            lo = *v;
+          }
+          if (auto v = bound("maxValues")) {
+            hi = field->type.kind == TypeKind::kTimestamp ||
+                         field->type.kind == TypeKind::kTimestampNtz
+                     ? fmt::format("({} + INTERVAL 1 MILLISECOND)", *v)
+                     : *v;
+          }
+        }
+        row += fmt::format(", {}, {}", lo, hi);
+      }
+      row += ")";
+      values += (index == 0 ? "" : ", ") + row;
+    }
+    TRIB_RETURN_IF_ERROR(conn.Execute(
+        fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM (VALUES {}) AS v({})",
+                    QuoteIdentifier(ranges), values, columns)));
+    TRIB_ASSIGN_OR_RETURN(
+        auto hit,
+        conn.Query(fmt::format("SELECT DISTINCT r.__trib_file FROM {} AS r JOIN {} AS s ON "
+                               "true{} ORDER BY 1",
+                               QuoteIdentifier(ranges), stage, join)));
+    for (size_t row = 0; row < hit.row_count(); ++row) {
+      plan->candidates.push_back(static_cast<size_t>(hit.GetInt64(0, row)));
+    }
+  }
+  // 2. Scan the candidates for matched keys.
+  plan->matches = temps.NewName("matches");
+  const std::string matches = QuoteIdentifier(plan->matches);
+  if (!plan->candidates.empty()) {
+    TRIB_ASSIGN_OR_RETURN(auto scan, CandidateScan(context, plan->candidates, &plan->read_set));
+    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
+        "CREATE TEMP TABLE {} AS SELECT f.* FROM ({}) AS f WHERE EXISTS (SELECT 1 FROM {} "
+        "AS s WHERE {})",
+        matches, scan, stage, context.key_equal)));
+    TRIB_ASSIGN_OR_RETURN(auto hit,
+                          conn.Query(fmt::format("SELECT DISTINCT __trib_file FROM {} ORDER "
+                                                 "BY 1",
+                                                 matches)));
+    for (size_t row = 0; row < hit.row_count(); ++row) {
+      plan->matched_files.push_back(static_cast<size_t>(hit.GetInt64(0, row)));
+    }
+  } else {
+    TRIB_RETURN_IF_ERROR(conn.Execute(
+        fmt::format("CREATE TEMP TABLE {} AS SELECT 0 AS __trib_file, 0::BIGINT AS "
+                    "__trib_row, {} FROM {} WHERE false",
+                    matches, context.key_list, stage)));
+  }
+  // 3. Counts: matched keys split by the delete flag, inserts.
+  TRIB_ASSIGN_OR_RETURN(
+      auto counts,
+      conn.Query(fmt::format(
+          "SELECT count(*) FILTER (WHERE m AND __trib_del), count(*) FILTER (WHERE m AND NOT "
+          "__trib_del), count(*) FILTER (WHERE NOT m AND NOT __trib_del) FROM (SELECT s.*, "
+          "EXISTS (SELECT 1 FROM {0} AS f WHERE {1}) AS m FROM {2} AS s)",
+          matches, context.key_equal, stage)));
+  plan->counts.rows_deleted = counts.GetInt64(0, 0);
+  plan->counts.rows_updated = counts.GetInt64(1, 0);
+  plan->counts.rows_inserted = counts.GetInt64(2, 0);
+  return OkStatus();
+}
+
+// Key columns Merge compares in C++: integers and strings (byte order, as DuckDB
+// compares VARCHAR and Parquet orders UTF-8 statistics).
+bool IsNativeKeyKind(TypeKind kind) {
+  return kind == TypeKind::kByte || kind == TypeKind::kShort || kind == TypeKind::kInteger ||
+         kind == TypeKind::kLong || kind == TypeKind::kString;
+}
+
+// One key value; `numeric` columns use `number`, string columns `text`.
+struct KeyCell {
+  bool null = true;
+  int64_t number = 0;
+  std::string text;
+};
+
+int CompareCells(const KeyCell& a, const KeyCell& b, bool numeric) {
+  if (a.null || b.null) {
+    return a.null == b.null ? 0 : (a.null ? -1 : 1);
+  }
+  if (numeric) {
+    return a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
+  }
+  int c = a.text.compare(b.text);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+// A file's key bounds from its partition values or add stats (PROTOCOL.md "Per-file
+// Statistics"); std::nullopt: unbounded (no stats, a null partition, a bound of an
+// unexpected JSON type).
+struct FileKeyBounds {
+  std::vector<std::optional<KeyCell>> lo;
+  std::vector<std::optional<KeyCell>> hi;
+};
+
+std::optional<KeyCell> CellFromText(const std::string& text, bool numeric) {
+  KeyCell cell;
+  cell.null = false;
+  if (!numeric) {
+    cell.text = text;
+    return cell;
+  }
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, cell.number);
+  if (ec != std::errc() || ptr != end) {
+    return std::nullopt;
+  }
+  return cell;
+}
+
+std::optional<KeyCell> CellFromJson(const json& value, bool numeric) {
+  KeyCell cell;
+  cell.null = false;
+  if (numeric) {
+    if (value.is_number_unsigned()) {
+      auto v = value.get<uint64_t>();
+      if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return std::nullopt;
+      }
+      cell.number = static_cast<int64_t>(v);
+      return cell;
+    }
+    if (value.is_number_integer()) {
+      cell.number = value.get<int64_t>();
+      return cell;
+    }
+    return std::nullopt;
+  }
+  if (!value.is_string()) {
+    return std::nullopt;
+  }
+  cell.text = value.get<std::string>();
+  return cell;
+}
+
+FileKeyBounds ParseKeyBounds(const Snapshot& snapshot, const AddFile& add,
+                             const std::vector<std::string>& keys,
+                             const std::vector<bool>& numeric,
+                             const std::vector<bool>& is_partition) {
+  FileKeyBounds bounds;
+  bounds.lo.resize(keys.size());
+  bounds.hi.resize(keys.size());
+  json stats;
+  bool parsed = false;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (is_partition[k]) {
+      if (auto value = snapshot.PartitionValue(add, keys[k])) {
+        bounds.lo[k] = bounds.hi[k] = CellFromText(*value, numeric[k]);
+      }
+      continue;
+    }
+    if (!parsed) {
+      parsed = true;
+      if (!add.stats.empty()) {
+        try {
+          stats = json::parse(add.stats);
+        } catch (const json::exception&) {
+          stats = json();
+        }
+      }
+    }
+    if (!stats.is_object()) {
+      continue;
+    }
+    auto bound = [&](const char* which) -> std::optional<KeyCell> {
+      auto it = stats.find(which);
+      if (it == stats.end() || !it->is_object()) {
+        return std::nullopt;
+      }
+      auto v = it->find(keys[k]);
+      if (v == it->end()) {
+        return std::nullopt;
+      }
+      return CellFromJson(*v, numeric[k]);
+    };
+    bounds.lo[k] = bound("minValues");
+    bounds.hi[k] = bound("maxValues");
+  }
+  return bounds;
+}
+
+// Parsed key bounds per table, key set and file, kept across merges: a live file's stats
+// never change (a re-add with a deletion vector has a new key).
+struct KeyBoundsCache {
+  std::mutex mutex;
+  std::map<std::string, std::unordered_map<std::string, std::shared_ptr<const FileKeyBounds>>>
+      tables;
+};
+
+KeyBoundsCache& TheKeyBoundsCache() {
+  static KeyBoundsCache* cache = new KeyBoundsCache();  // outlives exit-time writers
+  return *cache;
+}
+
+std::vector<std::shared_ptr<const FileKeyBounds>> KeyBoundsOf(
+    const Snapshot& snapshot, const std::vector<std::string>& keys,
+    const std::vector<bool>& numeric, const std::vector<bool>& is_partition) {
+  const auto& files = snapshot.files();
+  std::string table = fmt::format("{}\n{}", snapshot.table_root().string(),
+                                  snapshot.metadata().id);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    table += fmt::format("\n{}:{}:{}", keys[k], numeric[k] ? 'n' : 's',
+                         is_partition[k] ? 'p' : 'd');
+  }
+  auto file_key = [](const AddFile& add) {
+    return add.deletion_vector ? add.path + "\n" + add.deletion_vector->UniqueId()
+                               : add.path;
+  };
+  std::vector<std::shared_ptr<const FileKeyBounds>> bounds(files.size());
+  KeyBoundsCache& cache = TheKeyBoundsCache();
+  {
+    std::lock_guard lock(cache.mutex);
+    auto it = cache.tables.find(table);
+    if (it != cache.tables.end()) {
+      for (size_t i = 0; i < files.size(); ++i) {
+        auto found = it->second.find(file_key(files[i]));
+        if (found != it->second.end()) {
+          bounds[i] = found->second;
+        }
+      }
+    }
+  }
+  bool computed = false;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (bounds[i] == nullptr) {
+      bounds[i] = std::make_shared<const FileKeyBounds>(
+          ParseKeyBounds(snapshot, files[i], keys, numeric, is_partition));
+      computed = true;
+    }
+  }
+  if (computed) {
+    std::lock_guard lock(cache.mutex);
+    if (cache.tables.size() > 256) {
+      cache.tables.clear();
+    }
+    auto& entries = cache.tables[table];
+    if (entries.size() > 2 * files.size() + 64) {
+      entries.clear();  // forget removed files
+    }
+    for (size_t i = 0; i < files.size(); ++i) {
+      entries.emplace(file_key(files[i]), bounds[i]);
+    }
+  }
+  return bounds;
+}
+
+// Merge planning with the staging keys in C++ (integer and string keys): one query reads
+// the keys and delete flags; duplicates, pruning by key bounds and counts are computed
+// here; candidate files are scanned in one query for matched keys. When nothing can
+// match, no scan and no temp table: the staging rows are inserted.
+Status PlanMergeNative(const MergeContext& context, TempTables& temps, MergePlan* plan) {
+  sql::Connection& conn = context.conn;
+  const Snapshot& snapshot = context.snapshot;
+  const auto& keys = context.keys;
+  const size_t key_count = keys.size();
+  std::vector<bool> numeric(key_count);
+  std::vector<bool> is_partition(key_count);
+  for (size_t k = 0; k < key_count; ++k) {
+    numeric[k] = snapshot.schema().Find(keys[k])->type.kind != TypeKind::kString;
+    is_partition[k] = std::any_of(
+        snapshot.partition_columns().begin(), snapshot.partition_columns().end(),
+        [&](const std::string& p) { return EqualsIgnoreCase(p, keys[k]); });
+  }
+  TRIB_ASSIGN_OR_RETURN(auto staged,
+                        conn.Query(fmt::format("SELECT {}, __trib_del FROM {}",
+                                               context.key_list,
+                                               QuoteIdentifier(context.stage))));
+  const size_t rows = staged.row_count();
+  std::vector<KeyCell> cells(rows * key_count);
+  std::vector<bool> deleted(rows);
+  auto read_cells = [&](const sql::QueryResult& result, size_t first_column, size_t row,
+                        KeyCell* out) {
+    for (size_t k = 0; k < key_count; ++k) {
+      KeyCell& cell = out[k];
+      cell.null = result.IsNull(first_column + k, row);
+      if (cell.null) {
+        continue;
+      }
+      if (numeric[k]) {
+        cell.number = result.GetInt64(first_column + k, row);
+      } else {
+        cell.text = result.GetString(first_column + k, row);
+      }
+    }
+  };
+  for (size_t row = 0; row < rows; ++row) {
+    read_cells(staged, 0, row, &cells[row * key_count]);
+    deleted[row] = staged.GetBool(key_count, row);
+  }
+  auto compare_tuples = [&](const KeyCell* a, const KeyCell* b) {
+    for (size_t k = 0; k < key_count; ++k) {
+      int c = CompareCells(a[k], b[k], numeric[k]);
+      if (c != 0) {
+        return c;
+      }
+    }
+    return 0;
+  };
+  auto row_key = [&](size_t row) { return &cells[row * key_count]; };
+  std::vector<size_t> order(rows);
+  for (size_t row = 0; row < rows; ++row) {
+    order[row] = row;
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return compare_tuples(row_key(a), row_key(b)) < 0;
+  });
+  // Duplicate keys (nulls equal, like GROUP BY).
+  for (size_t i = 0; i + 1 < rows;) {
+    size_t j = i + 1;
+    while (j < rows && compare_tuples(row_key(order[i]), row_key(order[j])) == 0) {
+      ++j;
+    }
+    if (j - i > 1) {
+      std::string key_text;
+      for (size_t k = 0; k < key_count; ++k) {
+        const KeyCell& cell = row_key(order[i])[k];
+        key_text += fmt::format("{}{}={}", k == 0 ? "" : ", ", keys[k],
+                                cell.null ? std::string()
+                                          : (numeric[k] ? std::to_string(cell.number)
+                                                        : cell.text));
+      }
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "merge into Delta table '{}': the staging input has {} rows for key "
+                       "({}); collapse to one row per key first",
+                       snapshot.table_root().string(), j - i, key_text);
+    }
+    i = j;
+  }
+  // Rows with a null key match nothing (`=` is not true for null).
+  std::vector<size_t> keyed;
+  for (size_t row : order) {
+    const KeyCell* key = row_key(row);
+    if (std::none_of(key, key + key_count, [](const KeyCell& c) { return c.null; })) {
+      keyed.push_back(row);
+    }
+  }
+  // 1. Prune: a file is a candidate when some staging key lies within its bounds.
+  const auto& files = snapshot.files();
+  if (!keyed.empty() && !files.empty()) {
+    auto bounds = KeyBoundsOf(snapshot, keys, numeric, is_partition);
+    auto within = [&](size_t row, const FileKeyBounds& b) {
+      const KeyCell* key = row_key(row);
+      for (size_t k = 0; k < key_count; ++k) {
+        if (b.lo[k] && CompareCells(key[k], *b.lo[k], numeric[k]) < 0) {
+          return false;
+        }
+        if (b.hi[k] && CompareCells(key[k], *b.hi[k], numeric[k]) > 0) {
+          return false;
+        }
+      }
+      return true;
+    };
+    for (size_t index = 0; index < files.size(); ++index) {
+      const FileKeyBounds& b = *bounds[index];
+      // `keyed` is sorted by the first key: narrow to its range first.
+      auto first = keyed.begin();
+      auto last = keyed.end();
+      if (b.lo[0]) {
+        first = std::lower_bound(first, last, *b.lo[0], [&](size_t row, const KeyCell& lo) {
+          return CompareCells(row_key(row)[0], lo, numeric[0]) < 0;
+        });
+      }
+      if (b.hi[0]) {
+        last = std::upper_bound(first, last, *b.hi[0], [&](const KeyCell& hi, size_t row) {
+          return CompareCells(hi, row_key(row)[0], numeric[0]) < 0;
+        });
+      }
+      if (std::any_of(first, last, [&](size_t row) { return within(row, b); })) {
+        plan->candidates.push_back(index);
+      }
+    }
+  }
+  // 2. Scan the candidates for the staging keys they hold.
+  std::vector<bool> row_matched(rows, false);
+  if (!plan->candidates.empty()) {
+    TRIB_ASSIGN_OR_RETURN(auto scan, CandidateScan(context, plan->candidates, &plan->read_set));
+    const std::string select =
+        fmt::format("SELECT f.* FROM ({}) AS f WHERE EXISTS (SELECT 1 FROM {} AS s WHERE {})",
+                    scan, QuoteIdentifier(context.stage), context.key_equal);
+    std::string source = "(" + select + ")";
+    if (context.use_dv || context.change_data_feed) {
+      // Deletion vectors need the matched row numbers, change data the matched keys.
+      plan->matches = temps.NewName("matches");
+      TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
+          "CREATE TEMP TABLE {} AS {}", QuoteIdentifier(plan->matches), select)));
+      source = QuoteIdentifier(plan->matches);
+    }
+    TRIB_ASSIGN_OR_RETURN(auto hit,
+                          conn.Query(fmt::format("SELECT DISTINCT __trib_file, {} FROM {} AS m",
+                                                 context.key_list, source)));
+    std::set<size_t> matched_files;
+    std::vector<KeyCell> key(key_count);
+    for (size_t row = 0; row < hit.row_count(); ++row) {
+      matched_files.insert(static_cast<size_t>(hit.GetInt64(0, row)));
+      read_cells(hit, 1, row, key.data());
+      auto it = std::lower_bound(keyed.begin(), keyed.end(), key.data(),
+                                 [&](size_t staged_row, const KeyCell* k) {
+                                   return compare_tuples(row_key(staged_row), k) < 0;
+                                 });
+      if (it != keyed.end() && compare_tuples(row_key(*it), key.data()) == 0) {
+        row_matched[*it] = true;
+      }
+    }
+    plan->matched_files.assign(matched_files.begin(), matched_files.end());
+    if (plan->matched_files.empty() && !plan->matches.empty()) {
+      plan->matches.clear();  // an empty matches table is the same as none
+    }
+  }
+  // 3. Counts.
+  for (size_t row = 0; row < rows; ++row) {
+    if (row_matched[row]) {
+      ++(deleted[row] ? plan->counts.rows_deleted : plan->counts.rows_updated);
+    } else if (!deleted[row]) {
+      ++plan->counts.rows_inserted;
+    }
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -1303,7 +1872,8 @@ Result<WriteResult> Append(sql::Connection& conn, const fs::path& table_root,
                            std::string_view query, const WriteOptions& options) {
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, false));
   TRIB_ASSIGN_OR_RETURN(auto projection,
-                        ProjectInput(conn, table_root, snapshot->schema(), query, {}));
+                        ProjectInput(conn, table_root, snapshot->schema(), query, {},
+                                     options.input_columns));
   std::string source =
       fmt::format("SELECT {} FROM ({}) AS __trib_q", projection.select_list, query);
   std::vector<AddFile> adds;
@@ -1333,7 +1903,8 @@ Result<WriteResult> Overwrite(sql::Connection& conn, const fs::path& table_root,
                               std::string_view query, const WriteOptions& options) {
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));
   TRIB_ASSIGN_OR_RETURN(auto projection,
-                        ProjectInput(conn, table_root, snapshot->schema(), query, {}));
+                        ProjectInput(conn, table_root, snapshot->schema(), query, {},
+                                     options.input_columns));
   std::string source =
       fmt::format("SELECT {} FROM ({}) AS __trib_q", projection.select_list, query);
   std::vector<AddFile> adds;
@@ -1457,6 +2028,7 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));
   const StructType& schema = snapshot->schema();
   std::vector<std::string> keys;
+  bool native_keys = true;
   for (const auto& key : options.key_columns) {
     const StructField* field = schema.Find(key);
     if (field == nullptr || !field->type.is_primitive()) {
@@ -1466,13 +2038,15 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
                        table_root.string(), key);
     }
     keys.push_back(field->name);
+    native_keys = native_keys && IsNativeKeyKind(field->type.kind);
   }
   std::vector<std::string> extra;
   if (options.delete_flag_column) {
     extra.push_back(*options.delete_flag_column);
   }
   TRIB_ASSIGN_OR_RETURN(auto projection,
-                        ProjectInput(conn, table_root, schema, staging_query, extra));
+                        ProjectInput(conn, table_root, schema, staging_query, extra,
+                                     options.write.input_columns));
   if (options.delete_flag_column && projection.extra_columns.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "merge into Delta table '{}': delete flag column '{}' is missing from "
@@ -1481,7 +2055,6 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   }
   TempTables temps(conn);
   const std::string stage = temps.NewName("stage");
-  std::string flag_expr = "false";
   {
     std::string flag_select;
     if (options.delete_flag_column) {
@@ -1500,165 +2073,30 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
         "__trib_q) AS __trib_p",
         QuoteIdentifier(stage), table_columns, projection.select_list, flag_select,
         staging_query)));
-    flag_expr = "__trib_del";
   }
-  std::string key_list;
-  std::string key_equal;  // s vs f
+  MergeContext context{conn,
+                       *snapshot,
+                       keys,
+                       stage,
+                       DeletionVectorsEnabled(*snapshot),
+                       ChangeDataFeedEnabled(*snapshot),
+                       std::string(),
+                       std::string()};
   for (size_t i = 0; i < keys.size(); ++i) {
-    key_list += fmt::format("{}{}", i == 0 ? "" : ", ", QuoteIdentifier(keys[i]));
-    key_equal += fmt::format("{}s.{} = f.{}", i == 0 ? "" : " AND ", QuoteIdentifier(keys[i]),
-                             QuoteIdentifier(keys[i]));
+    context.key_list += fmt::format("{}{}", i == 0 ? "" : ", ", QuoteIdentifier(keys[i]));
+    context.key_equal += fmt::format("{}s.{} = f.{}", i == 0 ? "" : " AND ",
+                                     QuoteIdentifier(keys[i]), QuoteIdentifier(keys[i]));
   }
-  {
-    TRIB_ASSIGN_OR_RETURN(
-        auto duplicates,
-        conn.Query(fmt::format("SELECT {0}, count(*) FROM {1} GROUP BY {0} HAVING count(*) > "
-                               "1 LIMIT 1",
-                               key_list, QuoteIdentifier(stage))));
-    if (duplicates.row_count() > 0) {
-      std::string key_text;
-      for (size_t i = 0; i < keys.size(); ++i) {
-        key_text += fmt::format("{}{}={}", i == 0 ? "" : ", ", keys[i],
-                                duplicates.GetString(i, 0));
-      }
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "merge into Delta table '{}': the staging input has {} rows for key "
-                       "({}); collapse to one row per key first",
-                       table_root.string(), duplicates.GetInt64(keys.size(), 0), key_text);
-    }
-  }
-  // 1. Prune files with partition values and key min/max statistics.
-  const auto& files = snapshot->files();
-  std::vector<size_t> candidates;
-  if (!files.empty()) {
-    const std::string ranges = temps.NewName("ranges");
-    std::string values;
-    std::string columns = "__trib_file";
-    std::string join;
-    for (size_t k = 0; k < keys.size(); ++k) {
-      columns += fmt::format(", lo{0}, hi{0}", k);
-      join += fmt::format(" AND (r.lo{0} IS NULL OR s.{1} >= r.lo{0}) AND (r.hi{0} IS NULL "
-                          "OR s.{1} <= r.hi{0})",
-                          k, QuoteIdentifier(keys[k]));
-    }
-    for (size_t index = 0; index < files.size(); ++index) {
-      const AddFile& add = files[index];
-      json stats;
-      if (!add.stats.empty()) {
-        try {
-          stats = json::parse(add.stats);
-        } catch (const json::exception&) {
-          stats = json();
-        }
-      }
-      std::string row = fmt::format("({}", index);
-      for (size_t k = 0; k < keys.size(); ++k) {
-        const StructField* field = schema.Find(keys[k]);
-        std::string duck = DuckDbTypeOf(field->type);
-        bool is_partition = std::any_of(
-            snapshot->partition_columns().begin(), snapshot->partition_columns().end(),
-            [&](const std::string& p) { return EqualsIgnoreCase(p, keys[k]); });
-        std::string lo = fmt::format("CAST(NULL AS {})", duck);
-        std::string hi = lo;
-        if (is_partition) {
-          auto value = snapshot->PartitionValue(add, keys[k]);
-          if (value) {
-            lo = hi = PartitionLiteral(field->type, value);
-          }
-        } else if (stats.is_object()) {
-          auto bound = [&](const char* which) -> std::optional<std::string> {
-            auto it = stats.find(which);
-            if (it == stats.end() || !it->is_object()) {
-              return std::nullopt;
-            }
-            auto v = it->find(keys[k]);
-            if (v == it->end() || v->is_null() || v->is_object()) {
-              return std::nullopt;
-            }
-            std::string text = v->is_string() ? v->get<std::string>() : v->dump();
-            return fmt::format("TRY_CAST({} AS {})", QuoteLiteral(text), duck);
-          };
-          // Timestamp maxima are truncated to milliseconds: widen by 1 ms.
-          if (auto v = bound("minValues")) {
-            lo = *v;
-          }
-          if (auto v = bound("maxValues")) {
-            hi = field->type.kind == TypeKind::kTimestamp ||
-                         field->type.kind == TypeKind::kTimestampNtz
-                     ? fmt::format("({} + INTERVAL 1 MILLISECOND)", *v)
-                     : *v;
-          }
-        }
-        row += fmt::format(", {}, {}", lo, hi);
-      }
-      row += ")";
-      values += (index == 0 ? "" : ", ") + row;
-    }
-    TRIB_RETURN_IF_ERROR(conn.Execute(
-        fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM (VALUES {}) AS v({})",
-                    QuoteIdentifier(ranges), values, columns)));
-    TRIB_ASSIGN_OR_RETURN(
-        auto hit,
-        conn.Query(fmt::format("SELECT DISTINCT r.__trib_file FROM {} AS r JOIN {} AS s ON "
-                               "true{} ORDER BY 1",
-                               QuoteIdentifier(ranges), QuoteIdentifier(stage), join)));
-    for (size_t row = 0; row < hit.row_count(); ++row) {
-      candidates.push_back(static_cast<size_t>(hit.GetInt64(0, row)));
-    }
-  }
-  ReadSet read_set;
-  read_set.read_version = snapshot->version();
-  read_set.scope = ReadSet::Scope::kAll;
-  WriteResult result;
-  // 2. Scan the candidates for matched keys.
-  const std::string matches = temps.NewName("matches");
-  const bool use_dv = DeletionVectorsEnabled(*snapshot);
-  const std::string row_column = use_dv ? ", __trib_row" : "";
-  std::vector<size_t> matched_files;
-  if (!candidates.empty()) {
-    std::string scan;
-    std::vector<const AddFile*> scanned;
-    for (size_t index : candidates) {
-      read_set.read_files.insert(files[index].path);
-      scanned.push_back(&files[index]);
-    }
-    TRIB_ASSIGN_OR_RETURN(auto relations,
-                          FileRelations(conn, *snapshot, scanned, nullptr, use_dv));
-    for (size_t n = 0; n < candidates.size(); ++n) {
-      scan += fmt::format("{}SELECT {} AS __trib_file, {}{} FROM ({}) AS f",
-                          n == 0 ? "" : " UNION ALL ", candidates[n], key_list, row_column,
-                          relations[n]);
-    }
-    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
-        "CREATE TEMP TABLE {} AS SELECT f.* FROM ({}) AS f WHERE EXISTS (SELECT 1 FROM {} "
-        "AS s WHERE {})",
-        QuoteIdentifier(matches), scan, QuoteIdentifier(stage), key_equal)));
-    TRIB_ASSIGN_OR_RETURN(auto hit,
-                          conn.Query(fmt::format("SELECT DISTINCT __trib_file FROM {} ORDER "
-                                                 "BY 1",
-                                                 QuoteIdentifier(matches))));
-    for (size_t row = 0; row < hit.row_count(); ++row) {
-      matched_files.push_back(static_cast<size_t>(hit.GetInt64(0, row)));
-    }
+  MergePlan plan;
+  plan.read_set.read_version = snapshot->version();
+  plan.read_set.scope = ReadSet::Scope::kAll;
+  if (native_keys) {
+    TRIB_RETURN_IF_ERROR(PlanMergeNative(context, temps, &plan));
   } else {
-    TRIB_RETURN_IF_ERROR(conn.Execute(
-        fmt::format("CREATE TEMP TABLE {} AS SELECT 0 AS __trib_file, 0::BIGINT AS "
-                    "__trib_row, {} FROM {} WHERE false",
-                    QuoteIdentifier(matches), key_list, QuoteIdentifier(stage))));
+    TRIB_RETURN_IF_ERROR(PlanMergeSql(context, temps, &plan));
   }
-  // 3. Counts: matched keys split by the delete flag, inserts, copied rows.
-  {
-    TRIB_ASSIGN_OR_RETURN(
-        auto counts,
-        conn.Query(fmt::format(
-            "SELECT count(*) FILTER (WHERE m AND {0}), count(*) FILTER (WHERE m AND NOT {0}), "
-            "count(*) FILTER (WHERE NOT m AND NOT {0}) FROM (SELECT s.*, EXISTS (SELECT 1 "
-            "FROM {1} AS f WHERE {2}) AS m FROM {3} AS s)",
-            flag_expr, QuoteIdentifier(matches), key_equal, QuoteIdentifier(stage))));
-    result.rows_deleted = counts.GetInt64(0, 0);
-    result.rows_updated = counts.GetInt64(1, 0);
-    result.rows_inserted = counts.GetInt64(2, 0);
-  }
+  const auto& files = snapshot->files();
+  WriteResult result = plan.counts;
   std::string upserts = fmt::format("SELECT {} FROM {} AS s WHERE NOT __trib_del",
                                     TableProjection(schema, "s"), QuoteIdentifier(stage));
   if (result.rows_updated + result.rows_inserted == 0) {
@@ -1666,35 +2104,35 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   }
   std::string keep =
       fmt::format("NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})", QuoteIdentifier(stage),
-                  key_equal);
+                  context.key_equal);
   CommitInfo info;
   info.operation = "MERGE";
   info.operation_parameters["predicate"] =
-      json::array({fmt::format("key ({})", key_list)}).dump();
+      json::array({fmt::format("key ({})", context.key_list)}).dump();
   AddMetric(&info, "numTargetRowsInserted", result.rows_inserted);
   AddMetric(&info, "numTargetRowsUpdated", result.rows_updated);
   AddMetric(&info, "numTargetRowsDeleted", result.rows_deleted);
-  AddMetric(&info, "numTargetFilesScanned", static_cast<int64_t>(candidates.size()));
+  AddMetric(&info, "numTargetFilesScanned", static_cast<int64_t>(plan.candidates.size()));
   AddMetric(&info, "numTargetFilesSkipped",
-            static_cast<int64_t>(files.size() - candidates.size()));
+            static_cast<int64_t>(files.size() - plan.candidates.size()));
   int64_t matched_rows_total = 0;
-  for (size_t index : matched_files) {
+  for (size_t index : plan.matched_files) {
     matched_rows_total += files[index].NumRecords().value_or(0);
   }
   result.rows_copied =
       std::max<int64_t>(0, matched_rows_total - result.rows_updated - result.rows_deleted);
-  if (use_dv) {
+  if (context.use_dv) {
     AddMetric(&info, "numTargetRowsCopied", 0);
-    return ApplyDeletionVectors(conn, *snapshot, matches, upserts, std::move(info),
-                                std::move(read_set), options.write, result);
+    return ApplyDeletionVectors(conn, *snapshot, plan.matches, upserts, std::move(info),
+                                std::move(plan.read_set), options.write, result);
   }
   AddMetric(&info, "numTargetRowsCopied", result.rows_copied);
   std::string change_rows;
-  if (ChangeDataFeedEnabled(*snapshot)) {
+  if (context.change_data_feed) {
     // PROTOCOL.md "Change Data Files": matched target rows as `delete` or
     // `update_preimage`, upserted staging rows as `update_postimage` or `insert`.
     std::vector<const AddFile*> touched;
-    for (size_t index : matched_files) {
+    for (size_t index : plan.matched_files) {
       touched.push_back(&files[index]);
     }
     TRIB_ASSIGN_OR_RETURN(auto relations, FileRelations(conn, *snapshot, touched, nullptr,
@@ -1705,29 +2143,37 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
           "AS "
           "_change_type FROM ({}) AS f JOIN {} AS s ON {}",
           change_rows.empty() ? "" : " UNION ALL ", TableProjection(schema, "f"),
-          relation, QuoteIdentifier(stage), key_equal);
+          relation, QuoteIdentifier(stage), context.key_equal);
     }
     if (!upserts.empty()) {
+      std::string change_type =
+          plan.matches.empty()
+              ? std::string("'insert'")
+              : fmt::format("CASE WHEN EXISTS (SELECT 1 FROM {} AS f WHERE {}) THEN "
+                            "'update_postimage' ELSE 'insert' END",
+                            QuoteIdentifier(plan.matches), context.key_equal);
       change_rows += fmt::format(
-          "{}SELECT {}, CASE WHEN EXISTS (SELECT 1 FROM {} AS f WHERE {}) THEN "
-          "'update_postimage' ELSE 'insert' END AS _change_type FROM {} AS s WHERE NOT "
-          "s.__trib_del",
+          "{}SELECT {}, {} AS _change_type FROM {} AS s WHERE NOT s.__trib_del",
           change_rows.empty() ? "" : " UNION ALL ", TableProjection(schema, "s"),
-          QuoteIdentifier(matches), key_equal, QuoteIdentifier(stage));
+          change_type, QuoteIdentifier(stage));
     }
   }
-  return RewriteFiles(conn, *snapshot, matched_files, keep, upserts, change_rows,
-                      std::move(info), std::move(read_set), options.write, result);
+  return RewriteFiles(conn, *snapshot, plan.matched_files, keep, upserts, change_rows,
+                      std::move(info), std::move(plan.read_set), options.write, result);
 }
 
 Result<std::optional<int64_t>> ReadAppTransactionVersion(const fs::path& table_root,
                                                          std::string_view app_id) {
-  TRIB_ASSIGN_OR_RETURN(auto latest, LatestCommitVersion(table_root));
-  if (!latest) {
-    return std::optional<int64_t>();
+  auto snapshot = LatestSnapshotForWrite(table_root, nullptr);
+  if (!snapshot.ok()) {
+    // No table (yet) is not an error here; a broken one is.
+    TRIB_ASSIGN_OR_RETURN(auto latest, LatestCommitVersion(table_root));
+    if (!latest) {
+      return std::optional<int64_t>();
+    }
+    return std::move(snapshot).status();
   }
-  TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::LoadLatest(table_root));
-  return snapshot->GetAppTransactionVersion(app_id);
+  return (*snapshot)->GetAppTransactionVersion(app_id);
 }
 
 namespace internal {

@@ -23,8 +23,10 @@ namespace tributary::lake::delta {
 /// C++), and is committed with put-if-absent and optimistic conflict checks (commit.h).
 ///
 /// Every data-changing call:
-///   1. loads the latest snapshot and checks that this writer supports the table's
-///      writer protocol (unsupported writer features are kUnsupported, naming them);
+///   1. loads the latest snapshot (from the process-wide writer cache, snapshot_cache.h:
+///      the last snapshot this process loaded or committed, advanced by reading only the
+///      newer commits) and checks that this writer supports the table's writer protocol
+///      (unsupported writer features are kUnsupported, naming them);
 ///   2. checks the input's columns against the table schema (kInvalidArgument naming the
 ///      table, the column and both types);
 ///   3. writes new files `[<partition dir>/]part-NNNNN-<uuid>-c000.<codec>.parquet` with
@@ -32,7 +34,7 @@ namespace tributary::lake::delta {
 ///   4. commits remove + add (+ txn) in one commit; a failure before the commit leaves
 ///      only orphan data files (vacuum removes them), never a partial commit;
 ///   5. writes a checkpoint when the new version is a multiple of delta.checkpointInterval
-///      (default 10).
+///      (default 10), from the committed snapshot in memory.
 ///
 /// Thread safety: functions are thread-safe for different connections; a connection is
 /// used by one thread at a time (DuckDB's rule). Concurrent writers (threads or processes)
@@ -49,6 +51,12 @@ struct CreateTableOptions {
   std::map<std::string, std::string> properties;
   std::optional<std::string> name;
   std::optional<std::string> description;
+};
+
+/// A column of a write's input query as DuckDB's DESCRIBE reports it.
+struct InputColumn {
+  std::string name;
+  std::string type;  ///< DuckDB type name, e.g. "BIGINT", "VARCHAR", "DECIMAL(10,2)"
 };
 
 /// Options shared by writes.
@@ -73,6 +81,12 @@ struct WriteOptions {
   /// once per partition instead of first copying it into a temporary table. Wrong rows
   /// in wrong partitions follow if this is set for a query that is not. Default: false.
   bool repeatable_input = false;
+  /// The input query's columns in order, with the types DuckDB gives them (what
+  /// `DESCRIBE <query>` would say). When set, Append, Overwrite and Merge check them
+  /// against the table schema instead of running that DESCRIBE (one statement less per
+  /// write). A declaration that does not match the query gives wrong casts or a query
+  /// error. Default: empty (the query is described).
+  std::vector<InputColumn> input_columns;
 };
 
 /// What a write did.
