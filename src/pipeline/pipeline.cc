@@ -107,6 +107,7 @@ class Pipeline::Impl {
     if (commit->version < 0) {
       return OkStatus();
     }
+    NoteBronzeCommit();
     return EnqueueSilver(std::move(*commit));
   }
 
@@ -118,15 +119,41 @@ class Pipeline::Impl {
                   std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count());
-    if (++bronze_commits_since_check_ >= options_.compaction.check_every_commits * 4) {
-      bronze_commits_since_check_ = 0;
+    NotifyGold();
+    return OkStatus();
+  }
+
+  // Counts a bronze commit for the maintenance thread.
+  void NoteBronzeCommit() {
+    {
+      std::lock_guard<std::mutex> lock(maintenance_mutex_);
+      ++bronze_commits_;
+    }
+    maintenance_cv_.notify_all();
+  }
+
+  // Maintenance thread: compacts bronze's small files every few bronze commits, off the
+  // capture -> bronze -> silver path (a compaction rewrites files with dataChange=false;
+  // bronze appends are blind appends, so neither conflicts with the other). Failures are
+  // logged; the next check retries.
+  void MaintenanceLoop(std::stop_token stop) {
+    const int64_t every = std::max<int64_t>(1, options_.compaction.check_every_commits * 4);
+    int64_t checked_at = 0;
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock<std::mutex> lock(maintenance_mutex_);
+        maintenance_cv_.wait(lock, stop,
+                             [&] { return bronze_commits_ - checked_at >= every; });
+        if (stop.stop_requested()) {
+          return;
+        }
+        checked_at = bronze_commits_;
+      }
       auto compacted = MaybeCompactBronze();
       if (!compacted.ok()) {
         spdlog::warn("bronze: compaction failed: {}", compacted.status().ToString());
       }
     }
-    NotifyGold();
-    return OkStatus();
   }
 
   Result<bool> MaybeCompactBronze() {
@@ -218,6 +245,12 @@ class Pipeline::Impl {
     for (size_t i = 0; i < sources_.size() && status.ok(); ++i) {
       status = StartSource(i, stop);
     }
+    if (status.ok() && options_.compaction.min_files > 0) {
+      maintenance_thread_ = std::jthread([this](std::stop_token token) {
+        NameThread("trib-maintain");
+        MaintenanceLoop(token);
+      });
+    }
     if (status.ok()) {
       silver_thread_ = std::jthread([this] {
         NameThread("trib-silver");
@@ -234,6 +267,11 @@ class Pipeline::Impl {
       NameThread("trib-bronze");
       status = Loop(stop);
       status = Finish(std::move(status));
+    }
+    if (maintenance_thread_.joinable()) {
+      maintenance_thread_.request_stop();
+      maintenance_cv_.notify_all();
+      maintenance_thread_.join();
     }
     // Stop gold before the final steps so that it does not race the last refresh.
     if (gold_thread.joinable()) {
@@ -286,8 +324,8 @@ class Pipeline::Impl {
         left.swap(captures_[i].batches);
         captures_[i].queued_events = 0;
       }
-      for (const auto& batch : left) {
-        status = sinks_[i]->WriteBatch(batch);
+      for (auto& batch : left) {
+        status = sinks_[i]->WriteBatch(std::move(batch));
         if (!status.ok()) {
           break;
         }
@@ -526,8 +564,8 @@ class Pipeline::Impl {
           capture_cv_.notify_all();
           staged_any = true;
         }
-        for (const auto& batch : taken) {
-          TRIB_RETURN_IF_ERROR(sinks_[i]->WriteBatch(batch));
+        for (auto& batch : taken) {
+          TRIB_RETURN_IF_ERROR(sinks_[i]->WriteBatch(std::move(batch)));
           if (sinks_[i]->CommitDue()) {
             TRIB_RETURN_IF_ERROR(CommitSource(i));
           }
@@ -568,9 +606,14 @@ class Pipeline::Impl {
   std::unique_ptr<SilverStage> silver_;
   std::unique_ptr<GoldStage> gold_;
   PipelineMetrics metrics_;
-  int64_t bronze_commits_since_check_ = 0;
+  // Maintenance thread (bronze compaction) and what it uses: declared after them, so it
+  // is joined first on destruction. bronze_commits_ is guarded by maintenance_mutex_.
   std::unique_ptr<sql::Database> maintenance_db_;
   std::unique_ptr<sql::Connection> maintenance_conn_;
+  std::mutex maintenance_mutex_;
+  std::condition_variable_any maintenance_cv_;
+  int64_t bronze_commits_ = 0;
+  std::jthread maintenance_thread_;
   std::mutex gold_mutex_;
   std::condition_variable_any gold_cv_;
   int64_t gold_target_ = -1;

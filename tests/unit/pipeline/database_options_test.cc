@@ -11,6 +11,8 @@ TEST(StageDatabaseOptionsTest, BoundsMemoryAndGivesEachStageItsOwnSpillDirectory
   sql::DatabaseOptions bronze = StageDatabaseOptions("bronze");
   sql::DatabaseOptions silver = StageDatabaseOptions("silver");
   EXPECT_EQ(bronze.config.at("memory_limit"), kStageMemoryLimit);
+  // Each stage runs on its own thread: DuckDB works on the caller's thread only.
+  EXPECT_EQ(bronze.config.at("threads"), "1");
   EXPECT_NE(bronze.config.at("temp_directory"), silver.config.at("temp_directory"));
   EXPECT_NE(bronze.config.at("temp_directory").find("bronze"), std::string::npos);
 
@@ -23,6 +25,9 @@ TEST(StageDatabaseOptionsTest, BoundsMemoryAndGivesEachStageItsOwnSpillDirectory
   ASSERT_TRUE(limit.ok()) << limit.status().ToString();
   EXPECT_NE(limit->GetString(0, 0), "");
   EXPECT_NE(limit->GetString(0, 0).find("MiB"), std::string::npos) << limit->GetString(0, 0);
+  auto threads = (*conn)->Query("SELECT current_setting('threads')");
+  ASSERT_TRUE(threads.ok()) << threads.status().ToString();
+  EXPECT_EQ(threads->GetString(0, 0), "1");
 }
 
 }  // namespace
