@@ -575,6 +575,53 @@ Status WritePayload(JsonWriter& writer,
   return OkStatus();
 }
 
+// The rendered Envelope schema of `event` (cached per table schema version and thread).
+// The pointer stays valid until the thread's cache is asked for another key.
+Result<const std::string*> CachedValueSchema(const ChangeEvent& event,
+                                             const DebeziumEncodeOptions& options) {
+  SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
+  if (!cached.value_schema) {
+    try {
+      TRIB_ASSIGN_OR_RETURN(OrderedJson schema, ValueSchemaJson(event, options));
+      cached.value_schema = schema.dump();
+    } catch (const nlohmann::json::exception& e) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot encode the schema of {} as JSON: {}",
+                       event.table.ToString(), e.what());
+    }
+  }
+  return &*cached.value_schema;
+}
+
+// The rendered Key schema of `event`, whose schema has a primary key (the caller checks).
+Result<const std::string*> CachedKeySchema(const ChangeEvent& event,
+                                           const DebeziumEncodeOptions& options) {
+  const TableSchema& schema = *event.schema;
+  SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
+  if (!cached.key_schema) {
+    try {
+      std::vector<Column> key_columns;
+      for (size_t idx : schema.primary_key) {
+        if (idx >= schema.columns.size()) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           "table {}: key column index {} beyond its {} columns",
+                           event.table.ToString(), idx, schema.columns.size());
+        }
+        key_columns.push_back(schema.columns[idx]);
+      }
+      TRIB_ASSIGN_OR_RETURN(OrderedJson key_schema,
+                            RowStructSchema(schema, event.Topic() + ".Key", key_columns,
+                                            false, "", options));
+      cached.key_schema = key_schema.dump();
+    } catch (const nlohmann::json::exception& e) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot encode the key schema of {} as JSON: {}",
+                       event.table.ToString(), e.what());
+    }
+  }
+  return &*cached.key_schema;
+}
+
 Status WriteValue(JsonWriter& writer,
                   const ChangeEvent& event,
                   const DebeziumEncodeOptions& options) {
@@ -590,20 +637,10 @@ Status WriteValue(JsonWriter& writer,
   if (!options.schemas_enable) {
     return WritePayload(writer, event, options);
   }
-  SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
-  if (!cached.value_schema) {
-    try {
-      TRIB_ASSIGN_OR_RETURN(OrderedJson schema, ValueSchemaJson(event, options));
-      cached.value_schema = schema.dump();
-    } catch (const nlohmann::json::exception& e) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "cannot encode the schema of {} as JSON: {}",
-                       event.table.ToString(), e.what());
-    }
-  }
+  TRIB_ASSIGN_OR_RETURN(const std::string* value_schema, CachedValueSchema(event, options));
   writer.BeginObject();
   writer.LiteralKey("schema");
-  writer.Raw(*cached.value_schema);
+  writer.Raw(*value_schema);
   writer.LiteralKey("payload");
   TRIB_RETURN_IF_ERROR(WritePayload(writer, event, options));
   writer.EndObject();
@@ -634,26 +671,10 @@ Result<bool> WriteKey(JsonWriter& writer,
     }
   }
   if (options.schemas_enable) {
-    SchemaCache::Entry& cached = ThreadSchemaCache().For(event, options);
-    if (!cached.key_schema) {
-      try {
-        std::vector<Column> key_columns;
-        for (size_t idx : schema.primary_key) {
-          key_columns.push_back(schema.columns[idx]);
-        }
-        TRIB_ASSIGN_OR_RETURN(OrderedJson key_schema,
-                              RowStructSchema(schema, event.Topic() + ".Key", key_columns,
-                                              false, "", options));
-        cached.key_schema = key_schema.dump();
-      } catch (const nlohmann::json::exception& e) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "cannot encode the key schema of {} as JSON: {}",
-                         event.table.ToString(), e.what());
-      }
-    }
+    TRIB_ASSIGN_OR_RETURN(const std::string* key_schema, CachedKeySchema(event, options));
     writer.BeginObject();
     writer.LiteralKey("schema");
-    writer.Raw(*cached.key_schema);
+    writer.Raw(*key_schema);
     writer.LiteralKey("payload");
   }
   internal::FieldPath key_path{nullptr, "key", std::nullopt};
@@ -969,25 +990,12 @@ Result<std::optional<Row>> DecodeRow(const OrderedJson* json,
   return std::optional<Row>(std::move(row));
 }
 
-Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
-                                    const DebeziumDecodeOptions& options) {
-  if (root.is_null()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "the value is null (a tombstone); use DecodeDebeziumRecord");
-  }
-  const OrderedJson* schema = nullptr;
-  const OrderedJson* payload = &root;
-  std::string prefix;
-  if (IsSchemaWrapped(root)) {
-    schema = &root["schema"];
-    payload = &root["payload"];
-    prefix = "payload";
-    if (payload->is_null()) {
-      return MakeError(
-          ErrorCode::kInvalidArgument,
-          "the value payload is null (a tombstone); use DecodeDebeziumRecord");
-    }
-  }
+// A value: the payload with its Connect schema (null: schemaless); `prefix` names the
+// payload in error paths ("payload" inside a wrapper, "" for a bare payload).
+Result<ChangeEvent> DecodeValueParts(const OrderedJson* schema,
+                                     const OrderedJson* payload,
+                                     const std::string& prefix,
+                                     const DebeziumDecodeOptions& options) {
   if (!payload->is_object()) {
     return FieldError(
         prefix.empty() ? "value" : prefix,
@@ -1120,17 +1128,27 @@ Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
   return event;
 }
 
-// The key's columns and values. `key_schema_json` is null when schemaless.
-Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(
-    const OrderedJson& root) {
-  const OrderedJson* payload = &root;
-  const OrderedJson* schema = nullptr;
-  std::string prefix = "key";
-  if (IsSchemaWrapped(root)) {
-    schema = &root["schema"];
-    payload = &root["payload"];
-    prefix = "key.payload";
+Result<ChangeEvent> DecodeValueJson(const OrderedJson& root,
+                                    const DebeziumDecodeOptions& options) {
+  if (root.is_null()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the value is null (a tombstone); use DecodeDebeziumRecord");
   }
+  if (IsSchemaWrapped(root)) {
+    const OrderedJson& payload = root["payload"];
+    if (payload.is_null()) {
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "the value payload is null (a tombstone); use DecodeDebeziumRecord");
+    }
+    return DecodeValueParts(&root["schema"], &payload, "payload", options);
+  }
+  return DecodeValueParts(nullptr, &root, "", options);
+}
+
+// The key's columns and values. `key_schema_json` is null when schemaless.
+Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyParts(
+    const OrderedJson* schema, const OrderedJson* payload, const std::string& prefix) {
   if (!payload->is_object()) {
     return FieldError(prefix, fmt::format("expected an object, got {}",
                                           internal::JsonTypeName(*payload)));
@@ -1159,7 +1177,50 @@ Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(
   return std::pair{std::move(key_schema), std::move(*row)};
 }
 
+Result<std::pair<std::shared_ptr<TableSchema>, Row>> DecodeKeyJson(
+    const OrderedJson& root) {
+  if (IsSchemaWrapped(root)) {
+    return DecodeKeyParts(&root["schema"], &root["payload"], "key.payload");
+  }
+  return DecodeKeyParts(nullptr, &root, "key");
+}
+
 }  // namespace
+
+struct ConnectSchema::Parsed {
+  OrderedJson json;
+};
+
+ConnectSchema::ConnectSchema(std::unique_ptr<Parsed> parsed) : parsed_(std::move(parsed)) {}
+ConnectSchema::~ConnectSchema() = default;
+
+Result<std::shared_ptr<const ConnectSchema>> ConnectSchema::Parse(std::string_view json) {
+  TRIB_ASSIGN_OR_RETURN(OrderedJson parsed, ParseJson(json, "Connect schema"));
+  if (!parsed.is_object()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the Connect schema is not a JSON object but {}",
+                     internal::JsonTypeName(parsed));
+  }
+  auto holder = std::make_unique<Parsed>();
+  holder->json = std::move(parsed);
+  return std::shared_ptr<const ConnectSchema>(new ConnectSchema(std::move(holder)));
+}
+
+Result<std::string> DebeziumValueSchema(const ChangeEvent& event,
+                                        const DebeziumEncodeOptions& options) {
+  TRIB_ASSIGN_OR_RETURN(const std::string* schema, CachedValueSchema(event, options));
+  return *schema;
+}
+
+Result<std::optional<std::string>> DebeziumKeySchema(const ChangeEvent& event,
+                                                     const DebeziumEncodeOptions& options) {
+  if (event.op == Op::kTruncate || event.op == Op::kMessage || !event.schema ||
+      event.schema->primary_key.empty()) {
+    return std::optional<std::string>();
+  }
+  TRIB_ASSIGN_OR_RETURN(const std::string* schema, CachedKeySchema(event, options));
+  return std::optional<std::string>(*schema);
+}
 
 Status AppendDebeziumValue(const ChangeEvent& event,
                            const DebeziumEncodeOptions& options,
@@ -1235,13 +1296,29 @@ Result<ChangeEvent> DecodeDebeziumValue(std::string_view json,
 Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
                                             std::optional<std::string_view> value,
                                             const DebeziumDecodeOptions& options) {
+  return DecodeDebeziumRecord(key, nullptr, value, nullptr, options);
+}
+
+Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
+                                            const ConnectSchema* key_schema_json,
+                                            std::optional<std::string_view> value,
+                                            const ConnectSchema* value_schema_json,
+                                            const DebeziumDecodeOptions& options) {
   DebeziumRecord record;
   std::shared_ptr<TableSchema> key_schema;
   try {
     if (key && !key->empty()) {
       TRIB_ASSIGN_OR_RETURN(OrderedJson key_json, ParseJson(*key, "Debezium key"));
-      if (!key_json.is_null() &&
-          !(IsSchemaWrapped(key_json) && key_json["payload"].is_null())) {
+      if (key_schema_json != nullptr) {
+        if (!key_json.is_null()) {
+          TRIB_ASSIGN_OR_RETURN(auto decoded,
+                                DecodeKeyParts(&key_schema_json->parsed().json, &key_json,
+                                               "key"));
+          key_schema = std::move(decoded.first);
+          record.key = std::move(decoded.second);
+        }
+      } else if (!key_json.is_null() &&
+                 !(IsSchemaWrapped(key_json) && key_json["payload"].is_null())) {
         TRIB_ASSIGN_OR_RETURN(auto decoded, DecodeKeyJson(key_json));
         key_schema = std::move(decoded.first);
         record.key = std::move(decoded.second);
@@ -1249,11 +1326,20 @@ Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
     }
     if (value && !value->empty()) {
       TRIB_ASSIGN_OR_RETURN(OrderedJson value_json, ParseJson(*value, "Debezium value"));
-      bool tombstone = value_json.is_null() ||
-                       (IsSchemaWrapped(value_json) && value_json["payload"].is_null());
-      if (!tombstone) {
-        TRIB_ASSIGN_OR_RETURN(ChangeEvent event, DecodeValueJson(value_json, options));
-        record.event = std::move(event);
+      if (value_schema_json != nullptr) {
+        if (!value_json.is_null()) {
+          TRIB_ASSIGN_OR_RETURN(ChangeEvent event,
+                                DecodeValueParts(&value_schema_json->parsed().json,
+                                                 &value_json, "", options));
+          record.event = std::move(event);
+        }
+      } else {
+        bool tombstone = value_json.is_null() ||
+                         (IsSchemaWrapped(value_json) && value_json["payload"].is_null());
+        if (!tombstone) {
+          TRIB_ASSIGN_OR_RETURN(ChangeEvent event, DecodeValueJson(value_json, options));
+          record.event = std::move(event);
+        }
       }
     }
   } catch (const nlohmann::json::exception& e) {

@@ -47,6 +47,39 @@ struct DebeziumRecord {
   std::shared_ptr<const TableSchema> key_schema;
 };
 
+/// A Kafka Connect schema as JSON text (the `schema` half of a record JsonConverter wrote
+/// with schemas.enable=true), parsed once to decode many payloads that share it (records
+/// whose schema is kept apart, e.g. in a schema registry). Immutable; share it freely.
+class ConnectSchema {
+ public:
+  /// Errors: kInvalidArgument when `json` is not valid JSON or not an object.
+  static Result<std::shared_ptr<const ConnectSchema>> Parse(std::string_view json);
+  ~ConnectSchema();
+  ConnectSchema(const ConnectSchema&) = delete;
+  ConnectSchema& operator=(const ConnectSchema&) = delete;
+
+  struct Parsed;  ///< defined in debezium_json.cc
+  const Parsed& parsed() const { return *parsed_; }
+
+ private:
+  explicit ConnectSchema(std::unique_ptr<Parsed> parsed);
+  std::unique_ptr<Parsed> parsed_;
+};
+
+/// The Connect schema JsonConverter (schemas.enable=true) writes for the record value of
+/// `event`: exactly the `schema` member of EncodeDebeziumValue's output with
+/// schemas_enable, as JSON text. The same for every event of one table schema version,
+/// source, connector and op class (change / message). Rendered once per version and
+/// thread (see AppendDebeziumValue). Errors: kInvalidArgument as EncodeDebeziumValue.
+Result<std::string> DebeziumValueSchema(const ChangeEvent& event,
+                                        const DebeziumEncodeOptions& options = {});
+
+/// The Connect schema of the record key of `event` (the `schema` member of
+/// EncodeDebeziumKey's output with schemas_enable), or nullopt when the key is null (no
+/// primary key, op t/m). Errors: kInvalidArgument for a key column outside the schema.
+Result<std::optional<std::string>> DebeziumKeySchema(const ChangeEvent& event,
+                                                     const DebeziumEncodeOptions& options = {});
+
 /// Encodes the Kafka record value of `event` as Debezium JSON, following the Debezium
 /// PostgreSQL / MySQL connector docs ("Data change events", "Data type mappings"): the
 /// envelope {before, after, source, transaction, op, ts_ms, ts_us, ts_ns} (plus `message`
@@ -103,6 +136,18 @@ Result<ChangeEvent> DecodeDebeziumValue(std::string_view json,
 /// the event's schema gets its primary key from the key's fields.
 Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
                                             std::optional<std::string_view> value,
+                                            const DebeziumDecodeOptions& options = {});
+
+/// As DecodeDebeziumRecord, for records written with schemas.enable=false whose Connect
+/// schemas are held apart (a schema registry): `key` / `value` are bare payloads decoded
+/// with `key_schema` / `value_schema` exactly as if they had been wrapped as
+/// {"schema": <schema>, "payload": <payload>}. A null schema pointer decodes that part as
+/// DecodeDebeziumRecord does (wrapper detected, else schemaless). Error paths name the
+/// payload's fields without a "payload." prefix.
+Result<DebeziumRecord> DecodeDebeziumRecord(std::optional<std::string_view> key,
+                                            const ConnectSchema* key_schema,
+                                            std::optional<std::string_view> value,
+                                            const ConnectSchema* value_schema,
                                             const DebeziumDecodeOptions& options = {});
 
 }  // namespace tributary::core

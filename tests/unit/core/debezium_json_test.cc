@@ -456,6 +456,57 @@ TEST(DebeziumJsonTest, EveryTypeRoundTripsWithSchemasAndKey) {
   EXPECT_EQ(parsed["payload"]["source"]["ts_ms"], 1700000000123);
 }
 
+TEST(DebeziumJsonTest, EveryTypeRoundTripsWithSchemasKeptApart) {
+  // A schema registry's view: the payloads of schemas.enable=false, the schemas alone.
+  ChangeEvent event = AllTypesEvent();
+  DebeziumEncodeOptions wrapped_options;
+  wrapped_options.schemas_enable = true;
+  Result<std::string> wrapped = EncodeDebeziumValue(event, wrapped_options);
+  Result<std::optional<std::string>> wrapped_key = EncodeDebeziumKey(event, wrapped_options);
+  ASSERT_TRUE(wrapped.ok() && wrapped_key.ok() && wrapped_key->has_value());
+  Result<std::string> value = EncodeDebeziumValue(event);
+  Result<std::optional<std::string>> key = EncodeDebeziumKey(event);
+  Result<std::string> value_schema = DebeziumValueSchema(event);
+  Result<std::optional<std::string>> key_schema = DebeziumKeySchema(event);
+  ASSERT_TRUE(value.ok() && key.ok() && value_schema.ok() && key_schema.ok());
+  ASSERT_TRUE(key->has_value() && key_schema->has_value());
+  // Exactly the two halves JsonConverter writes with schemas.enable=true.
+  EXPECT_EQ(json::parse(*wrapped),
+            (json{{"schema", json::parse(*value_schema)}, {"payload", json::parse(*value)}}));
+  EXPECT_EQ(json::parse(**wrapped_key), (json{{"schema", json::parse(**key_schema)},
+                                              {"payload", json::parse(**key)}}));
+  auto parsed_value_schema = ConnectSchema::Parse(*value_schema);
+  auto parsed_key_schema = ConnectSchema::Parse(**key_schema);
+  ASSERT_TRUE(parsed_value_schema.ok() && parsed_key_schema.ok());
+  Result<DebeziumRecord> record = DecodeDebeziumRecord(
+      **key, parsed_key_schema->get(), *value, parsed_value_schema->get());
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  ASSERT_TRUE(record->event.has_value());
+  EXPECT_EQ(*record->event, event) << "encoded:\n" << *value;
+  EXPECT_EQ(record->key, Row{Value::Int64(42)});
+  // Without schemas the same payload loses its types (decimals are base64 text).
+  Result<DebeziumRecord> schemaless = DecodeDebeziumRecord(**key, *value);
+  ASSERT_TRUE(schemaless.ok());
+  EXPECT_NE(*schemaless->event, event);
+  // No key for a truncate; errors name the bare payload's fields.
+  ChangeEvent truncate = event;
+  truncate.op = Op::kTruncate;
+  truncate.before.reset();
+  truncate.after.reset();
+  Result<std::optional<std::string>> no_key = DebeziumKeySchema(truncate);
+  ASSERT_TRUE(no_key.ok());
+  EXPECT_FALSE(no_key->has_value());
+  Result<DebeziumRecord> bad = DecodeDebeziumRecord(
+      std::nullopt, nullptr, R"({"op":"c","source":{}})", parsed_value_schema->get());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("source."), std::string::npos)
+      << bad.status().ToString();
+  EXPECT_EQ(bad.status().message().find("payload."), std::string::npos)
+      << bad.status().ToString();
+  EXPECT_FALSE(ConnectSchema::Parse("[1]").ok());
+  EXPECT_FALSE(ConnectSchema::Parse("{").ok());
+}
+
 TEST(DebeziumJsonTest, EveryTypeEncodesWithoutSchemas) {
   ChangeEvent event = AllTypesEvent();
   Result<std::string> value = EncodeDebeziumValue(event);
