@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <compare>
+#include <iterator>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 
 #include "core/debezium_json.h"
 #include "lake/delta/commit.h"
+#include "pipeline/bronze_schemas.h"
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
 #include "pipeline/database_options.h"
@@ -105,6 +108,9 @@ delta::StructType BronzeSchema() {
       Field("txid", TypeKind::kString),
       Field("source_commit_ts", TypeKind::kTimestamp),
       Field("ingested_at", TypeKind::kTimestamp),
+      // ADR 0005; last, so that tables created before it evolve to the same order.
+      Field("key_schema_id", TypeKind::kString),
+      Field("value_schema_id", TypeKind::kString),
   };
   return schema;
 }
@@ -149,9 +155,13 @@ class BronzeSink::Impl {
             fmt::format("creating bronze table {}", options_.table_root.string()));
       }
     }
+    TRIB_RETURN_IF_ERROR(EvolveSchemaIfNeeded());
     TRIB_RETURN_IF_ERROR(ReadDurablePosition());
     TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open(StageDatabaseOptions("bronze")));
     TRIB_ASSIGN_OR_RETURN(conn_, db_->Connect());
+    TRIB_ASSIGN_OR_RETURN(registry_,
+                          BronzeSchemaRegistry::Open(
+                              *conn_, BronzeSchemaRegistryRoot(options_.table_root)));
     std::string columns = "seq BIGINT";
     for (const auto& field : BronzeSchema().fields) {
       if (field.name == "commit_seq") {
@@ -160,7 +170,47 @@ class BronzeSink::Impl {
       columns += fmt::format(", {} {}", QuoteIdentifier(field.name),
                              delta::DuckDbTypeOf(field.type));
     }
-    TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format("CREATE TABLE stage ({})", columns)));
+    stage_columns_ = std::move(columns);
+    TRIB_RETURN_IF_ERROR(
+        conn_->Execute(fmt::format("CREATE TABLE stage ({})", stage_columns_)));
+    return OkStatus();
+  }
+
+  // A table created before ADR 0005 lacks the schema id columns: add them (nullable, at
+  // the end) in a metadata-only commit. Its old rows keep their inline schemas.
+  Status EvolveSchemaIfNeeded() {
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(options_.table_root));
+    const delta::StructType& current = snapshot->schema();
+    delta::StructType evolved = current;
+    for (const auto& field : BronzeSchema().fields) {
+      bool present = std::any_of(current.fields.begin(), current.fields.end(),
+                                 [&](const delta::StructField& have) {
+                                   return have.name == field.name;
+                                 });
+      if (!present) {
+        delta::StructField added = field;
+        added.nullable = true;
+        evolved.fields.push_back(std::move(added));
+      }
+    }
+    if (evolved.fields.size() == current.fields.size()) {
+      return OkStatus();
+    }
+    delta::Metadata metadata = snapshot->metadata();
+    metadata.schema_string = delta::SerializeSchema(evolved);
+    delta::CommitRequest request;
+    request.actions.push_back(metadata);
+    request.commit_info.operation = "ADD COLUMNS";
+    request.read_set.read_version = snapshot->version();
+    request.read_set.scope = delta::ReadSet::Scope::kAll;
+    auto committed = delta::Commit(options_.table_root, request);
+    if (!committed.ok()) {
+      return std::move(committed).status().AddContext(fmt::format(
+          "adding the schema id columns (ADR 0005) to bronze table {}",
+          options_.table_root.string()));
+    }
+    spdlog::info("bronze: added key_schema_id, value_schema_id to {} at version {}",
+                 options_.table_root.string(), committed->version);
     return OkStatus();
   }
 
@@ -168,6 +218,11 @@ class BronzeSink::Impl {
   // A DELETE would only mark them: an in-memory DuckDB database never checkpoints, so
   // deleted rows keep their memory and the process would grow with every commit.
   Status DropCommittedRows() {
+    if (complete_seq_end_ == next_seq_) {
+      // Nothing open (the common case): a new empty table, no copy.
+      TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE stage"));
+      return conn_->Execute(fmt::format("CREATE TABLE stage ({})", stage_columns_));
+    }
     TRIB_RETURN_IF_ERROR(conn_->Execute(
         fmt::format("CREATE TABLE stage_open AS SELECT * FROM stage WHERE seq >= {}",
                     complete_seq_end_)));
@@ -225,7 +280,107 @@ class BronzeSink::Impl {
     return OkStatus();
   }
 
-  Status StageEvents(std::span<const ChangeEvent> events) {
+  // The schema ids of one (table schema version, source, connector, op class): what
+  // core's encoder keys its rendered schemas by. Entries hold the TableSchema alive, so a
+  // pointer match means the same version.
+  struct SchemaIds {
+    std::shared_ptr<const core::TableSchema> schema;
+    std::string source_name;
+    core::TableId table;
+    core::Connector connector = core::Connector::kPostgres;
+    std::string version;
+    bool with_origin = false;
+    bool message = false;
+    std::optional<std::string> value_id;
+    std::optional<std::string> key_id;
+  };
+
+  // The ids of `event`'s value and key schemas; a new schema goes to pending_schemas_
+  // (registered before the commit that first holds it). A schema that cannot be rendered
+  // gets no id (its row cannot be encoded either and is kept as an error record).
+  const SchemaIds& IdsFor(const ChangeEvent& event) {
+    bool with_origin =
+        event.source.origin.has_value() || event.source.origin_lsn.has_value();
+    bool message = event.op == core::Op::kMessage;
+    auto matches = [&](const SchemaIds& ids) {
+      return ids.schema.get() == event.schema.get() &&
+             ids.connector == event.source.connector && ids.with_origin == with_origin &&
+             ids.message == message && ids.source_name == event.source.name &&
+             ids.table == event.table && ids.version == event.source.version;
+    };
+    if (last_ids_ != nullptr && matches(*last_ids_)) {
+      return *last_ids_;
+    }
+    for (auto& ids : schema_ids_) {
+      if (matches(*ids)) {
+        last_ids_ = ids.get();
+        return *ids;
+      }
+    }
+    if (schema_ids_.size() >= kMaxSchemaIds) {
+      schema_ids_.clear();
+    }
+    auto ids = std::make_unique<SchemaIds>();
+    ids->schema = event.schema;
+    ids->source_name = event.source.name;
+    ids->table = event.table;
+    ids->connector = event.source.connector;
+    ids->version = event.source.version;
+    ids->with_origin = with_origin;
+    ids->message = message;
+    const std::string table_text = event.table.table.empty() ? "" : event.table.ToString();
+    if (auto value = core::DebeziumValueSchema(event); value.ok()) {
+      ids->value_id = NoteSchema(table_text, "value", std::move(*value));
+    }
+    if (auto key = core::DebeziumKeySchema(event); key.ok() && key->has_value()) {
+      ids->key_id = NoteSchema(table_text, "key", std::move(**key));
+    }
+    last_ids_ = ids.get();
+    schema_ids_.push_back(std::move(ids));
+    return *last_ids_;
+  }
+
+  std::string NoteSchema(const std::string& table_text, std::string kind, std::string json) {
+    std::string id = BronzeSchemaId(json);
+    if (!registry_->Contains(id) && pending_ids_.insert(id).second) {
+      pending_schemas_.push_back(BronzeSchemaEntry{id, options_.source, table_text,
+                                                   std::move(kind), std::move(json)});
+    }
+    return id;
+  }
+
+  // The topic and table text of `event`'s table, formatted once per table.
+  const std::pair<std::string, std::string>& TableTexts(const ChangeEvent& event) {
+    if (!table_texts_valid_ || texts_source_ != event.source.name ||
+        texts_connector_ != event.source.connector || !(texts_table_ == event.table)) {
+      texts_source_ = event.source.name;
+      texts_connector_ = event.source.connector;
+      texts_table_ = event.table;
+      table_texts_.first = event.Topic();
+      table_texts_.second = event.table.table.empty() ? "" : event.table.ToString();
+      table_texts_valid_ = true;
+    }
+    return table_texts_;
+  }
+
+  // SourcePosition::ToString() into `out` (reused): PostgreSQL positions without the
+  // temporaries of the general path.
+  static void PositionText(const SourcePosition& position, std::string& out) {
+    out.clear();
+    if (const auto* pg = position.postgres()) {
+      fmt::format_to(std::back_inserter(out), "pg:{:X}/{:X}:{:X}/{:X}:{}:{}",
+                     static_cast<uint32_t>(pg->commit_lsn >> 32),
+                     static_cast<uint32_t>(pg->commit_lsn),
+                     static_cast<uint32_t>(pg->event_lsn >> 32),
+                     static_cast<uint32_t>(pg->event_lsn), pg->txid, pg->event_index);
+      return;
+    }
+    out = position.ToString();
+  }
+
+  // Stages `events`; moves them into the kept records when `movable`.
+  template <typename Events>
+  Status StageEvents(Events& events, bool movable) {
     if (events.empty()) {
       return OkStatus();
     }
@@ -238,7 +393,13 @@ class BronzeSink::Impl {
     sql::Appender* appender = appender_.get();
     const int64_t now_us = NowMicros();
     const int32_t today = static_cast<int32_t>(now_us / core::kMicrosPerDay);
-    for (const ChangeEvent& event : events) {
+    if (today != ingest_day_) {
+      ingest_day_ = today;
+      ingest_date_text_ = core::FormatDate(today);
+    }
+    core::DebeziumEncodeOptions encode;
+    encode.schemas_enable = false;
+    for (auto& event : events) {
       if (durable && !event.position.empty() &&
           AlreadyDurable(event.position, *durable)) {
         if (metrics_ != nullptr) {
@@ -246,54 +407,66 @@ class BronzeSink::Impl {
         }
         continue;
       }
+      const bool keep = !open_dropped_;
       BronzeRecord record;
-      record.event = event;
-      core::DebeziumEncodeOptions encode;
-      encode.schemas_enable = true;
-      auto value = core::EncodeDebeziumValue(event, encode);
-      if (value.ok()) {
-        record.value_json = std::move(*value);
+      std::optional<std::string_view> value_id;
+      if (Status value = core::AppendDebeziumValue(event, encode, record.value_json);
+          value.ok()) {
+        const SchemaIds& ids = IdsFor(event);
+        if (ids.value_id) {
+          value_id = *ids.value_id;
+        }
       } else {
         // Kept as received; silver sends it to the dead-letter table.
         nlohmann::json error = {{"tributary_error", value.status().ToString()},
                                 {"event", event.ToString()}};
         record.value_json = error.dump();
       }
-      auto key = core::EncodeDebeziumKey(event, encode);
-      if (key.ok()) {
-        record.key_json = std::move(*key);
+      std::optional<std::string_view> key_id;
+      {
+        std::string key;
+        auto has_key = core::AppendDebeziumKey(event, encode, key);
+        if (has_key.ok() && *has_key) {
+          record.key_json = std::move(key);
+          const SchemaIds& ids = IdsFor(event);
+          if (ids.key_id) {
+            key_id = *ids.key_id;
+          }
+        }
       }
       const auto* pg = event.position.postgres();
-      std::optional<std::string> txid;
-      if (event.transaction) {
-        txid = event.transaction->id;
-      } else if (pg != nullptr && pg->txid != 0) {
-        txid = std::to_string(pg->txid);
-      }
+      const auto& texts = TableTexts(event);
       TRIB_RETURN_IF_ERROR(appender->AppendInt64(next_seq_++));
       TRIB_RETURN_IF_ERROR(appender->AppendString(options_.source));
       if (event.table.table.empty()) {
         TRIB_RETURN_IF_ERROR(appender->AppendNull());
       } else {
-        TRIB_RETURN_IF_ERROR(appender->AppendString(event.table.ToString()));
+        TRIB_RETURN_IF_ERROR(appender->AppendString(texts.second));
       }
-      TRIB_RETURN_IF_ERROR(appender->AppendString(core::FormatDate(today)));
-      TRIB_RETURN_IF_ERROR(appender->AppendString(event.Topic()));
-      TRIB_RETURN_IF_ERROR(
-          appender->AppendString(std::string(1, core::OpCode(event.op))));
+      TRIB_RETURN_IF_ERROR(appender->AppendString(ingest_date_text_));
+      TRIB_RETURN_IF_ERROR(appender->AppendString(texts.first));
+      const char op_code = core::OpCode(event.op);
+      TRIB_RETURN_IF_ERROR(appender->AppendString(std::string_view(&op_code, 1)));
       if (record.key_json) {
         TRIB_RETURN_IF_ERROR(appender->AppendString(*record.key_json));
       } else {
         TRIB_RETURN_IF_ERROR(appender->AppendNull());
       }
       TRIB_RETURN_IF_ERROR(appender->AppendString(record.value_json));
-      TRIB_RETURN_IF_ERROR(appender->AppendString(event.position.ToString()));
+      PositionText(event.position, position_text_);
+      TRIB_RETURN_IF_ERROR(appender->AppendString(position_text_));
       TRIB_RETURN_IF_ERROR(appender->AppendInt64(
           pg != nullptr ? static_cast<int64_t>(pg->commit_lsn) : 0));
       TRIB_RETURN_IF_ERROR(appender->AppendInt64(
           pg != nullptr ? static_cast<int64_t>(pg->event_index) : 0));
-      if (txid) {
-        TRIB_RETURN_IF_ERROR(appender->AppendString(*txid));
+      if (event.transaction) {
+        TRIB_RETURN_IF_ERROR(appender->AppendString(event.transaction->id));
+      } else if (pg != nullptr && pg->txid != 0) {
+        if (pg->txid != txid_value_) {
+          txid_value_ = pg->txid;
+          txid_text_ = std::to_string(pg->txid);
+        }
+        TRIB_RETURN_IF_ERROR(appender->AppendString(txid_text_));
       } else {
         TRIB_RETURN_IF_ERROR(appender->AppendNull());
       }
@@ -303,16 +476,31 @@ class BronzeSink::Impl {
         TRIB_RETURN_IF_ERROR(appender->AppendNull());
       }
       TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
+      if (key_id) {
+        TRIB_RETURN_IF_ERROR(appender->AppendString(*key_id));
+      } else {
+        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+      }
+      if (value_id) {
+        TRIB_RETURN_IF_ERROR(appender->AppendString(*value_id));
+      } else {
+        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+      }
       TRIB_RETURN_IF_ERROR(appender->EndRow());
       open_bytes_ += static_cast<int64_t>(
           record.value_json.size() + (record.key_json ? record.key_json->size() : 0));
       ++open_rows_;
-      if (!open_dropped_) {
+      if (keep) {
         if (static_cast<int64_t>(complete_records_.size() + open_records_.size()) >=
             options_.max_events_kept) {
           open_dropped_ = true;
           open_records_.clear();
         } else {
+          if (movable) {
+            record.event = std::move(event);
+          } else {
+            record.event = event;
+          }
           open_records_.push_back(std::move(record));
         }
       }
@@ -347,13 +535,18 @@ class BronzeSink::Impl {
     }
   }
 
-  Status WriteBatch(const core::ChangeBatch& batch) {
-    TRIB_RETURN_IF_ERROR(StageEvents(batch.events));
+  // `movable`: the events may be moved out of `batch` (the caller's rvalue).
+  template <typename Batch>
+  Status WriteBatch(Batch& batch, bool movable) {
+    SourcePosition resume;
     if (batch.ends_transaction) {
-      SourcePosition resume = batch.resume_position;
+      resume = batch.resume_position;
       if (resume.empty() && !batch.events.empty()) {
         resume = batch.events.back().position;
       }
+    }
+    TRIB_RETURN_IF_ERROR(StageEvents(batch.events, movable));
+    if (batch.ends_transaction) {
       if (!resume.empty()) {
         auto durable = DurablePosition();
         if (durable && AlreadyDurable(resume, *durable) && open_rows_ == 0) {
@@ -375,12 +568,7 @@ class BronzeSink::Impl {
     if (!first_event_time_) {
       return !complete_resume_.empty();
     }
-    return std::chrono::steady_clock::now() - *first_event_time_ >=
-           std::max(options_.max_interval, batch_window_);
-  }
-
-  void SetBatchWindow(std::chrono::milliseconds window) {
-    batch_window_ = std::clamp(window, std::chrono::milliseconds(0), kMaxBatchWindow);
+    return std::chrono::steady_clock::now() - *first_event_time_ >= options_.max_interval;
   }
 
   Result<std::optional<BronzeCommit>> Commit() {
@@ -399,6 +587,12 @@ class BronzeSink::Impl {
       return std::optional<BronzeCommit>();
     }
     TRIB_ASSIGN_OR_RETURN(int64_t txn_version, PositionVersion(complete_resume_));
+    if (!pending_schemas_.empty()) {
+      // ADR 0005: the registry holds every schema before a bronze row references it.
+      TRIB_RETURN_IF_ERROR(registry_->Register(*conn_, pending_schemas_));
+      pending_schemas_.clear();
+      pending_ids_.clear();
+    }
     if (appender_) {
       // The staged rows become visible to the query below.
       Status closed = appender_->Close();
@@ -412,9 +606,11 @@ class BronzeSink::Impl {
         complete_resume_.ToString();
     // `stage` does not change while the append runs.
     write.repeatable_input = true;
+    // Source order without a sort: the stage database runs one thread and DuckDB keeps
+    // insertion order (preserve_insertion_order, the default), so the rows leave `stage`
+    // in the order they were appended (seq order); BronzeSinkTest checks the files.
     std::string query = fmt::format(
-        "SELECT * EXCLUDE (seq), seq AS commit_seq FROM stage WHERE seq < {} ORDER BY "
-        "seq",
+        "SELECT * EXCLUDE (seq), seq AS commit_seq FROM stage WHERE seq < {}",
         complete_seq_end_);
     auto written = delta::Append(*conn_, options_.table_root, query, write);
     if (!written.ok()) {
@@ -478,7 +674,28 @@ class BronzeSink::Impl {
   std::vector<BronzeRecord> open_records_;
   bool open_dropped_ = false;
   std::optional<std::chrono::steady_clock::time_point> first_event_time_;
-  std::chrono::milliseconds batch_window_{0};
+  // The column list of `stage`.
+  std::string stage_columns_;
+  // ADR 0005: the registry, the schema ids per table schema version, and the schemas
+  // first seen since the last commit (registered before it).
+  std::unique_ptr<BronzeSchemaRegistry> registry_;
+  static constexpr size_t kMaxSchemaIds = 1024;
+  std::vector<std::unique_ptr<SchemaIds>> schema_ids_;
+  SchemaIds* last_ids_ = nullptr;
+  std::vector<BronzeSchemaEntry> pending_schemas_;
+  std::set<std::string> pending_ids_;
+  // Per-row text formatted once: the ingest date, the last table's topic and name, the
+  // last PostgreSQL txid, and a reused position buffer.
+  int32_t ingest_day_ = -1;
+  std::string ingest_date_text_;
+  bool table_texts_valid_ = false;
+  std::string texts_source_;
+  core::Connector texts_connector_ = core::Connector::kPostgres;
+  core::TableId texts_table_;
+  std::pair<std::string, std::string> table_texts_;
+  uint64_t txid_value_ = 0;
+  std::string txid_text_;
+  std::string position_text_;
   mutable std::mutex durable_mutex_;
   std::optional<SourcePosition> durable_;
 };
@@ -502,14 +719,18 @@ std::optional<SourcePosition> BronzeSink::ResumePosition() const {
 }
 
 Status BronzeSink::WriteBatch(const core::ChangeBatch& batch) {
-  return impl_->WriteBatch(batch);
+  return impl_->WriteBatch(batch, false);
+}
+
+Status BronzeSink::WriteBatch(core::ChangeBatch&& batch) {
+  return impl_->WriteBatch(batch, true);
 }
 
 Status BronzeSink::Write(std::span<const ChangeEvent> events) {
   core::ChangeBatch batch;
   batch.events.assign(events.begin(), events.end());
   batch.ends_transaction = true;
-  return impl_->WriteBatch(batch);
+  return impl_->WriteBatch(batch, true);
 }
 
 Status BronzeSink::Flush() {
@@ -525,9 +746,6 @@ std::optional<SourcePosition> BronzeSink::DurablePosition() const {
 bool BronzeSink::CommitDue() const {
   return impl_->CommitDue();
 }
-void BronzeSink::SetBatchWindow(std::chrono::milliseconds window) {
-  impl_->SetBatchWindow(window);
-}
 int64_t BronzeSink::staged_rows() const {
   return impl_->staged_rows();
 }
@@ -539,7 +757,7 @@ Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn,
                                             const fs::path& table_root,
                                             int64_t version) {
   TRIB_ASSIGN_OR_RETURN(auto actions, delta::ReadCommit(table_root, version));
-  std::string union_sql;
+  std::vector<std::pair<fs::path, std::optional<std::string>>> files;
   for (const auto& action : actions) {
     const auto* add = std::get_if<delta::AddFile>(&action);
     if (add == nullptr || !add->data_change) {
@@ -554,20 +772,50 @@ Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn,
     if (it != add->partition_values.end()) {
       source_table = it->second;
     }
-    union_sql += fmt::format(
-        "{}SELECT source, {} AS source_table, key_json, value_json, position, commit_seq "
-        "FROM read_parquet({})",
-        union_sql.empty() ? "" : " UNION ALL ",
-        source_table ? QuoteLiteral(*source_table) : std::string("CAST(NULL AS VARCHAR)"),
-        QuoteLiteral(file.string()));
+    files.emplace_back(std::move(file), std::move(source_table));
   }
   BronzeVersionRows out;
-  if (union_sql.empty()) {
+  if (files.empty()) {
     return out;
+  }
+  // The files of one commit share the schema they were written with: those written
+  // before ADR 0005 have no schema id columns.
+  TRIB_ASSIGN_OR_RETURN(
+      auto id_columns,
+      conn.Query(fmt::format("SELECT count(*) FROM parquet_schema({}) WHERE name IN "
+                             "('key_schema_id', 'value_schema_id')",
+                             QuoteLiteral(files.front().first.string()))));
+  const bool with_ids = id_columns.GetInt64(0, 0) == 2;
+  std::string union_sql;
+  for (const auto& [file, source_table] : files) {
+    union_sql += fmt::format(
+        "{}SELECT source, {} AS source_table, key_json, value_json, position, commit_seq, "
+        "{} FROM read_parquet({})",
+        union_sql.empty() ? "" : " UNION ALL ",
+        source_table ? QuoteLiteral(*source_table) : std::string("CAST(NULL AS VARCHAR)"),
+        with_ids ? "key_schema_id, value_schema_id"
+                 : "CAST(NULL AS VARCHAR) AS key_schema_id, "
+                   "CAST(NULL AS VARCHAR) AS value_schema_id",
+        QuoteLiteral(file.string()));
   }
   TRIB_ASSIGN_OR_RETURN(
       auto rows,
       conn.Query(fmt::format("SELECT * FROM ({}) ORDER BY commit_seq", union_sql)));
+  const fs::path registry_root = BronzeSchemaRegistryRoot(table_root);
+  // Per call: no lock per row for the common case of a few schemas per version.
+  std::map<std::string, std::shared_ptr<const core::ConnectSchema>, std::less<>> schemas;
+  auto schema_for = [&](const std::optional<std::string>& id)
+      -> Result<std::shared_ptr<const core::ConnectSchema>> {
+    if (!id) {
+      return std::shared_ptr<const core::ConnectSchema>();
+    }
+    if (auto it = schemas.find(*id); it != schemas.end()) {
+      return it->second;
+    }
+    TRIB_ASSIGN_OR_RETURN(auto schema, LookupBronzeSchema(conn, registry_root, *id));
+    schemas.emplace(*id, schema);
+    return schema;
+  };
   for (size_t row = 0; row < rows.row_count(); ++row) {
     std::optional<std::string> key = rows.GetOptionalString(2, row);
     std::string value = rows.GetString(3, row);
@@ -582,8 +830,25 @@ Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn,
       bad.error = std::move(error);
       out.undecodable.push_back(std::move(bad));
     };
+    auto key_schema = schema_for(rows.GetOptionalString(6, row));
+    if (!key_schema.ok()) {
+      if (!key_schema.status().IsNotFound()) {
+        return std::move(key_schema).status();
+      }
+      fail(key_schema.status().ToString());
+      continue;
+    }
+    auto value_schema = schema_for(rows.GetOptionalString(7, row));
+    if (!value_schema.ok()) {
+      if (!value_schema.status().IsNotFound()) {
+        return std::move(value_schema).status();
+      }
+      fail(value_schema.status().ToString());
+      continue;
+    }
     auto decoded = core::DecodeDebeziumRecord(
-        key ? std::optional<std::string_view>(*key) : std::nullopt, value);
+        key ? std::optional<std::string_view>(*key) : std::nullopt, key_schema->get(),
+        value, value_schema->get());
     if (!decoded.ok()) {
       fail(decoded.status().ToString());
       continue;

@@ -23,11 +23,14 @@ namespace tributary::pipeline {
 /// `bronze/all_events`: every change event as received.
 ///
 /// Columns: source, source_table (partition), ingest_date (partition), topic, op,
-/// key_json / value_json (Debezium JSON with schemas, so each row is self-describing and
-/// replayable with core::DecodeDebeziumRecord), position (SourcePosition::ToString()),
+/// key_json / value_json (Debezium JSON as the Kafka Connect JsonConverter writes it with
+/// schemas.enable=false: the payload only), position (SourcePosition::ToString()),
 /// position_lsn (the sortable numeric position: PostgreSQL commit LSN, else 0), event_index
 /// (the event's index within its transaction or snapshot), commit_seq (source order within
-/// a commit), txid, source_commit_ts, ingested_at.
+/// a commit), txid, source_commit_ts, ingested_at, key_schema_id / value_schema_id (the
+/// Connect schema of key_json / value_json in the registry `bronze/_schemas`,
+/// bronze_schemas.h; ADR 0005). Rows written before ADR 0005 have null ids and hold
+/// {"schema": ..., "payload": ...} inline; both forms replay with ReadBronzeVersion.
 lake::delta::StructType BronzeSchema();
 
 /// The `txn` appId of a source's bronze commits: "bronze:<source>" (ADR 0003).
@@ -44,6 +47,9 @@ Result<int64_t> PositionVersion(const core::SourcePosition& position);
 /// One bronze row as written, with its decoded event when available.
 struct BronzeRecord {
   core::ChangeEvent event;
+  /// The row's key_json / value_json: Debezium JSON text of the event (the payload
+  /// without its Connect schema; the {"schema", "payload"} form for rows written before
+  /// ADR 0005).
   std::optional<std::string> key_json;
   std::string value_json;
 };
@@ -84,10 +90,13 @@ struct BronzeOptions {
 ///   1. Open() creates the table if missing and reads the source's durable position from
 ///      the newest bronze commit carrying it (txn version + the full position in
 ///      commitInfo). Replayed events at or before it are dropped by Write().
-///   2. Write()/WriteBatch() encode each event as Debezium JSON (with schemas) and stage
-///      the row in a DuckDB temp table through the Appender; the events are also kept in
-///      memory (up to max_events_kept) for the silver stage.
-///   3. CommitIfDue() / Commit() append the staged whole transactions in one Delta commit
+///   2. Write()/WriteBatch() encode each event as Debezium JSON (payload only; the id of
+///      its Connect schema in its own columns) and stage the row in a DuckDB table
+///      through the Appender; the events are also kept in memory (up to max_events_kept)
+///      for the silver stage.
+///   3. CommitIfDue() / Commit() first append the Connect schemas the staged rows
+///      reference that `bronze/_schemas` does not hold yet (ADR 0005: never a dangling
+///      id), then append the staged whole transactions in source order in one Delta commit
 ///      with txn {appId "bronze:<source>", version = commit LSN} and the full resume
 ///      position in commitInfo; only then DurablePosition() advances. A transaction still
 ///      open (a ChangeBatch with ends_transaction false) stays staged.
@@ -104,6 +113,8 @@ class BronzeSink : public core::ChangeSink {
 
   /// Stages one ChangeBatch from a ChangeSource (partial transactions allowed).
   Status WriteBatch(const core::ChangeBatch& batch);
+  /// As above, moving the events into the records kept for silver instead of copying.
+  Status WriteBatch(core::ChangeBatch&& batch);
 
   /// ChangeSink: the events form whole transactions.
   Status Write(std::span<const core::ChangeEvent> events) override;
@@ -111,17 +122,9 @@ class BronzeSink : public core::ChangeSink {
   Status Flush() override;
   std::optional<core::SourcePosition> DurablePosition() const override;
 
-  /// True when staged whole transactions reached a size or time limit (the time limit is
-  /// the larger of BronzeOptions::max_interval and the batch window).
+  /// True when staged whole transactions reached a size or time limit
+  /// (BronzeOptions::max_rows, max_bytes, max_interval).
   bool CommitDue() const;
-  /// Keeps a batch open for at least `window` after its first event (group commit). For
-  /// a caller that polls the source on the thread that commits (it reads nothing while
-  /// it commits, so with a fixed short interval a backlog would be committed one or two
-  /// transactions at a time): set it to how long the last commit took. The Pipeline reads
-  /// on its own capture threads and does not use it. Capped at kMaxBatchWindow;
-  /// max_rows and max_bytes still apply. Default: 0 (max_interval alone).
-  void SetBatchWindow(std::chrono::milliseconds window);
-  static constexpr std::chrono::milliseconds kMaxBatchWindow{5000};
   /// Rows staged (complete and open transactions).
   int64_t staged_rows() const;
   /// Commits the staged whole transactions; nullopt when there were none.
@@ -134,8 +137,11 @@ class BronzeSink : public core::ChangeSink {
 };
 
 /// Reads the rows of bronze version `version` (the files that commit added, in source
-/// order) and decodes them. Rows that do not decode are returned in `undecodable` with the
-/// error. Errors: kNotFound (no such version), kIo, DuckDB errors.
+/// order) and decodes them: rows with schema ids with the schemas of the registry next
+/// to `table_root` (LookupBronzeSchema, cached per id), rows without in the old inline
+/// form. Rows that do not decode are returned in `undecodable` with the error (also a
+/// schema id the registry does not hold). Errors: kNotFound (no such version), kIo,
+/// DuckDB errors.
 struct BronzeVersionRows {
   std::vector<BronzeRecord> records;
   struct Undecodable {

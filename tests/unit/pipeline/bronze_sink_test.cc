@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "core/debezium_json.h"
 #include "core/value.h"
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
+#include "pipeline/bronze_schemas.h"
 #include "pipeline/silver_stage.h"
 #include "pipeline/types.h"
 #include "pipeline_test_util.h"
@@ -116,43 +118,64 @@ TEST_F(BronzeSinkTest, CommitsWholeTransactionsWithTxnAndRoundTripsEvents) {
   EXPECT_EQ(TableRows(root(), "count(*)").at(0), "4");
 }
 
-TEST_F(BronzeSinkTest, BatchWindowKeepsABatchOpenAndStagesAcrossManyBatches) {
-  BronzeOptions options;
-  options.table_root = root();
-  options.source = "pg";
-  options.max_interval = std::chrono::milliseconds(1);
-  auto opened = BronzeSink::Open(options, &metrics_);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  auto& sink = *opened;
-  // Group commit: the last commit took 400 ms, so the next batch stays open that long.
-  sink->SetBatchWindow(std::chrono::milliseconds(400));
-  const auto first = std::chrono::steady_clock::now();
+TEST_F(BronzeSinkTest, FilesKeepSourceOrderAcrossManyBatchesAndTables) {
+  auto items = MakeSchema("items", {{"id", DataType::Of(TypeKind::kInt64)},
+                                    {"name", DataType::Of(TypeKind::kString)}});
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  // 50 transactions of two orders and one item each, in many batches (the commit query
+  // has no ORDER BY: the stage table's insertion order is the source order).
   for (int64_t txn = 0; txn < 50; ++txn) {
     uint64_t lsn = 100 + static_cast<uint64_t>(txn) * 10;
-    ASSERT_TRUE(sink->WriteBatch(Batch({Insert(txn * 2, lsn, 0), Insert(txn * 2 + 1, lsn, 1)},
-                                       lsn))
-                    .ok());
+    auto item = MakeEvent(Op::kCreate, items, std::nullopt,
+                          core::Row{Value::Int64(txn), Value::String("item")}, lsn, 2);
+    core::ChangeBatch batch =
+        Batch({Insert(txn * 2, lsn, 0), Insert(txn * 2 + 1, lsn, 1), item}, lsn);
+    ASSERT_TRUE(sink->WriteBatch(std::move(batch)).ok());
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (std::chrono::steady_clock::now() - first < std::chrono::milliseconds(350)) {
-    EXPECT_FALSE(sink->CommitDue()) << "due before the batch window passed";
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(420));
-  EXPECT_TRUE(sink->CommitDue());
   auto commit = sink->Commit();
   ASSERT_TRUE(commit.ok()) << commit.status().ToString();
   ASSERT_TRUE(commit->has_value());
-  EXPECT_EQ((*commit)->event_count, 100);
-  EXPECT_EQ(TableRows(root(), "count(*), count(DISTINCT commit_seq)"),
-            (std::vector<std::string>{"100|100"}));
-  // A zero window leaves max_interval alone (an hour would be capped at kMaxBatchWindow).
-  sink->SetBatchWindow(std::chrono::hours(1));
-  ASSERT_TRUE(sink->WriteBatch(Batch({Insert(1000, 5000)}, 5000)).ok());
-  sink->SetBatchWindow(std::chrono::milliseconds(0));
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  EXPECT_TRUE(sink->CommitDue());
-  ASSERT_TRUE(sink->Flush().ok());
-  EXPECT_EQ(TableRows(root(), "count(*)").at(0), "101");
+  EXPECT_EQ((*commit)->event_count, 150);
+  ASSERT_EQ((*commit)->records.size(), 150u);
+  EXPECT_EQ((*commit)->records[2].event.table.table, "items");
+  // Each data file, read in its physical row order, holds its rows in commit_seq order,
+  // and the positions ascend with it.
+  auto actions = lake::delta::ReadCommit(root(), (*commit)->version);
+  ASSERT_TRUE(actions.ok());
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  int files = 0;
+  int64_t rows_seen = 0;
+  for (const auto& action : *actions) {
+    const auto* add = std::get_if<lake::delta::AddFile>(&action);
+    if (add == nullptr) {
+      continue;
+    }
+    ++files;
+    auto rows = (*conn)->Query(
+        "SELECT commit_seq, position_lsn, event_index FROM read_parquet(" +
+        sql::QuoteLiteral((root() / add->path).string()) + ")");
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_GT(rows->row_count(), 1u);
+    for (size_t row = 1; row < rows->row_count(); ++row) {
+      EXPECT_LT(rows->GetInt64(0, row - 1), rows->GetInt64(0, row)) << add->path;
+      EXPECT_LE(rows->GetInt64(1, row - 1), rows->GetInt64(1, row)) << add->path;
+    }
+    rows_seen += static_cast<int64_t>(rows->row_count());
+  }
+  EXPECT_EQ(files, 2);  // one per source_table partition
+  EXPECT_EQ(rows_seen, 150);
+  EXPECT_EQ(TableRows(root(), "count(*), count(DISTINCT commit_seq), min(commit_seq), "
+                              "max(commit_seq)"),
+            (std::vector<std::string>{"150|150|0|149"}));
+  // ReadBronzeVersion returns them in source order across the files.
+  auto read = ReadBronzeVersion(**conn, root(), (*commit)->version);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->records.size(), 150u);
+  for (size_t i = 0; i < read->records.size(); ++i) {
+    EXPECT_EQ(read->records[i].event.position, (*commit)->records[i].event.position) << i;
+  }
 }
 
 TEST_F(BronzeSinkTest, RestartDropsReplayedEvents) {
@@ -212,6 +235,266 @@ TEST_F(BronzeSinkTest, SilverReplayFromBronzeMatchesTheMemoryPath) {
   EXPECT_EQ(expected.size(), 2u);
   EXPECT_EQ(expected, TableRows(dir_.path() / "silver_replay" / "orders", columns));
   EXPECT_EQ(expected.at(1), "2|99.99|2023-11-14 22:13:20+00|2023-12-10|[]|note 2");
+}
+
+// The events of every op the pipeline writes, for the row-format tests.
+std::vector<core::ChangeEvent> EveryOp(const std::shared_ptr<const core::TableSchema>& schema,
+                                       uint64_t lsn) {
+  auto row = [](int64_t id, const char* total, std::optional<std::string> note) {
+    return core::Row{Value::Int64(id), Value::Numeric(*core::Decimal::FromString(total)),
+                     Value::TimestampTz(1'700'000'000'123'456), Value::Date(19700),
+                     Value::Array({Value::String("a,b"), Value::Null()}),
+                     note ? Value::String(*note) : Value::Unavailable()};
+  };
+  std::vector<core::ChangeEvent> events;
+  events.push_back(MakeEvent(Op::kCreate, schema, std::nullopt, row(1, "12.34", "x"), lsn, 0));
+  events.push_back(
+      MakeEvent(Op::kUpdate, schema, row(1, "12.34", "x"), row(1, "-0.01", std::nullopt), lsn, 1));
+  events.push_back(MakeEvent(Op::kDelete, schema, row(1, "-0.01", "y"), std::nullopt, lsn, 2));
+  events.push_back(MakeEvent(Op::kTruncate, schema, std::nullopt, std::nullopt, lsn, 3));
+  return events;
+}
+
+void ExpectSameEvents(const std::vector<BronzeRecord>& decoded,
+                      const std::vector<core::ChangeEvent>& original) {
+  ASSERT_EQ(decoded.size(), original.size());
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    const core::ChangeEvent& got = decoded[i].event;
+    const core::ChangeEvent& want = original[i];
+    EXPECT_EQ(got.op, want.op) << i;
+    EXPECT_EQ(got.position, want.position) << i;
+    EXPECT_EQ(got.table, want.table) << i;
+    EXPECT_EQ(got.commit_time_us, want.commit_time_us) << i;
+    for (auto [got_row, want_row] : {std::pair{&got.before, &want.before},
+                                     std::pair{&got.after, &want.after}}) {
+      ASSERT_EQ(got_row->has_value(), want_row->has_value()) << i;
+      if (!want_row->has_value()) {
+        continue;
+      }
+      ASSERT_EQ((*got_row)->size(), (*want_row)->size()) << i;
+      for (size_t c = 0; c < (*want_row)->size(); ++c) {
+        EXPECT_EQ(ValueText((**got_row)[c]), ValueText((**want_row)[c])) << i << " col " << c;
+      }
+    }
+    if (want.op != Op::kTruncate) {
+      ASSERT_TRUE(got.schema) << i;
+      EXPECT_EQ(got.schema->primary_key, std::vector<size_t>{0}) << i;
+      ASSERT_EQ(got.schema->columns.size(), want.schema->columns.size()) << i;
+      for (size_t c = 0; c < want.schema->columns.size(); ++c) {
+        EXPECT_EQ(got.schema->columns[c].name, want.schema->columns[c].name);
+        EXPECT_EQ(got.schema->columns[c].type.kind, want.schema->columns[c].type.kind)
+            << want.schema->columns[c].name;
+      }
+    }
+  }
+}
+
+TEST_F(BronzeSinkTest, RowsHoldPayloadsAndSchemaIdsOfTheRegistry) {
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  auto events = EveryOp(schema_, 100);
+  ASSERT_TRUE(sink->WriteBatch(Batch(events, 100)).ok());
+  auto commit = sink->Commit();
+  ASSERT_TRUE(commit.ok() && commit->has_value()) << commit.status().ToString();
+
+  // Plain SQL: the payload is the row's JSON (JsonConverter schemas.enable=false).
+  EXPECT_EQ(TableRows(root(),
+                      "op, value_json->>'$.after.id', value_json->>'$.before.id', "
+                      "key_json->>'$.id', json_exists(value_json, '$.schema'), "
+                      "key_schema_id IS NULL, value_schema_id IS NULL"),
+            (std::vector<std::string>{"c|1|NULL|1|false|false|false",
+                                      "d|NULL|1|1|false|false|false",
+                                      "t|NULL|NULL|NULL|false|true|false",
+                                      "u|1|1|1|false|false|false"}));
+  // The ids join to the registry, which holds exactly the `schema` JsonConverter
+  // (schemas.enable=true) writes.
+  core::DebeziumEncodeOptions with_schemas;
+  with_schemas.schemas_enable = true;
+  auto wrapped_value = core::EncodeDebeziumValue(events[0], with_schemas);
+  auto wrapped_key = core::EncodeDebeziumKey(events[0], with_schemas);
+  ASSERT_TRUE(wrapped_value.ok() && wrapped_key.ok() && wrapped_key->has_value());
+  auto registry = BronzeSchemaRegistryRoot(root());
+  auto registered = TableRows(registry, "kind, schema_json, source, source_table");
+  ASSERT_EQ(registered.size(), 2u);  // one key and one value schema for every op
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  auto value_schema = (*conn)->Query("SELECT CAST(json(" + sql::QuoteLiteral(*wrapped_value) +
+                                     ")->'$.schema' AS VARCHAR), CAST(json(" +
+                                     sql::QuoteLiteral(**wrapped_key) +
+                                     ")->'$.schema' AS VARCHAR)");
+  ASSERT_TRUE(value_schema.ok()) << value_schema.status().ToString();
+  const std::string expected_value = value_schema->GetString(0, 0);
+  const std::string expected_key = value_schema->GetString(1, 0);
+  EXPECT_NE(std::find(registered.begin(), registered.end(),
+                      "value|" + expected_value + "|pg|public.orders"),
+            registered.end());
+  EXPECT_NE(std::find(registered.begin(), registered.end(),
+                      "key|" + expected_key + "|pg|public.orders"),
+            registered.end());
+  // Every id a row holds is registered.
+  auto snapshot = lake::delta::Snapshot::LoadLatest(root());
+  ASSERT_TRUE(snapshot.ok());
+  auto bronze_scan = lake::delta::BuildScanQuery(**snapshot, **conn);
+  auto registry_snapshot = lake::delta::Snapshot::LoadLatest(registry);
+  ASSERT_TRUE(bronze_scan.ok() && registry_snapshot.ok());
+  auto registry_scan = lake::delta::BuildScanQuery(**registry_snapshot, **conn);
+  ASSERT_TRUE(registry_scan.ok());
+  auto dangling = (*conn)->Query(
+      "SELECT count(*) FROM (" + *bronze_scan + ") b WHERE (value_schema_id IS NOT NULL AND "
+      "value_schema_id NOT IN (SELECT schema_id FROM (" + *registry_scan + "))) OR "
+      "(key_schema_id IS NOT NULL AND key_schema_id NOT IN (SELECT schema_id FROM (" +
+      *registry_scan + ")))");
+  ASSERT_TRUE(dangling.ok()) << dangling.status().ToString();
+  EXPECT_EQ(dangling->GetInt64(0, 0), 0);
+
+  // And the rows decode back to the same events.
+  auto rows = ReadBronzeVersion(**conn, root(), (*commit)->version);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_TRUE(rows->undecodable.empty())
+      << (rows->undecodable.empty() ? "" : rows->undecodable[0].error);
+  ExpectSameEvents(rows->records, events);
+  ExpectSameEvents((*commit)->records, events);
+}
+
+TEST_F(BronzeSinkTest, TablesWrittenBeforeSchemaIdsEvolveAndStillReplay) {
+  // A bronze table as written before ADR 0005: no id columns, the schema inline.
+  lake::delta::StructType old_schema = BronzeSchema();
+  old_schema.fields.resize(old_schema.fields.size() - 2);
+  ASSERT_EQ(old_schema.fields.back().name, "ingested_at");
+  lake::delta::CreateTableOptions create;
+  create.schema = old_schema;
+  create.partition_columns = {"source_table", "ingest_date"};
+  ASSERT_TRUE(lake::delta::CreateTable(root(), create).ok());
+  auto old_events = EveryOp(schema_, 100);
+  core::DebeziumEncodeOptions with_schemas;
+  with_schemas.schemas_enable = true;
+  std::string values;
+  for (size_t i = 0; i < old_events.size(); ++i) {
+    auto value = core::EncodeDebeziumValue(old_events[i], with_schemas);
+    auto key = core::EncodeDebeziumKey(old_events[i], with_schemas);
+    ASSERT_TRUE(value.ok() && key.ok());
+    values += std::string(i == 0 ? "" : ", ") + "('pg', 'public.orders', DATE '2026-01-01', " +
+              sql::QuoteLiteral(std::string(1, core::OpCode(old_events[i].op))) + ", " +
+              (key->has_value() ? sql::QuoteLiteral(**key) : std::string("NULL")) + ", " +
+              sql::QuoteLiteral(*value) + ", " +
+              sql::QuoteLiteral(old_events[i].position.ToString()) + ", 100, " +
+              std::to_string(i) + ", " + std::to_string(i) + ")";
+  }
+  ASSERT_NE(values.find("\"payload\""), std::string::npos);
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  lake::delta::WriteOptions write;
+  write.txn = lake::delta::SetTransaction{"bronze:pg", 100, std::nullopt};
+  write.operation_parameters["tributary.resume.pg"] =
+      core::SourcePosition(core::PostgresPosition{100, 100, 0, 0}).ToString();
+  auto old_version = lake::delta::Append(
+      **conn, root(),
+      "SELECT * FROM (VALUES " + values +
+          ") AS t(source, source_table, ingest_date, op, key_json, value_json, position, "
+          "position_lsn, event_index, commit_seq)",
+      write);
+  ASSERT_TRUE(old_version.ok()) << old_version.status().ToString();
+
+  // The sink evolves the table, resumes after it, and writes the new form.
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(sink->ResumePosition().has_value());
+  auto snapshot = lake::delta::Snapshot::LoadLatest(root());
+  ASSERT_TRUE(snapshot.ok());
+  EXPECT_EQ((*snapshot)->schema().fields.size(), BronzeSchema().fields.size());
+  auto new_events = EveryOp(schema_, 200);
+  ASSERT_TRUE(sink->WriteBatch(Batch(new_events, 200)).ok());
+  auto commit = sink->Commit();
+  ASSERT_TRUE(commit.ok() && commit->has_value()) << commit.status().ToString();
+  EXPECT_EQ(TableRows(root(), "position_lsn, count(*), count(value_schema_id)",
+                      "true GROUP BY position_lsn"),
+            (std::vector<std::string>{"100|4|0", "200|4|4"}));
+
+  auto old_rows = ReadBronzeVersion(**conn, root(), old_version->version);
+  ASSERT_TRUE(old_rows.ok()) << old_rows.status().ToString();
+  EXPECT_TRUE(old_rows->undecodable.empty());
+  ExpectSameEvents(old_rows->records, old_events);
+  auto new_rows = ReadBronzeVersion(**conn, root(), (*commit)->version);
+  ASSERT_TRUE(new_rows.ok()) << new_rows.status().ToString();
+  EXPECT_TRUE(new_rows->undecodable.empty());
+  ExpectSameEvents(new_rows->records, new_events);
+
+  // Silver replays both forms alike.
+  SilverOptions options;
+  options.silver_root = dir_.path() / "silver";
+  options.bronze_root = root();
+  auto silver = SilverStage::Open(options);
+  ASSERT_TRUE(silver.ok()) << silver.status().ToString();
+  ASSERT_TRUE((*silver)->CatchUp((*commit)->version).ok());
+}
+
+TEST_F(BronzeSinkTest, ACrashBetweenRegistryAndBronzeCommitLeavesOnlyAnUnusedSchema) {
+  auto events = EveryOp(schema_, 100);
+  {
+    // The sink registered the schemas of its staged rows, then died before its bronze
+    // commit: the registry holds them, bronze nothing.
+    auto sink = Open();
+    ASSERT_NE(sink, nullptr);
+    ASSERT_TRUE(sink->WriteBatch(Batch(events, 100)).ok());
+    auto conn = sql::Database::OpenInMemoryConnection();
+    ASSERT_TRUE(conn.ok());
+    auto registry = BronzeSchemaRegistry::Open(**conn, BronzeSchemaRegistryRoot(root()));
+    ASSERT_TRUE(registry.ok());
+    std::vector<BronzeSchemaEntry> entries;
+    for (const auto& event : events) {
+      auto value = core::DebeziumValueSchema(event);
+      ASSERT_TRUE(value.ok());
+      entries.push_back(
+          BronzeSchemaEntry{BronzeSchemaId(*value), "pg", "public.orders", "value", *value});
+    }
+    ASSERT_TRUE((*registry)->Register(**conn, entries).ok());
+  }
+  auto registry_version = lake::delta::LatestCommitVersion(BronzeSchemaRegistryRoot(root()));
+  ASSERT_TRUE(registry_version.ok() && registry_version->has_value());
+  EXPECT_EQ(TableRows(root(), "count(*)").at(0), "0");
+
+  // The restart replays the transaction: the value schemas are known, the key schema is
+  // new and registered before the bronze commit; every row decodes.
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  EXPECT_FALSE(sink->ResumePosition().has_value());
+  ASSERT_TRUE(sink->WriteBatch(Batch(events, 100)).ok());
+  auto commit = sink->Commit();
+  ASSERT_TRUE(commit.ok() && commit->has_value()) << commit.status().ToString();
+  EXPECT_EQ(TableRows(BronzeSchemaRegistryRoot(root()), "kind, count(*)",
+                      "true GROUP BY kind"),
+            (std::vector<std::string>{"key|1", "value|1"}));
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  auto rows = ReadBronzeVersion(**conn, root(), (*commit)->version);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_TRUE(rows->undecodable.empty());
+  ExpectSameEvents(rows->records, events);
+}
+
+TEST_F(BronzeSinkTest, ARowWhoseSchemaIdIsMissingIsUndecodableNotAnError) {
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(sink->WriteBatch(Batch({Insert(1, 100)}, 100)).ok());
+  auto commit = sink->Commit();
+  ASSERT_TRUE(commit.ok() && commit->has_value());
+  // A foreign writer's row naming an id nobody registered.
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  lake::delta::WriteOptions write;
+  auto foreign = lake::delta::Append(
+      **conn, root(),
+      "SELECT 'pg' AS source, 'public.orders' AS source_table, DATE '2026-01-01' AS "
+      "ingest_date, 'c' AS op, '{}' AS value_json, 'pg:0/1:0/1:1:0' AS position, "
+      "CAST(0 AS BIGINT) AS commit_seq, 'ffffffffffffffff' AS value_schema_id",
+      write);
+  ASSERT_TRUE(foreign.ok()) << foreign.status().ToString();
+  auto rows = ReadBronzeVersion(**conn, root(), foreign->version);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_TRUE(rows->records.empty());
+  ASSERT_EQ(rows->undecodable.size(), 1u);
+  EXPECT_NE(rows->undecodable[0].error.find("ffffffffffffffff"), std::string::npos)
+      << rows->undecodable[0].error;
 }
 
 }  // namespace
