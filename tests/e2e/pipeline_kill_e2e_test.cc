@@ -322,7 +322,7 @@ void KillTest(devserver::PostgresServer& pg, int kills) {
       "count(*) FILTER (WHERE op = 'u' AND source_table = 'public.pgbench_tellers') AS te, "
       "count(*) FILTER (WHERE op = 'u' AND source_table = 'public.pgbench_branches') AS br, "
       "count(*) FILTER (WHERE op = 'u' AND source_table = 'public.pgbench_accounts') AS a, "
-      "max(CAST(json_extract_string(value_json, '$.payload.after.aid') AS BIGINT)) "
+      "max(CAST(json_extract_string(value_json, '$.after.aid') AS BIGINT)) "
       "  FILTER (WHERE source_table = 'public.pgbench_history') AS aid, "
       "count(*) AS n FROM b WHERE op <> 'r' GROUP BY txid) "
       "SELECT count(*), count(*) FILTER (WHERE h <> 1 OR te <> 1 OR br <> 1 OR "
@@ -353,7 +353,7 @@ void KillTest(devserver::PostgresServer& pg, int kills) {
   std::vector<std::string> bronze_hids;
   {
     auto rows = query(
-        "SELECT json_extract_string(key_json, '$.payload.hid') FROM b WHERE op IN ('r', "
+        "SELECT json_extract_string(key_json, '$.hid') FROM b WHERE op IN ('r', "
         "'c') AND source_table = 'public.pgbench_history'");
     ASSERT_TRUE(rows.ok());
     for (size_t i = 0; i < rows->row_count(); ++i) {
