@@ -407,6 +407,33 @@ TEST_F(SnapshotCacheBasicsTest, ConcurrentWritersOnTwoThreadsStayCorrect) {
   EXPECT_EQ(count->GetInt64(1, 0), 2 * (kWrites / 3));
 }
 
+TEST_F(SnapshotCacheBasicsTest, DeclaredInputColumnsReplaceTheDescribe) {
+  CreateTableOptions create;
+  create.schema = Schema({{"id", DataType::Primitive(TypeKind::kLong)},
+                          {"v", DataType::Primitive(TypeKind::kString)}});
+  ASSERT_TRUE(CreateTable(root_, create).ok());
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE input AS SELECT 1::INTEGER AS id, 'a' AS v").ok());
+  WriteOptions write;
+  write.input_columns = {{"id", "INTEGER"}, {"v", "VARCHAR"}};
+  auto written = Append(*conn_, root_, "SELECT * FROM input", write);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  MergeOptions merge;
+  merge.key_columns = {"id"};
+  merge.write.input_columns = {{"id", "INTEGER"}, {"v", "VARCHAR"}, {"del", "BOOLEAN"}};
+  merge.delete_flag_column = "del";
+  auto merged = Merge(*conn_, root_, "SELECT id, 'b' AS v, false AS del FROM input", merge);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->rows_updated, 1);
+  EXPECT_EQ(Rows(), "1|b\n");
+  // Declared columns are checked like described ones.
+  write.input_columns = {{"id", "VARCHAR"}, {"v", "VARCHAR"}};
+  auto mismatch = Append(*conn_, root_, "SELECT * FROM input", write);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.status().message().find("column 'id' is VARCHAR in the input"),
+            std::string::npos)
+      << mismatch.status().ToString();
+}
+
 // Keys Merge cannot compare in C++ (dates) go through the SQL planner; string and
 // composite keys through the C++ one; both give the same counts and rows.
 TEST_F(SnapshotCacheBasicsTest, MergeKeysOfEveryPlanner) {
