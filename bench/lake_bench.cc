@@ -1,8 +1,8 @@
 // Lake benchmarks (issue 3, "Performance"). A plain timing harness: each case measures
 // tributary and a reference in the same run and prints one Markdown table row per number.
 //
-//   lake_bench [--dir DIR] [--case snapshot|append|update|all] [--rows N] [--table-rows N]
-//              [--keep 1] [--runs N]
+//   lake_bench [--dir DIR] [--case snapshot|append|update|small|all] [--rows N]
+//              [--table-rows N] [--keep 1] [--runs N] [--files N] [--commits N]
 //
 // --keep 1 keeps DIR afterwards and reuses a snapshot table already there (for profiling
 // the open alone: `perf record lake_bench --keep 1 --runs 50 --case snapshot`); --runs
@@ -15,6 +15,10 @@
 //             COPY of the same rows to one Parquet file.
 //   update    update 1,000 random keys of a 10M-row table with Merge (copy-on-write, and
 //             deletion vectors when enabled); reports time and bytes rewritten.
+//   small     (not part of all) --commits small commits (default 100) into a table of
+//             --files files (default 220), DuckDB threads=1 like the pipeline: appends of
+//             100 rows, insert-only merges of 100 keys, merges of 10 updates + 90 inserts;
+//             reports ms per commit (issue 5 latency).
 
 #include <algorithm>
 #include <chrono>
@@ -257,6 +261,104 @@ void UpdateCase(const fs::path& dir, sql::Connection& conn, int64_t table_rows,
   }
 }
 
+struct Timings {
+  double mean_ms = 0;
+  double p50_ms = 0;
+  double p90_ms = 0;
+  double max_ms = 0;
+};
+
+Timings Summarize(std::vector<double> seconds) {
+  Timings t;
+  std::sort(seconds.begin(), seconds.end());
+  double total = 0;
+  for (double s : seconds) {
+    total += s;
+  }
+  t.mean_ms = total * 1000 / static_cast<double>(seconds.size());
+  t.p50_ms = seconds[seconds.size() / 2] * 1000;
+  t.p90_ms = seconds[seconds.size() * 9 / 10] * 1000;
+  t.max_ms = seconds.back() * 1000;
+  return t;
+}
+
+// Small commits into a table of `files` files, the pipeline's shape: `commits` appends of
+// 100 rows, `commits` insert-only merges of 100 new keys, `commits` merges of 100 rows of
+// which 10 update recent keys. DuckDB runs with threads=1 like the pipeline's stages.
+void SmallCommitsCase(const fs::path& dir, int64_t files, int64_t commits) {
+  sql::DatabaseOptions options;
+  options.config["threads"] = "1";
+  auto database = Check(sql::Database::Open(options));
+  auto connection = Check(database->Connect());
+  sql::Connection& conn = *connection;
+  const fs::path root = dir / "small_commits";
+  fs::remove_all(root);
+  CreateTableOptions create;
+  create.schema.fields = {Field("id", TypeKind::kLong), Field("name", TypeKind::kString),
+                          Field("amount", TypeKind::kLong)};
+  Check(CreateTable(root, create));
+  int64_t next_id = 0;
+  for (int64_t file = 0; file < files; ++file) {
+    Check(Append(conn, root,
+                 fmt::format("SELECT i AS id, 'customer-' || i AS name, i % 1000 AS amount "
+                             "FROM range({}, {}) t(i)",
+                             next_id, next_id + 100)));
+    next_id += 100;
+  }
+  auto run = [&](const char* what, const std::function<void()>& stage,
+                 const std::function<void()>& commit) {
+    std::vector<double> seconds;
+    double cpu = 0;
+    for (int64_t i = 0; i < commits; ++i) {
+      stage();
+      double cpu_before = ProcessCpuSeconds();
+      seconds.push_back(Seconds(commit));
+      cpu += ProcessCpuSeconds() - cpu_before;
+    }
+    Timings t = Summarize(seconds);
+    auto snapshot = Check(Snapshot::LoadLatest(root));
+    std::printf("| %s, 100 rows | %lld commits | %.1f ms mean, p50 %.1f, p90 %.1f, max %.1f | "
+                "CPU %.1f ms per commit | %zu files after |\n",
+                what, static_cast<long long>(commits), t.mean_ms, t.p50_ms, t.p90_ms,
+                t.max_ms, cpu * 1000 / static_cast<double>(commits),
+                snapshot->files().size());
+  };
+  run(
+      "append", [] {},
+      [&] {
+        Check(Append(conn, root,
+                     fmt::format("SELECT i AS id, 'customer-' || i AS name, i % 1000 AS "
+                                 "amount FROM range({}, {}) t(i)",
+                                 next_id, next_id + 100)));
+        next_id += 100;
+      });
+  MergeOptions merge;
+  merge.key_columns = {"id"};
+  merge.delete_flag_column = "del";
+  run(
+      "merge, insert-only",
+      [&] {
+        Check(conn.Execute(fmt::format(
+            "CREATE OR REPLACE TABLE staging AS SELECT i AS id, 'customer-' || i AS name, "
+            "i % 1000 AS amount, false AS del FROM range({}, {}) t(i)",
+            next_id, next_id + 100)));
+        next_id += 100;
+      },
+      [&] { Check(Merge(conn, root, "SELECT * FROM staging", merge)); });
+  run(
+      "merge, 10 updates + 90 inserts",
+      [&] {
+        Check(conn.Execute(fmt::format(
+            "CREATE OR REPLACE TABLE staging AS SELECT i AS id, 'changed-' || i AS name, "
+            "i % 1000 AS amount, false AS del FROM range({0}, {1}) t(i) UNION ALL SELECT "
+            "DISTINCT {0} - 1 - (hash(i * 7919 + {0}) % 2000)::BIGINT AS id, 'updated' AS "
+            "name, 0 AS amount, false AS del FROM range(10) t(i)",
+            next_id, next_id + 90)));
+        next_id += 90;
+      },
+      [&] { Check(Merge(conn, root, "SELECT * FROM staging", merge)); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -266,6 +368,8 @@ int main(int argc, char** argv) {
   int64_t table_rows = 10000000;
   bool keep = false;
   int runs = 5;
+  int64_t small_files = 220;
+  int64_t commits = 100;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--dir") {
@@ -280,9 +384,15 @@ int main(int argc, char** argv) {
       keep = std::string(argv[i + 1]) != "0";
     } else if (flag == "--runs") {
       runs = std::max(1, std::stoi(argv[i + 1]));
+    } else if (flag == "--files") {
+      small_files = std::stoll(argv[i + 1]);
+    } else if (flag == "--commits") {
+      commits = std::max<int64_t>(1, std::stoll(argv[i + 1]));
     } else {
-      std::fprintf(stderr, "usage: lake_bench [--dir DIR] [--case snapshot|append|update|all] "
-                           "[--rows N] [--table-rows N] [--keep 1] [--runs N]\n");
+      std::fprintf(stderr, "usage: lake_bench [--dir DIR] "
+                           "[--case snapshot|append|update|small|all] [--rows N] "
+                           "[--table-rows N] [--keep 1] [--runs N] [--files N] "
+                           "[--commits N]\n");
       return 2;
     }
   }
@@ -293,6 +403,9 @@ int main(int argc, char** argv) {
   }
   if (which == "append" || which == "all") {
     AppendCase(dir, *conn, rows);
+  }
+  if (which == "small") {
+    SmallCommitsCase(dir, small_files, commits);
   }
   if (which == "update" || which == "all") {
     UpdateCase(dir, *conn, table_rows, /*deletion_vectors=*/false);
