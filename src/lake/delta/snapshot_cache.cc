@@ -66,15 +66,9 @@ Cache& TheCache() {
   return *cache;
 }
 
-std::string CacheKey(const fs::path& table_root) {
-  std::error_code ec;
-  fs::path absolute = fs::absolute(table_root, ec);
-  std::string key = (ec ? table_root : absolute).lexically_normal().string();
-  while (key.size() > 1 && key.back() == '/') {
-    key.pop_back();
-  }
-  return key;
-}
+// The root as the writer was given it: a snapshot keeps that path for resolving files
+// and committing, so two spellings of one table get separate (each validated) entries.
+std::string CacheKey(const fs::path& table_root) { return table_root.string(); }
 
 // Stores `snapshot` unless the cache holds a newer version of the table.
 void Store(const std::string& key, std::shared_ptr<const Snapshot> snapshot,
