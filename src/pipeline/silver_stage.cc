@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <unordered_map>
 
@@ -243,6 +244,36 @@ struct TableBatch {
   std::vector<const core::TableSchema*> schemas;
 };
 
+// What a staged row's table column is filled from. _processed_at and _bronze_version
+// are the same for every row of a commit: constants of the query, not staged columns.
+enum class Role : uint8_t { kData, kPosition, kCommitTs, kProcessed, kBronzeVersion };
+
+// What WriteBatch derives from a table's Delta schema and key columns, kept between
+// commits until either changes (TableState::plan), with the temporary stage table the
+// rows go through (emptied after each commit rather than created and dropped per
+// commit).
+struct WritePlan {
+  std::vector<std::string> key_names;
+  /// Per table field.
+  std::vector<Role> roles;
+  /// Per table field: its index in key_names, -1 when it is not a key column.
+  std::vector<int> key_positions;
+  /// Per key column: its field index in the table schema.
+  std::vector<size_t> key_fields;
+  /// The stage table: the staged fields, __trib_del, __trib_unavail, __trib_old_<k>.
+  std::string stage;
+  /// The `SELECT` list of the merge query per field except _processed_at and
+  /// _bronze_version, for batches without and with unavailable (TOAST) values.
+  std::vector<std::string> select_plain;
+  std::vector<std::string> select_unavailable;
+  /// Table field -> column of an (interned, never freed) event schema, -1 when absent.
+  std::unordered_map<const core::TableSchema*, std::vector<int>> column_maps;
+
+  bool staged(size_t f) const {
+    return roles[f] != Role::kProcessed && roles[f] != Role::kBronzeVersion;
+  }
+};
+
 struct TableState {
   std::string name;
   core::TableId source_id;
@@ -256,6 +287,13 @@ struct TableState {
   std::optional<std::string> source_name;
   /// The table's Delta schema as of its last commit by this stage (unset: read it).
   std::optional<delta::StructType> schema;
+  /// Derived from `schema` and the key columns; reset with `schema`.
+  std::unique_ptr<WritePlan> plan;
+  /// At least the number of the table's files below CompactionOptions::small_file_bytes
+  /// (counted at the last compaction check, plus the files written since); unset: not
+  /// known. A compaction check loads the table's snapshot only when it reaches
+  /// min_files.
+  std::optional<int64_t> small_files_bound;
 };
 
 }  // namespace
@@ -267,21 +305,36 @@ Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(sql::Connection& con
   return delta::Snapshot::Load(table_root, options);
 }
 
-Result<bool> MaybeCompact(sql::Connection& conn,
-                          const fs::path& table_root,
-                          const CompactionOptions& options) {
+namespace {
+
+// What a compaction check did.
+struct CompactionCheck {
+  bool compacted = false;
+  /// At least the number of small files the table has now.
+  int64_t small_files_bound = 0;
+};
+
+// MaybeCompact, also returning a bound of the small files left.
+Result<CompactionCheck> CheckCompaction(sql::Connection& conn,
+                                        const fs::path& table_root,
+                                        const CompactionOptions& options) {
+  CompactionCheck check;
   if (options.min_files <= 0) {
-    return false;
+    return check;
   }
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(conn, table_root));
   int64_t small = 0;
+  int64_t medium = 0;  // not small, below the target size: Optimize may take them too
   for (const auto& add : snapshot->files()) {
     if (add.size < options.small_file_bytes) {
       ++small;
+    } else if (add.size < options.target_file_bytes) {
+      ++medium;
     }
   }
+  check.small_files_bound = small;
   if (small < options.min_files) {
-    return false;
+    return check;
   }
   delta::OptimizeOptions optimize;
   optimize.target_file_size_bytes = options.target_file_bytes;
@@ -289,9 +342,22 @@ Result<bool> MaybeCompact(sql::Connection& conn,
   if (result.version >= 0) {
     spdlog::info("compacted {}: {} files -> {} (version {})", table_root.string(),
                  result.files_removed, result.files_added, result.version);
-    return true;
+    check.compacted = true;
+    // Of the removed files, all but at most `medium` were small.
+    const int64_t small_removed = std::max<int64_t>(0, result.files_removed - medium);
+    check.small_files_bound =
+        std::max<int64_t>(0, small - small_removed) + result.files_added;
   }
-  return false;
+  return check;
+}
+
+}  // namespace
+
+Result<bool> MaybeCompact(sql::Connection& conn,
+                          const fs::path& table_root,
+                          const CompactionOptions& options) {
+  TRIB_ASSIGN_OR_RETURN(auto check, CheckCompaction(conn, table_root, options));
+  return check.compacted;
 }
 
 class SilverStage::Impl {
@@ -694,10 +760,94 @@ class SilverStage::Impl {
     if (metrics_ != nullptr) {
       metrics_->silver_bronze_version = position_;
     }
-    if (position_ - progress_recorded_.value_or(-1) >= options_.progress_every_versions) {
+    if (!progress_due_since_ &&
+        position_ - progress_recorded_.value_or(-1) >= options_.progress_every_versions) {
+      progress_due_since_ = version;
+    }
+    return MaintainInApply(version);
+  }
+
+  // After a commit of `table` for bronze version `version` that added `files_added`
+  // files: counts it towards the table's next compaction check.
+  void NoteCommit(TableState& table, int64_t version, int64_t files_added) {
+    if (table.small_files_bound) {
+      *table.small_files_bound += files_added;
+    }
+    if (++table.commits_since_check >= options_.compaction.check_every_commits) {
+      table.commits_since_check = 0;
+      compaction_due_.emplace(table.name, version);  // keeps an earlier due version
+    }
+  }
+
+  // The end of Apply(version): the maintenance that is due (maintain_in_apply), or only
+  // what waited max_maintenance_delay_versions (the caller runs the rest when idle).
+  Status MaintainInApply(int64_t version) {
+    const int64_t overdue = options_.maintain_in_apply
+                                ? std::numeric_limits<int64_t>::max()
+                                : version - options_.max_maintenance_delay_versions;
+    for (auto it = compaction_due_.begin(); it != compaction_due_.end();) {
+      if (it->second > overdue) {
+        ++it;
+        continue;
+      }
+      const std::string name = it->first;
+      it = compaction_due_.erase(it);
+      CompactTable(name);
+    }
+    if (progress_due_since_ && *progress_due_since_ <= overdue) {
       TRIB_RETURN_IF_ERROR(RecordProgress());
     }
     return OkStatus();
+  }
+
+  bool maintenance_due() const {
+    return !compaction_due_.empty() || progress_due_since_.has_value();
+  }
+
+  // One step of the maintenance that is due: the table whose compaction check has waited
+  // longest, else the progress commit.
+  Result<bool> RunMaintenance() {
+    if (!compaction_due_.empty()) {
+      auto oldest = std::min_element(
+          compaction_due_.begin(), compaction_due_.end(),
+          [](const auto& a, const auto& b) { return a.second < b.second; });
+      const std::string name = oldest->first;
+      compaction_due_.erase(oldest);
+      CompactTable(name);
+      return true;
+    }
+    if (progress_due_since_) {
+      TRIB_RETURN_IF_ERROR(RecordProgress());
+      return true;
+    }
+    return false;
+  }
+
+  // The compaction check of silver table `name`: compacts it when it has
+  // CompactionOptions::min_files small files. The snapshot is read only when the
+  // table's small-file bound reaches min_files. A failure (e.g. a conflict) is logged:
+  // the table is checked again after check_every_commits more commits.
+  void CompactTable(const std::string& name) {
+    auto found = tables_.find(name);
+    const CompactionOptions& options = options_.compaction;
+    if (found == tables_.end() || options.min_files <= 0) {
+      return;
+    }
+    TableState& table = found->second;
+    if (table.small_files_bound && *table.small_files_bound < options.min_files) {
+      return;
+    }
+    auto checked = CheckCompaction(*conn_, table.root, options);
+    if (!checked.ok()) {
+      table.small_files_bound.reset();
+      spdlog::warn("silver: compacting {} failed: {}", table.name,
+                   checked.status().ToString());
+      return;
+    }
+    table.small_files_bound = checked->small_files_bound;
+    if (checked->compacted && metrics_ != nullptr) {
+      ++metrics_->compactions;
+    }
   }
 
   // The one schema object this stage uses for schemas equal to `schema` (replayed bronze
@@ -860,12 +1010,12 @@ class SilverStage::Impl {
     spdlog::info("silver: {} rows of {} were not in the snapshot: deleted (version {})",
                  written.rows_deleted, table.name, written.version);
     table.position = version;
-    ++table.commits_since_check;
     if (metrics_ != nullptr) {
       ++metrics_->silver_commits;
       metrics_->silver_rows_deleted += written.rows_deleted;
       metrics_->silver_last_applied_time_us = NowMicros();
     }
+    NoteCommit(table, version, written.files_added);
     return OkStatus();
   }
 
@@ -1034,16 +1184,86 @@ class SilverStage::Impl {
     }
     Status written = WriteBatch(table, batch, version, snapshot_prefix);
     if (!written.ok()) {
-      table.schema.reset();  // read the table again before the next attempt
+      SetSchema(table, std::nullopt);  // read the table again before the next attempt
     }
     return written;
+  }
+
+  // Sets the cached Delta schema of `table`; the write plan derived from the previous
+  // one goes, with its stage table.
+  void SetSchema(TableState& table, std::optional<delta::StructType> schema) {
+    if (table.plan) {
+      (void)conn_->Execute(
+          fmt::format("DROP TABLE IF EXISTS {}", QuoteIdentifier(table.plan->stage)));
+      table.plan.reset();
+    }
+    table.schema = std::move(schema);
+  }
+
+  // The write plan of `table` (whose schema is set) for key columns `key_names`: the
+  // cached one, else a new one with its stage table created.
+  Result<WritePlan*> PlanFor(TableState& table, const std::vector<std::string>& key_names) {
+    if (table.plan && table.plan->key_names == key_names) {
+      return table.plan.get();
+    }
+    SetSchema(table, std::move(table.schema));
+    const delta::StructType& schema = *table.schema;
+    auto plan = std::make_unique<WritePlan>();
+    plan->key_names = key_names;
+    plan->roles.reserve(schema.fields.size());
+    plan->key_positions.reserve(schema.fields.size());
+    for (const auto& field : schema.fields) {
+      plan->roles.push_back(field.name == kPositionColumn        ? Role::kPosition
+                            : field.name == kCommitTsColumn      ? Role::kCommitTs
+                            : field.name == kProcessedColumn     ? Role::kProcessed
+                            : field.name == kBronzeVersionColumn ? Role::kBronzeVersion
+                                                                 : Role::kData);
+      auto key = std::find(key_names.begin(), key_names.end(), field.name);
+      plan->key_positions.push_back(
+          key == key_names.end() ? -1 : static_cast<int>(key - key_names.begin()));
+    }
+    for (const auto& key : key_names) {
+      const delta::StructField* field = schema.Find(key);
+      if (field == nullptr) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "key column '{}' is not in silver table {}", key, table.name);
+      }
+      plan->key_fields.push_back(static_cast<size_t>(field - schema.fields.data()));
+    }
+    std::string columns;
+    for (size_t f = 0; f < schema.fields.size(); ++f) {
+      const std::string column = QuoteIdentifier(schema.fields[f].name);
+      if (plan->staged(f)) {
+        columns += fmt::format("{} {}, ", column,
+                               delta::DuckDbTypeOf(schema.fields[f].type));
+      }
+      plan->select_plain.push_back(fmt::format("s.{}, ", column));
+      plan->select_unavailable.push_back(
+          plan->roles[f] == Role::kData
+              ? fmt::format(
+                    "CASE WHEN s.__trib_unavail LIKE '%,{},%' THEN c.{} ELSE s.{} END "
+                    "AS {}, ",
+                    f, column, column, column)
+              : plan->select_plain.back());
+    }
+    std::string old_key_columns;
+    for (size_t k = 0; k < plan->key_fields.size(); ++k) {
+      old_key_columns += fmt::format(
+          ", __trib_old_{} {}", k,
+          delta::DuckDbTypeOf(schema.fields[plan->key_fields[k]].type));
+    }
+    plan->stage = fmt::format("silver_stage_{}", ++stage_counter_);
+    TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format(
+        "CREATE TEMP TABLE {} ({}__trib_del BOOLEAN, __trib_unavail VARCHAR{})",
+        QuoteIdentifier(plan->stage), columns, old_key_columns)));
+    table.plan = std::move(plan);
+    return table.plan.get();
   }
 
   Status WriteBatch(TableState& table,
                     const TableBatch& batch,
                     int64_t version,
                     const std::optional<std::string>& snapshot_prefix) {
-    current_key_names_ = batch.key_names;
     const auto& pending = batch.pending;
     const bool truncated = batch.truncated;
     // The table's snapshot is loaded only when needed; its schema is cached between
@@ -1057,11 +1277,15 @@ class SilverStage::Impl {
     };
     if (!table.schema) {
       TRIB_RETURN_IF_ERROR(load());
-      table.schema = snapshot->schema();
+      SetSchema(table, snapshot->schema());
     }
-    // Schema evolution: add source columns the table lacks (nullable).
+    // Schema evolution: add source columns the table lacks (nullable). A batch's event
+    // schema the write plan has mapped has all its columns in the table already.
     bool missing = false;
     for (const auto& event_schema : batch.schemas) {
+      if (table.plan && table.plan->column_maps.count(event_schema) > 0) {
+        continue;
+      }
       for (const auto& column : event_schema->columns) {
         missing = missing || table.schema->Find(column.name) == nullptr;
       }
@@ -1069,7 +1293,7 @@ class SilverStage::Impl {
     if (missing) {
       snapshot.reset();
       TRIB_RETURN_IF_ERROR(load());
-      table.schema = snapshot->schema();
+      SetSchema(table, snapshot->schema());
       delta::StructType evolved = *table.schema;
       bool added = false;
       for (const auto& event_schema : batch.schemas) {
@@ -1088,81 +1312,35 @@ class SilverStage::Impl {
         TRIB_RETURN_IF_ERROR(EvolveSchema(*snapshot, evolved));
         snapshot.reset();
         TRIB_RETURN_IF_ERROR(load());
-        table.schema = snapshot->schema();
+        SetSchema(table, snapshot->schema());
       }
     }
     // From here on the schema stays as it is (a later load() only reads the rows).
+    TRIB_ASSIGN_OR_RETURN(WritePlan * plan, PlanFor(table, batch.key_names));
     const delta::StructType& schema = *table.schema;
-    // What each table column is filled from. _processed_at and _bronze_version are the
-    // same for every row: constants of the query rather than staged columns.
-    enum class Role : uint8_t { kData, kPosition, kCommitTs, kProcessed, kBronzeVersion };
-    std::vector<Role> roles;
-    std::vector<int> key_positions;
-    roles.reserve(schema.fields.size());
-    key_positions.reserve(schema.fields.size());
-    for (const auto& field : schema.fields) {
-      roles.push_back(field.name == kPositionColumn        ? Role::kPosition
-                      : field.name == kCommitTsColumn      ? Role::kCommitTs
-                      : field.name == kProcessedColumn     ? Role::kProcessed
-                      : field.name == kBronzeVersionColumn ? Role::kBronzeVersion
-                                                           : Role::kData);
-      key_positions.push_back(KeyPosition(field.name));
-    }
-    auto staged = [&](size_t f) {
-      return roles[f] != Role::kProcessed && roles[f] != Role::kBronzeVersion;
-    };
-    // Stage the collapsed rows.
-    const std::string stage = fmt::format("silver_stage_{}", ++stage_counter_);
-    std::string columns;
-    for (size_t f = 0; f < schema.fields.size(); ++f) {
-      if (staged(f)) {
-        columns += fmt::format("{} {}, ", QuoteIdentifier(schema.fields[f].name),
-                               delta::DuckDbTypeOf(schema.fields[f].type));
-      }
-    }
-    std::vector<const delta::StructField*> key_fields;
-    for (size_t k = 0; k < current_key_names_.size(); ++k) {
-      const delta::StructField* field = schema.Find(current_key_names_[k]);
-      if (field == nullptr) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "key column '{}' is not in silver table {}",
-                         current_key_names_[k], table.name);
-      }
-      key_fields.push_back(field);
-    }
-    std::string old_key_columns;
-    for (size_t k = 0; k < key_fields.size(); ++k) {
-      old_key_columns +=
-          fmt::format(", __trib_old_{} {}", k, delta::DuckDbTypeOf(key_fields[k]->type));
-    }
-    TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format(
-        "CREATE TEMP TABLE {} ({}__trib_del BOOLEAN, __trib_unavail VARCHAR{})",
-        QuoteIdentifier(stage), columns, old_key_columns)));
-    struct DropStage {
+    const std::vector<std::string>& key_names = plan->key_names;
+    const std::string stage = QuoteIdentifier(plan->stage);
+    // The stage is emptied after the commit, also when it fails.
+    struct EmptyStage {
       sql::Connection* conn;
-      std::string name;
-      ~DropStage() {
-        (void)conn->Execute(
-            fmt::format("DROP TABLE IF EXISTS {}", QuoteIdentifier(name)));
-      }
-    } drop_stage{conn_.get(), stage};
+      const std::string& stage;
+      ~EmptyStage() { (void)conn->Execute(fmt::format("DELETE FROM {}", stage)); }
+    } empty_stage{conn_.get(), stage};
     bool any_unavailable = false;
     int64_t upserts = 0;
     int64_t deletes = 0;
     {
-      TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", stage));
-      // Table column -> event column, per interned event schema.
-      std::unordered_map<const core::TableSchema*, std::vector<int>> column_maps;
+      TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", plan->stage));
       auto column_map =
           [&](const core::TableSchema* event_schema) -> const std::vector<int>& {
-        auto found = column_maps.find(event_schema);
-        if (found == column_maps.end()) {
+        auto found = plan->column_maps.find(event_schema);
+        if (found == plan->column_maps.end()) {
           std::vector<int> map;
           map.reserve(schema.fields.size());
           for (const auto& field : schema.fields) {
             map.push_back(ColumnIndex(*event_schema, field.name));
           }
-          found = column_maps.emplace(event_schema, std::move(map)).first;
+          found = plan->column_maps.emplace(event_schema, std::move(map)).first;
         }
         return found->second;
       };
@@ -1176,7 +1354,7 @@ class SilverStage::Impl {
         unavailable = ",";
         for (size_t f = 0; f < schema.fields.size(); ++f) {
           const auto& field = schema.fields[f];
-          switch (roles[f]) {
+          switch (plan->roles[f]) {
             case Role::kProcessed:
             case Role::kBronzeVersion:
               continue;
@@ -1199,7 +1377,7 @@ class SilverStage::Impl {
           }
           if (p.deleted) {
             // Only the key matters for a delete.
-            int kidx = key_positions[f];
+            int kidx = plan->key_positions[f];
             if (kidx >= 0 && static_cast<size_t>(kidx) < p.key.size()) {
               TRIB_RETURN_IF_ERROR(
                   AppendValue(*appender, p.key[static_cast<size_t>(kidx)], field.type));
@@ -1223,16 +1401,16 @@ class SilverStage::Impl {
           if (!appended.ok()) {
             return std::move(appended).status().AddContext(fmt::format(
                 "column {} ({}) of key {}", field.name, field.type.ToString(),
-                KeyJson(current_key_names_, KeyOf(*event.schema, row, current_key_names_)
-                                                .value_or(core::Row{}))));
+                KeyJson(key_names,
+                        KeyOf(*event.schema, row, key_names).value_or(core::Row{}))));
           }
         }
         TRIB_RETURN_IF_ERROR(appender->AppendBool(p.deleted));
         TRIB_RETURN_IF_ERROR(appender->AppendString(unavailable));
-        for (size_t k = 0; k < key_fields.size(); ++k) {
+        for (size_t k = 0; k < plan->key_fields.size(); ++k) {
           if (p.old_key && k < p.old_key->size()) {
-            TRIB_RETURN_IF_ERROR(
-                AppendValue(*appender, (*p.old_key)[k], key_fields[k]->type));
+            TRIB_RETURN_IF_ERROR(AppendValue(*appender, (*p.old_key)[k],
+                                             schema.fields[plan->key_fields[k]].type));
           } else {
             TRIB_RETURN_IF_ERROR(appender->AppendNull());
           }
@@ -1254,8 +1432,8 @@ class SilverStage::Impl {
                             delta::BuildScanQuery(*snapshot, *conn_));
       std::string keys;
       std::string match;
-      for (size_t k = 0; k < current_key_names_.size(); ++k) {
-        const std::string key = QuoteIdentifier(current_key_names_[k]);
+      for (size_t k = 0; k < key_names.size(); ++k) {
+        const std::string key = QuoteIdentifier(key_names[k]);
         keys += fmt::format("{}{}", k == 0 ? "" : ", ", key);
         match += fmt::format("{}p.{} = g.{}", k == 0 ? "" : " AND ", key, key);
       }
@@ -1264,7 +1442,7 @@ class SilverStage::Impl {
           conn_->Query(fmt::format("INSERT INTO {0} ({1}, __trib_del) SELECT {1}, true "
                                    "FROM ({2}) AS g WHERE {3} "
                                    "AND NOT EXISTS (SELECT 1 FROM {0} AS p WHERE {4})",
-                                   QuoteIdentifier(stage), keys, current,
+                                   stage, keys, current,
                                    OutsideSnapshotPredicate(*snapshot_prefix), match)));
       const int64_t outside = inserted.row_count() > 0 ? inserted.GetInt64(0, 0) : 0;
       if (outside > 0) {
@@ -1275,57 +1453,56 @@ class SilverStage::Impl {
     }
     std::string select_list;
     for (size_t f = 0; f < schema.fields.size(); ++f) {
-      const std::string column = QuoteIdentifier(schema.fields[f].name);
-      if (roles[f] == Role::kProcessed) {
+      if (plan->roles[f] == Role::kProcessed) {
         select_list += fmt::format("CAST({} AS TIMESTAMPTZ) AS {}, ",
-                                   QuoteLiteral(TimestampTzText(NowMicros())), column);
-      } else if (roles[f] == Role::kBronzeVersion) {
-        select_list += fmt::format("CAST({} AS BIGINT) AS {}, ", version, column);
-      } else if (any_unavailable && roles[f] == Role::kData) {
-        select_list += fmt::format(
-            "CASE WHEN s.__trib_unavail LIKE '%,{},%' THEN c.{} ELSE s.{} END AS {}, ", f,
-            column, column, column);
+                                   QuoteLiteral(TimestampTzText(NowMicros())),
+                                   QuoteIdentifier(schema.fields[f].name));
+      } else if (plan->roles[f] == Role::kBronzeVersion) {
+        select_list += fmt::format("CAST({} AS BIGINT) AS {}, ", version,
+                                   QuoteIdentifier(schema.fields[f].name));
       } else {
-        select_list += fmt::format("s.{}, ", column);
+        select_list +=
+            any_unavailable ? plan->select_unavailable[f] : plan->select_plain[f];
       }
     }
-    std::string from = fmt::format("{} AS s", QuoteIdentifier(stage));
+    std::string from = fmt::format("{} AS s", stage);
     if (any_unavailable && !truncated) {
       TRIB_RETURN_IF_ERROR(load());
       TRIB_ASSIGN_OR_RETURN(std::string scan, delta::BuildScanQuery(*snapshot, *conn_));
       std::string on;
-      for (size_t k = 0; k < current_key_names_.size(); ++k) {
-        const std::string key = QuoteIdentifier(current_key_names_[k]);
+      for (size_t k = 0; k < key_names.size(); ++k) {
+        const std::string key = QuoteIdentifier(key_names[k]);
         on += fmt::format("{}c.{} = coalesce(s.__trib_old_{}, s.{})",
                           on.empty() ? "" : " AND ", key, k, key);
       }
       from += fmt::format(" LEFT JOIN ({}) AS c ON {}", scan, on);
     } else if (any_unavailable) {
       // After a truncate there is no previous row: unavailable values become null.
-      from += fmt::format(" LEFT JOIN (SELECT * FROM {} WHERE false) AS c ON false",
-                          QuoteIdentifier(stage));
+      from += fmt::format(" LEFT JOIN (SELECT * FROM {} WHERE false) AS c ON false", stage);
     }
     delta::WriteOptions write;
     write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
+    int64_t files_added = 0;
     if (truncated) {
       std::string query = fmt::format(
           "SELECT {} s.__trib_del FROM {} WHERE NOT s.__trib_del", select_list, from);
       query = fmt::format("SELECT * EXCLUDE (__trib_del) FROM ({})", query);
       TRIB_ASSIGN_OR_RETURN(auto written,
                             delta::Overwrite(*conn_, table.root, query, write));
-      (void)written;
+      files_added = written.files_added;
+      // Every earlier file is gone.
+      table.small_files_bound = files_added;
     } else {
       delta::MergeOptions merge;
-      merge.key_columns = current_key_names_;
+      merge.key_columns = key_names;
       merge.delete_flag_column = "__trib_del";
       merge.write = write;
       std::string query =
           fmt::format("SELECT {} s.__trib_del FROM {}", select_list, from);
       TRIB_ASSIGN_OR_RETURN(auto written, delta::Merge(*conn_, table.root, query, merge));
-      (void)written;
+      files_added = written.files_added;
     }
     table.position = version;
-    ++table.commits_since_check;
     if (metrics_ != nullptr) {
       ++metrics_->silver_commits;
       metrics_->silver_rows_upserted += upserts;
@@ -1333,26 +1510,8 @@ class SilverStage::Impl {
       metrics_->silver_last_commit_time_us = batch.last_commit_us;
       metrics_->silver_last_applied_time_us = NowMicros();
     }
-    if (table.commits_since_check >= options_.compaction.check_every_commits) {
-      table.commits_since_check = 0;
-      auto compacted = MaybeCompact(*conn_, table.root, options_.compaction);
-      if (!compacted.ok()) {
-        spdlog::warn("silver: compacting {} failed: {}", table.name,
-                     compacted.status().ToString());
-      } else if (*compacted && metrics_ != nullptr) {
-        ++metrics_->compactions;
-      }
-    }
+    NoteCommit(table, version, truncated ? 0 : files_added);
     return OkStatus();
-  }
-
-  int KeyPosition(std::string_view column) const {
-    for (size_t i = 0; i < current_key_names_.size(); ++i) {
-      if (current_key_names_[i] == column) {
-        return static_cast<int>(i);
-      }
-    }
-    return -1;
   }
 
   Status EvolveSchema(const delta::Snapshot& snapshot, const delta::StructType& schema) {
@@ -1487,6 +1646,7 @@ class SilverStage::Impl {
   // The progress marker: a commit on silver/_dead_letter with just the txn
   // {kSilverAppId, position_}, saying every version up to it is fully applied.
   Status RecordProgress() {
+    progress_due_since_.reset();
     if (position_ < 0 || progress_recorded_.value_or(-1) >= position_) {
       return OkStatus();
     }
@@ -1517,7 +1677,6 @@ class SilverStage::Impl {
   }
 
  private:
-  std::vector<std::string> current_key_names_;
   SilverOptions options_;
   PipelineMetrics* metrics_;
   std::unique_ptr<sql::Database> db_;
@@ -1533,6 +1692,10 @@ class SilverStage::Impl {
   std::optional<int64_t> quarantine_position_;
   std::optional<int64_t> dead_letter_position_;
   std::optional<int64_t> progress_recorded_;
+  // Set when a progress commit fell due: the version of it.
+  std::optional<int64_t> progress_due_since_;
+  // Silver tables whose compaction check is due -> the bronze version it fell due at.
+  std::map<std::string, int64_t> compaction_due_;
   int64_t position_ = -1;
   int64_t stage_counter_ = 0;
 };
@@ -1564,6 +1727,12 @@ Status SilverStage::ApplyCommit(const BronzeCommit& commit) {
 }
 Status SilverStage::RecordProgress() {
   return impl_->RecordProgress();
+}
+Result<bool> SilverStage::RunMaintenance() {
+  return impl_->RunMaintenance();
+}
+bool SilverStage::maintenance_due() const {
+  return impl_->maintenance_due();
 }
 std::map<std::string, core::TableId> SilverStage::tables() const {
   return impl_->tables();

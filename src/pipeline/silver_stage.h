@@ -54,6 +54,15 @@ struct SilverOptions {
   /// this many bronze versions passed without one, so a restart replays little.
   /// Default: 50.
   int64_t progress_every_versions = 50;
+  /// Whether Apply runs the maintenance that falls due itself: compaction checks of silver
+  /// tables (every compaction.check_every_commits commits of a table) and progress
+  /// commits. false: Apply only notes it, and the caller runs it with RunMaintenance()
+  /// when no bronze commit is waiting, so that it does not delay the next commit; Apply
+  /// still runs a step that has waited max_maintenance_delay_versions bronze versions (a
+  /// caller that is never idle). Default: true. Fixed once the stage is open.
+  bool maintain_in_apply = true;
+  /// See maintain_in_apply. Default: 64.
+  int64_t max_maintenance_delay_versions = 64;
 };
 
 /// The silver layer: one current-state Delta table per source table, plus
@@ -86,7 +95,9 @@ struct SilverOptions {
 ///      rows deleted in the source meanwhile, however many bronze versions it spans and
 ///      wherever the pipeline was killed (a row the snapshot wrote carries its position).
 ///   6. every progress_every_versions versions (and on RecordProgress()), a progress-only
-///      commit {kSilverAppId, V} on the dead-letter table.
+///      commit {kSilverAppId, V} on the dead-letter table; every
+///      compaction.check_every_commits commits of a table, a compaction check (both left
+///      to RunMaintenance() when maintain_in_apply is false).
 /// A table's position is its txn version, or the version before it was created. On Open,
 /// the stage's position is the smallest data and quarantine table position, at least the
 /// progress marker (written only once V is fully applied); CatchUp() replays the bronze
@@ -128,6 +139,17 @@ class SilverStage {
 
   /// Writes a progress-only commit if any version was applied since the last one.
   Status RecordProgress();
+
+  /// Runs one step of the maintenance Apply left due (SilverOptions::maintain_in_apply
+  /// false): the compaction check of the table that has waited longest (compacting it
+  /// when it has compaction.min_files small files), else the progress commit. Returns
+  /// whether a step ran: call it again while no commit is waiting until it returns
+  /// false. A failed compaction is logged (checked again later), not an error; errors:
+  /// those of RecordProgress.
+  Result<bool> RunMaintenance();
+
+  /// Whether RunMaintenance() has a step to run.
+  bool maintenance_due() const;
 
   /// Silver table name -> source table, for the tables that exist.
   std::map<std::string, core::TableId> tables() const;

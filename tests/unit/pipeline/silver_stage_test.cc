@@ -591,7 +591,7 @@ void ReplayAfterKillAtEveryCommit(const std::filesystem::path& base,
   // The new commits in the order the stage made them. File times are coarse (commits in
   // one clock tick tie), so ties are broken by the stage's commit order within a version:
   // table creations and source-property commits, quarantine, dead letters, merges (with
-  // their schema changes and compactions), delete-only commits, progress marker; within
+  // their schema changes), delete-only commits, compactions, progress marker; within
   // each phase by table name (the stage's maps are ordered by it), then by version.
   struct Made {
     fs::file_time_type time;
@@ -630,11 +630,11 @@ void ReplayAfterKillAtEveryCommit(const std::filesystem::path& base,
     if (commit.table == "_quarantine") {
       commit.phase = 1;
     } else if (commit.table == "_dead_letter") {
-      commit.phase = progress ? 5 : 2;  // its creation: see below
+      commit.phase = progress ? 6 : 2;  // its creation: see below
     } else if (operation == "CREATE TABLE" || operation == "SET TBLPROPERTIES") {
       commit.phase = 0;
     } else {
-      commit.phase = operation == "DELETE" ? 4 : 3;
+      commit.phase = operation == "DELETE" ? 4 : operation == "OPTIMIZE" ? 5 : 3;
     }
     if (operation == "CREATE TABLE" && commit.table.front() == '_') {
       commit.phase = -1;  // side tables are created right before their first commit
@@ -643,7 +643,7 @@ void ReplayAfterKillAtEveryCommit(const std::filesystem::path& base,
   }
   for (auto& commit : made) {
     if (commit.phase == -1) {
-      commit.phase = 5;
+      commit.phase = 6;
       for (const auto& next : made) {
         if (next.table == commit.table && next.version == commit.version + 1) {
           commit.phase = next.phase;
