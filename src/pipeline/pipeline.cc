@@ -57,6 +57,9 @@ class Pipeline::Impl {
     silver.tables = options_.silver_tables;
     silver.checkpoint_interval = options_.checkpoint_interval;
     silver.compaction = options_.compaction;
+    // Compaction checks and progress commits run when the silver thread is idle (or
+    // once overdue), not between a bronze commit and its silver apply.
+    silver.maintain_in_apply = false;
     TRIB_ASSIGN_OR_RETURN(silver_, SilverStage::Open(std::move(silver), &metrics_));
     if (!options_.gold_models.empty()) {
       GoldOptions gold;
@@ -507,6 +510,23 @@ class Pipeline::Impl {
         BronzeCommit commit;
         {
           std::unique_lock<std::mutex> lock(queue_mutex_);
+          // Idle: run the maintenance the applies left due, one step at a time, as long
+          // as no commit waits.
+          while (silver_queue_.empty() && !silver_closing_ && silver_->maintenance_due()) {
+            lock.unlock();
+            auto ran = silver_->RunMaintenance();
+            lock.lock();
+            if (!ran.ok()) {
+              status = std::move(ran).status();
+              break;
+            }
+            if (!*ran) {
+              break;
+            }
+          }
+          if (!status.ok()) {
+            break;
+          }
           silver_cv_.wait(lock,
                           [&] { return !silver_queue_.empty() || silver_closing_; });
           if (silver_abort_ || (silver_queue_.empty() && silver_closing_)) {
