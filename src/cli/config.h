@@ -127,7 +127,7 @@ struct PipelineSettings {
   /// 16 MiB, 100 ms after its first event.
   int64_t batch_max_rows = 10000;
   int64_t batch_max_bytes = 16 * 1024 * 1024;
-  int64_t batch_interval_ms = 100;
+  int64_t batch_interval_ms = 50;
   /// A Delta checkpoint is written every this many commits of a table. Default: 10.
   int64_t checkpoint_interval = 10;
   /// A table (partition) is compacted when it holds at least compact_min_files files

@@ -73,10 +73,10 @@ struct BronzeOptions {
   /// Source name (Debezium topic.prefix); names the txn appId. Required.
   std::string source;
   /// A commit is due when the buffered complete transactions reach any of these.
-  /// Defaults: 10000 rows, 16 MiB of JSON, 100 ms after the first buffered event.
+  /// Defaults: 10000 rows, 16 MiB of JSON, 50 ms after the first buffered event.
   int64_t max_rows = 10000;
   int64_t max_bytes = 16 * 1024 * 1024;
-  std::chrono::milliseconds max_interval{100};
+  std::chrono::milliseconds max_interval{50};
   /// Events kept in memory per commit for the silver stage; beyond it they are dropped
   /// and silver reads them back from bronze. Default: 200000.
   int64_t max_events_kept = 200000;

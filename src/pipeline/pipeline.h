@@ -22,10 +22,10 @@ struct PipelineOptions {
   /// Lake root: bronze/all_events, silver/<table>, gold/<model> under it. Required.
   std::filesystem::path lake_root;
   /// Bronze batches commit at any of these (whole source transactions only).
-  /// Defaults: 10000 rows, 16 MiB, 100 ms.
+  /// Defaults: 10000 rows, 16 MiB, 50 ms.
   int64_t batch_max_rows = 10000;
   int64_t batch_max_bytes = 16 * 1024 * 1024;
-  std::chrono::milliseconds batch_interval{100};
+  std::chrono::milliseconds batch_interval{50};
   /// delta.checkpointInterval of the tables created. Default: 10.
   int64_t checkpoint_interval = 10;
   CompactionOptions compaction;

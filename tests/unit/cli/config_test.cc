@@ -84,7 +84,7 @@ TEST(ConfigTest, DefaultsApplied) {
   const PipelineSettings& pipeline = config->pipeline;
   EXPECT_EQ(pipeline.batch_max_rows, 10000);
   EXPECT_EQ(pipeline.batch_max_bytes, 16 * 1024 * 1024);
-  EXPECT_EQ(pipeline.batch_interval_ms, 100);
+  EXPECT_EQ(pipeline.batch_interval_ms, 50);
   EXPECT_EQ(pipeline.checkpoint_interval, 10);
   EXPECT_EQ(pipeline.compact_min_files, 32);
   EXPECT_EQ(pipeline.gold_min_refresh_interval_ms, 1000);
