@@ -9,6 +9,7 @@
 #include "lake/delta/scan.h"
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
+#include "pipeline/internal/delta_fields.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -19,13 +20,7 @@ using sql::QuoteLiteral;
 
 namespace {
 
-delta::StructField Field(std::string name, delta::TypeKind kind, bool nullable = true) {
-  delta::StructField field;
-  field.name = std::move(name);
-  field.type = delta::DataType::Primitive(kind);
-  field.nullable = nullable;
-  return field;
-}
+using internal::Field;
 
 // A schema text for an error message: long schemas are cut.
 std::string Excerpt(std::string_view text) {

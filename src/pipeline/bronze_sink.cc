@@ -16,6 +16,7 @@
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
 #include "pipeline/database_options.h"
+#include "pipeline/internal/delta_fields.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -29,13 +30,7 @@ using sql::QuoteLiteral;
 
 namespace {
 
-delta::StructField Field(std::string name, delta::TypeKind kind, bool nullable = true) {
-  delta::StructField field;
-  field.name = std::move(name);
-  field.type = delta::DataType::Primitive(kind);
-  field.nullable = nullable;
-  return field;
-}
+using internal::Field;
 
 constexpr int64_t kMaxResumeScan = 100000;
 

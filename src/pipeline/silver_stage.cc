@@ -17,6 +17,7 @@
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
 #include "pipeline/database_options.h"
+#include "pipeline/internal/delta_fields.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -39,20 +40,7 @@ constexpr std::string_view kCommitTsColumn = "_source_commit_ts";
 constexpr std::string_view kProcessedColumn = "_processed_at";
 constexpr std::string_view kBronzeVersionColumn = "_bronze_version";
 
-delta::StructField Field(std::string_view name,
-                         delta::DataType type,
-                         bool nullable = true) {
-  delta::StructField field;
-  field.name = std::string(name);
-  field.type = std::move(type);
-  field.nullable = nullable;
-  return field;
-}
-delta::StructField Field(std::string_view name,
-                         delta::TypeKind kind,
-                         bool nullable = true) {
-  return Field(name, delta::DataType::Primitive(kind), nullable);
-}
+using internal::Field;
 
 delta::StructType QuarantineSchema() {
   using delta::TypeKind;
