@@ -553,6 +553,10 @@ class BronzeSink::Impl {
     return OkStatus();
   }
 
+  void set_max_interval(std::chrono::milliseconds interval) {
+    options_.max_interval = interval;
+  }
+
   bool CommitDue() const {
     if (complete_rows_ == 0 && complete_resume_.empty()) {
       return false;
@@ -740,6 +744,9 @@ std::optional<SourcePosition> BronzeSink::DurablePosition() const {
 
 bool BronzeSink::CommitDue() const {
   return impl_->CommitDue();
+}
+void BronzeSink::set_max_interval(std::chrono::milliseconds interval) {
+  impl_->set_max_interval(interval);
 }
 int64_t BronzeSink::staged_rows() const {
   return impl_->staged_rows();

@@ -125,6 +125,9 @@ class BronzeSink : public core::ChangeSink {
   /// True when staged whole transactions reached a size or time limit
   /// (BronzeOptions::max_rows, max_bytes, max_interval).
   bool CommitDue() const;
+  /// Changes BronzeOptions::max_interval from now on (the runner lengthens it while a
+  /// backlog waits and shortens it again when caught up).
+  void set_max_interval(std::chrono::milliseconds interval);
   /// Rows staged (complete and open transactions).
   int64_t staged_rows() const;
   /// Commits the staged whole transactions; nullopt when there were none.

@@ -18,6 +18,7 @@
 namespace tributary::sql {
 
 class Connection;
+class BatchScan;
 
 /// Options for Database::Open.
 struct DatabaseOptions {
@@ -212,6 +213,10 @@ class Connection {
                                                    std::string_view table);
   /// Interrupts a running query on this connection (callable from another thread).
   void Interrupt();
+  /// Registers the table function `function_name()` reading a RowBatch (row_batch.h) in
+  /// this connection's database. Errors: kAlreadyExists when a function of that name
+  /// exists there already.
+  Result<std::unique_ptr<BatchScan>> CreateBatchScan(std::string_view function_name);
 
   struct Impl;
 
