@@ -6,6 +6,7 @@
 #include <duckdb.h>
 
 #include "core/check.h"
+#include "sql/internal/batch_scan.h"
 #include "sql/internal/cells.h"
 
 namespace tributary::sql {
@@ -425,6 +426,10 @@ Result<std::unique_ptr<Appender>> Connection::CreateAppender(std::string_view sc
 
 void Connection::Interrupt() {
   duckdb_interrupt(impl_->conn);
+}
+
+Result<std::unique_ptr<BatchScan>> Connection::CreateBatchScan(std::string_view function_name) {
+  return internal::RegisterBatchScan(impl_->conn, function_name);
 }
 
 // ---------------------------------------------------------------------------------------

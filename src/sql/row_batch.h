@@ -30,7 +30,8 @@ enum class BatchType {
   kBlob,         ///< BLOB - AppendString (any bytes)
   kDate,         ///< DATE - AppendInt64 (days since 1970-01-01)
   kTimestamp,    ///< TIMESTAMP - AppendInt64 (microseconds since the epoch, no zone)
-  kTimestampTz,  ///< TIMESTAMP WITH TIME ZONE - AppendInt64 (microseconds since the epoch, UTC)
+  kTimestampTz,  ///< TIMESTAMP WITH TIME ZONE - AppendInt64 (microseconds since the
+                 ///< epoch, UTC)
   kDecimal,      ///< DECIMAL(width, scale), width 1..38 - AppendInt64 or AppendDecimal128
                  ///< with the unscaled value (12.34 in DECIMAL(9,2) is 1234)
 };
@@ -72,7 +73,8 @@ class RowBatch {
   void AppendDouble(double value);
   /// Copies the bytes into the batch.
   void AppendString(std::string_view value);
-  /// A DECIMAL(width > 18) unscaled value as two's complement 128 bits: high * 2^64 + low.
+  /// A DECIMAL(width > 18) unscaled value as two's complement 128 bits: high * 2^64 +
+  /// low.
   void AppendDecimal128(uint64_t low, int64_t high);
   /// Ends the row; every column must have had exactly one Append* since the last EndRow.
   void EndRow();
@@ -82,9 +84,11 @@ class RowBatch {
   /// Drops the first `rows` rows (at most row_count()); later rows move to the front.
   void EraseFront(size_t rows);
 
-  /// Read access (for BatchScan and tests). `row` < row_count(), `column` < column_count().
+  /// Read access (for BatchScan and tests). `row` < row_count(), `column` <
+  /// column_count().
   bool IsNull(size_t column, size_t row) const;
-  int64_t GetInt64(size_t column, size_t row) const;  ///< integers, dates, timestamps, decimals <= 18
+  int64_t GetInt64(size_t column,
+                   size_t row) const;  ///< integers, dates, timestamps, decimals <= 18
   double GetDouble(size_t column, size_t row) const;
   bool GetBool(size_t column, size_t row) const;
   std::string_view GetString(size_t column, size_t row) const;
@@ -94,6 +98,7 @@ class RowBatch {
   struct Column;
 
  private:
+  friend struct BatchScanAccess;  // row_batch.cc: fills DuckDB vectors from the arrays
   Column& NextColumn();
 
   std::vector<BatchColumn> columns_;
@@ -120,8 +125,10 @@ class BatchScan {
   BatchScan& operator=(const BatchScan&) = delete;
 
   const std::string& function_name() const;
-  /// Points the function at `batch` (not owned) rows [begin_row, min(end_row, row_count)).
-  void Set(const RowBatch* batch, size_t begin_row = 0,
+  /// Points the function at `batch` (not owned) rows [begin_row, min(end_row,
+  /// row_count)).
+  void Set(const RowBatch* batch,
+           size_t begin_row = 0,
            size_t end_row = std::numeric_limits<size_t>::max());
   /// No batch: queries of the function fail until the next Set().
   void Reset();
@@ -129,7 +136,7 @@ class BatchScan {
   struct Impl;
 
  private:
-  friend class Connection;
+  friend struct BatchScanAccess;
   explicit BatchScan(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
