@@ -1041,12 +1041,14 @@ Result<WriteResult> RewriteFiles(sql::Connection& conn,
                      std::move(read_set), options, result);
 }
 
-// What Merge works on: the snapshot, the key columns, the staging table (every table
+// What Merge works on: the snapshot, the key columns, the staging relation (every table
 // column in the table's types, then __trib_del).
 struct MergeContext {
   sql::Connection& conn;
   const Snapshot& snapshot;
   const std::vector<std::string>& keys;
+  /// SQL relation usable after FROM/JOIN: a quoted temp table name, or a parenthesized
+  /// query when the input is repeatable (WriteOptions::repeatable_input).
   const std::string& stage;
   bool use_dv = false;
   bool change_data_feed = false;
@@ -1092,7 +1094,7 @@ Status PlanMergeSql(const MergeContext& context, TempTables& temps, MergePlan* p
   const Snapshot& snapshot = context.snapshot;
   const StructType& schema = snapshot.schema();
   const auto& keys = context.keys;
-  const std::string stage = QuoteIdentifier(context.stage);
+  const std::string& stage = context.stage;
   {
     TRIB_ASSIGN_OR_RETURN(
         auto duplicates,
@@ -1429,8 +1431,7 @@ Status PlanMergeNative(const MergeContext& context, TempTables& temps, MergePlan
   }
   TRIB_ASSIGN_OR_RETURN(auto staged,
                         conn.Query(fmt::format("SELECT {}, __trib_del FROM {}",
-                                               context.key_list,
-                                               QuoteIdentifier(context.stage))));
+                                               context.key_list, context.stage)));
   const size_t rows = staged.row_count();
   std::vector<KeyCell> cells(rows * key_count);
   std::vector<bool> deleted(rows);
@@ -1542,7 +1543,7 @@ Status PlanMergeNative(const MergeContext& context, TempTables& temps, MergePlan
     TRIB_ASSIGN_OR_RETURN(auto scan, CandidateScan(context, plan->candidates, &plan->read_set));
     const std::string select =
         fmt::format("SELECT f.* FROM ({}) AS f WHERE EXISTS (SELECT 1 FROM {} AS s WHERE {})",
-                    scan, QuoteIdentifier(context.stage), context.key_equal);
+                    scan, context.stage, context.key_equal);
     std::string source = "(" + select + ")";
     if (context.use_dv || context.change_data_feed) {
       // Deletion vectors need the matched row numbers, change data the matched keys.
@@ -2054,7 +2055,10 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
                      table_root.string(), *options.delete_flag_column);
   }
   TempTables temps(conn);
-  const std::string stage = temps.NewName("stage");
+  // The staging rows in the table's types: read in place when the input is repeatable
+  // (each planning and writing step runs the query again), else copied once into a
+  // temporary table.
+  std::string stage;
   {
     std::string flag_select;
     if (options.delete_flag_column) {
@@ -2068,11 +2072,17 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
     for (const auto& field : schema.fields) {
       table_columns += fmt::format("{}, ", QuoteIdentifier(field.name));
     }
-    TRIB_RETURN_IF_ERROR(conn.Execute(fmt::format(
-        "CREATE TEMP TABLE {} AS SELECT {} __trib_del FROM (SELECT {}{} FROM ({}) AS "
-        "__trib_q) AS __trib_p",
-        QuoteIdentifier(stage), table_columns, projection.select_list, flag_select,
-        staging_query)));
+    const std::string select = fmt::format(
+        "SELECT {} __trib_del FROM (SELECT {}{} FROM ({}) AS __trib_q) AS __trib_p",
+        table_columns, projection.select_list, flag_select, staging_query);
+    if (options.write.repeatable_input) {
+      stage = fmt::format("({})", select);
+    } else {
+      const std::string name = temps.NewName("stage");
+      TRIB_RETURN_IF_ERROR(conn.Execute(
+          fmt::format("CREATE TEMP TABLE {} AS {}", QuoteIdentifier(name), select)));
+      stage = QuoteIdentifier(name);
+    }
   }
   MergeContext context{conn,
                        *snapshot,
@@ -2098,12 +2108,12 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   const auto& files = snapshot->files();
   WriteResult result = plan.counts;
   std::string upserts = fmt::format("SELECT {} FROM {} AS s WHERE NOT __trib_del",
-                                    TableProjection(schema, "s"), QuoteIdentifier(stage));
+                                    TableProjection(schema, "s"), stage);
   if (result.rows_updated + result.rows_inserted == 0) {
     upserts.clear();
   }
   std::string keep =
-      fmt::format("NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})", QuoteIdentifier(stage),
+      fmt::format("NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})", stage,
                   context.key_equal);
   CommitInfo info;
   info.operation = "MERGE";
@@ -2143,7 +2153,7 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
           "AS "
           "_change_type FROM ({}) AS f JOIN {} AS s ON {}",
           change_rows.empty() ? "" : " UNION ALL ", TableProjection(schema, "f"),
-          relation, QuoteIdentifier(stage), context.key_equal);
+          relation, stage, context.key_equal);
     }
     if (!upserts.empty()) {
       std::string change_type =
@@ -2155,7 +2165,7 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
       change_rows += fmt::format(
           "{}SELECT {}, {} AS _change_type FROM {} AS s WHERE NOT s.__trib_del",
           change_rows.empty() ? "" : " UNION ALL ", TableProjection(schema, "s"),
-          change_type, QuoteIdentifier(stage));
+          change_type, stage);
     }
   }
   return RewriteFiles(conn, *snapshot, plan.matched_files, keep, upserts, change_rows,

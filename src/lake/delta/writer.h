@@ -78,8 +78,11 @@ struct WriteOptions {
   bool auto_checkpoint = true;
   /// The query returns the same rows each time it runs (it reads tables nothing changes
   /// during the write, no now()/random()). A write to a partitioned table then reads it
-  /// once per partition instead of first copying it into a temporary table. Wrong rows
-  /// in wrong partitions follow if this is set for a query that is not. Default: false.
+  /// once per partition, and Merge reads the staging query in place at each step
+  /// (planning, rewrite, change data), instead of first copying it into a temporary
+  /// table: worth it for a cheap query (e.g. a sql::BatchScan), not for a costly one.
+  /// Wrong rows follow if this is set for a query that is not repeatable.
+  /// Default: false.
   bool repeatable_input = false;
   /// The input query's columns in order, with the types DuckDB gives them (what
   /// `DESCRIBE <query>` would say). When set, Append, Overwrite and Merge check them

@@ -320,6 +320,81 @@ TEST_F(WriterTest, MergeRewritesOnlyFilesWithMatchedKeys) {
   EXPECT_NE(duplicate.status().message().find("id=1"), std::string::npos);
 }
 
+// A repeatable staging query is read in place (no staging copy): the same results with an
+// integer key (keys compared in C++) and a decimal key (planned in SQL), also when the
+// table has change data feed on (the staging rows are read again for the change files).
+TEST_F(WriterTest, MergeReadsRepeatableInputInPlace) {
+  for (const bool decimal_key : {false, true}) {
+    SCOPED_TRACE(decimal_key ? "decimal key" : "integer key");
+    const fs::path root = dir_.path() / (decimal_key ? "decimal" : "integer");
+    const std::string key_type = decimal_key ? "DECIMAL(12,2)" : "BIGINT";
+    CreateTableOptions create;
+    create.schema = Schema({{"id", decimal_key ? DataType::Decimal(12, 2)
+                                               : DataType::Primitive(TypeKind::kLong)},
+                            {"v", DataType::Primitive(TypeKind::kString)}});
+    create.properties["delta.enableChangeDataFeed"] = "true";
+    ASSERT_TRUE(CreateTable(root, create).ok());
+    for (int file = 0; file < 3; ++file) {
+      auto written = Append(*conn_, root,
+                            fmt::format("SELECT CAST(i AS {}) AS id, 'v' || i AS v FROM "
+                                        "range({}, {}) t(i)",
+                                        key_type, file * 10, file * 10 + 10));
+      ASSERT_TRUE(written.ok()) << written.status().ToString();
+    }
+    MergeOptions merge;
+    merge.key_columns = {"id"};
+    merge.delete_flag_column = "deleted";
+    merge.write.repeatable_input = true;
+    merge.write.input_columns = {{"id", key_type}, {"v", "VARCHAR"}, {"deleted", "BOOLEAN"}};
+    merge.write.txn = SetTransaction{"silver:merge", 3, std::nullopt};
+    auto merged = Merge(
+        *conn_, root,
+        fmt::format("SELECT CAST(id AS {}) AS id, v, deleted FROM (VALUES (15, 'updated', "
+                    "false), (16, NULL, true), (500, 'inserted', false), (600, 'ghost', "
+                    "true)) t(id, v, deleted)",
+                    key_type),
+        merge);
+    ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+    EXPECT_EQ(merged->files_removed, 1);
+    EXPECT_EQ(merged->rows_updated, 1);
+    EXPECT_EQ(merged->rows_deleted, 1);
+    EXPECT_EQ(merged->rows_inserted, 1);
+    EXPECT_EQ(merged->rows_copied, 8);
+    SnapshotOptions options;
+    options.connection = conn_.get();
+    auto snapshot = Snapshot::Load(root, options);
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+    EXPECT_EQ((*snapshot)->GetAppTransactionVersion("silver:merge"), 3);
+    EXPECT_EQ(QueryText("SELECT count(*), count(DISTINCT id) FROM " +
+                        LiveFilesQuery(**snapshot)),
+              "30|30\n");
+    EXPECT_EQ(QueryText("SELECT CAST(id AS BIGINT), v FROM " + LiveFilesQuery(**snapshot) +
+                        " WHERE id IN (15, 16, 17, 500, 600) ORDER BY id"),
+              "15|updated\n17|v17\n500|inserted\n");
+    // Change data: the deleted and updated target rows, the new images.
+    auto cdc = conn_->Query(fmt::format(
+        "SELECT CAST(id AS BIGINT), _change_type FROM read_parquet('{}/_change_data/*.parquet') "
+        "ORDER BY 1, 2",
+        root.string()));
+    ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
+    std::string changes;
+    for (size_t row = 0; row < cdc->row_count(); ++row) {
+      changes += fmt::format("{} {}; ", cdc->GetInt64(0, row), cdc->GetString(1, row));
+    }
+    EXPECT_EQ(changes,
+              "15 update_postimage; 15 update_preimage; 16 delete; 500 insert; ");
+    // Duplicate keys are still refused, naming the key.
+    auto duplicate = Merge(*conn_, root,
+                           fmt::format("SELECT CAST(1 AS {}) AS id, 'a' AS v, false AS "
+                                       "deleted FROM range(2)",
+                                       key_type),
+                           merge);
+    ASSERT_FALSE(duplicate.ok());
+    EXPECT_NE(duplicate.status().message().find("id=1"), std::string::npos)
+        << duplicate.status().ToString();
+  }
+}
+
 TEST_F(WriterTest, DeletionVectorsMarkRowsInsteadOfRewritingFiles) {
   CreateTableOptions create;
   create.schema = Schema({{"id", DataType::Primitive(TypeKind::kLong)},
