@@ -19,6 +19,7 @@
 #include "pipeline/database_options.h"
 #include "pipeline/internal/delta_fields.h"
 #include "pipeline/types.h"
+#include "sql/row_batch.h"
 
 namespace tributary::pipeline {
 
@@ -237,9 +238,8 @@ struct TableBatch {
 enum class Role : uint8_t { kData, kPosition, kCommitTs, kProcessed, kBronzeVersion };
 
 // What WriteBatch derives from a table's Delta schema and key columns, kept between
-// commits until either changes (TableState::plan), with the temporary stage table the
-// rows go through (emptied after each commit rather than created and dropped per
-// commit).
+// commits until either changes (TableState::plan), with the in-memory row batch the rows
+// go through (read in place by the stage's BatchScan; emptied after each commit).
 struct WritePlan {
   std::vector<std::string> key_names;
   /// Per table field.
@@ -248,12 +248,16 @@ struct WritePlan {
   std::vector<int> key_positions;
   /// Per key column: its field index in the table schema.
   std::vector<size_t> key_fields;
-  /// The stage table: the staged fields, __trib_del, __trib_unavail, __trib_old_<k>.
-  std::string stage;
+  /// The staged rows: a column per staged field (in field order), then __trib_del,
+  /// __trib_unavail (",<field>,<field>,": the fields with unavailable values; null when
+  /// none) and __trib_old_<k> (the old key of a moved row).
+  std::optional<sql::RowBatch> batch;
   /// The `SELECT` list of the merge query per field except _processed_at and
   /// _bronze_version, for batches without and with unavailable (TOAST) values.
   std::vector<std::string> select_plain;
   std::vector<std::string> select_unavailable;
+  /// The merge query's columns (every field, then __trib_del), as Merge checks them.
+  std::vector<delta::InputColumn> input_columns;
   /// Table field -> column of an (interned, never freed) event schema, -1 when absent.
   std::unordered_map<const core::TableSchema*, std::vector<int>> column_maps;
 
@@ -356,6 +360,7 @@ class SilverStage::Impl {
   Status Open() {
     TRIB_ASSIGN_OR_RETURN(db_, sql::Database::Open(StageDatabaseOptions("silver")));
     TRIB_ASSIGN_OR_RETURN(conn_, db_->Connect());
+    TRIB_ASSIGN_OR_RETURN(batch_scan_, conn_->CreateBatchScan("__trib_silver_batch"));
     for (const auto& table : options_.tables) {
       TRIB_RETURN_IF_ERROR(table.rules.Validate().WithContext(
           fmt::format("validation rules of silver table {}", table.table)));
@@ -1178,18 +1183,14 @@ class SilverStage::Impl {
   }
 
   // Sets the cached Delta schema of `table`; the write plan derived from the previous
-  // one goes, with its stage table.
+  // one goes.
   void SetSchema(TableState& table, std::optional<delta::StructType> schema) {
-    if (table.plan) {
-      (void)conn_->Execute(
-          fmt::format("DROP TABLE IF EXISTS {}", QuoteIdentifier(table.plan->stage)));
-      table.plan.reset();
-    }
+    table.plan.reset();
     table.schema = std::move(schema);
   }
 
   // The write plan of `table` (whose schema is set) for key columns `key_names`: the
-  // cached one, else a new one with its stage table created.
+  // cached one, else a new one.
   Result<WritePlan*> PlanFor(TableState& table, const std::vector<std::string>& key_names) {
     if (table.plan && table.plan->key_names == key_names) {
       return table.plan.get();
@@ -1218,32 +1219,36 @@ class SilverStage::Impl {
       }
       plan->key_fields.push_back(static_cast<size_t>(field - schema.fields.data()));
     }
-    std::string columns;
+    std::vector<sql::BatchColumn> columns;
     for (size_t f = 0; f < schema.fields.size(); ++f) {
-      const std::string column = QuoteIdentifier(schema.fields[f].name);
+      const auto& field = schema.fields[f];
+      const std::string column = QuoteIdentifier(field.name);
+      const std::string type = delta::DuckDbTypeOf(field.type);
+      plan->input_columns.push_back({field.name, type});
       if (plan->staged(f)) {
-        columns += fmt::format("{} {}, ", column,
-                               delta::DuckDbTypeOf(schema.fields[f].type));
+        columns.push_back(SilverBatchColumn(field.name, field.type));
       }
-      plan->select_plain.push_back(fmt::format("s.{}, ", column));
+      // Types the batch has no column type for are staged as text and cast here.
+      const std::string staged =
+          IsNativeBatchColumn(field.type) ? fmt::format("s.{}", column)
+                                          : fmt::format("CAST(s.{} AS {})", column, type);
+      plan->select_plain.push_back(fmt::format("{} AS {}, ", staged, column));
       plan->select_unavailable.push_back(
           plan->roles[f] == Role::kData
               ? fmt::format(
-                    "CASE WHEN s.__trib_unavail LIKE '%,{},%' THEN c.{} ELSE s.{} END "
+                    "CASE WHEN s.__trib_unavail LIKE '%,{},%' THEN c.{} ELSE {} END "
                     "AS {}, ",
-                    f, column, column, column)
+                    f, column, staged, column)
               : plan->select_plain.back());
     }
-    std::string old_key_columns;
+    plan->input_columns.push_back({"__trib_del", "BOOLEAN"});
+    columns.push_back(sql::BatchColumn{"__trib_del", sql::BatchType::kBoolean});
+    columns.push_back(sql::BatchColumn{"__trib_unavail", sql::BatchType::kVarchar});
     for (size_t k = 0; k < plan->key_fields.size(); ++k) {
-      old_key_columns += fmt::format(
-          ", __trib_old_{} {}", k,
-          delta::DuckDbTypeOf(schema.fields[plan->key_fields[k]].type));
+      columns.push_back(SilverBatchColumn(fmt::format("__trib_old_{}", k),
+                                          schema.fields[plan->key_fields[k]].type));
     }
-    plan->stage = fmt::format("silver_stage_{}", ++stage_counter_);
-    TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format(
-        "CREATE TEMP TABLE {} ({}__trib_del BOOLEAN, __trib_unavail VARCHAR{})",
-        QuoteIdentifier(plan->stage), columns, old_key_columns)));
+    plan->batch.emplace(std::move(columns));
     table.plan = std::move(plan);
     return table.plan.get();
   }
@@ -1307,18 +1312,21 @@ class SilverStage::Impl {
     TRIB_ASSIGN_OR_RETURN(WritePlan * plan, PlanFor(table, batch.key_names));
     const delta::StructType& schema = *table.schema;
     const std::vector<std::string>& key_names = plan->key_names;
-    const std::string stage = QuoteIdentifier(plan->stage);
-    // The stage is emptied after the commit, also when it fails.
-    struct EmptyStage {
-      sql::Connection* conn;
-      const std::string& stage;
-      ~EmptyStage() { (void)conn->Execute(fmt::format("DELETE FROM {}", stage)); }
-    } empty_stage{conn_.get(), stage};
+    sql::RowBatch& rows = *plan->batch;
+    // The batch is emptied after the commit, also when it fails; the scan forgets it.
+    struct EmptyBatch {
+      sql::RowBatch& rows;
+      sql::BatchScan& scan;
+      ~EmptyBatch() {
+        scan.Reset();
+        rows.Clear();
+      }
+    } empty_batch{rows, *batch_scan_};
+    const std::vector<sql::BatchColumn>& batch_columns = rows.columns();
     bool any_unavailable = false;
     int64_t upserts = 0;
     int64_t deletes = 0;
     {
-      TRIB_ASSIGN_OR_RETURN(auto appender, conn_->CreateAppender("", plan->stage));
       auto column_map =
           [&](const core::TableSchema* event_schema) -> const std::vector<int>& {
         auto found = plan->column_maps.find(event_schema);
@@ -1332,32 +1340,37 @@ class SilverStage::Impl {
         }
         return found->second;
       };
-      // Rows of a transaction share their commit time: format it once.
-      int64_t commit_ts_micros = 0;
-      std::string commit_ts_text;
       std::string unavailable;
       for (const auto& [key_text, p] : pending) {
         const ChangeEvent& event = *p.event;
         const std::vector<int>& map = column_map(p.schema);
-        unavailable = ",";
+        unavailable.clear();
+        size_t c = 0;  // the batch column of field f
         for (size_t f = 0; f < schema.fields.size(); ++f) {
-          const auto& field = schema.fields[f];
+          if (!plan->staged(f)) {
+            continue;
+          }
+          const sql::BatchColumn& column = batch_columns[c++];
           switch (plan->roles[f]) {
             case Role::kProcessed:
             case Role::kBronzeVersion:
               continue;
             case Role::kPosition:
-              TRIB_RETURN_IF_ERROR(appender->AppendString(event.position.ToString()));
+              if (column.type == sql::BatchType::kVarchar) {
+                rows.AppendString(positions_.Format(event.position));
+              } else {
+                rows.AppendNull();
+              }
               continue;
             case Role::kCommitTs:
               if (event.commit_time_us == 0) {
-                TRIB_RETURN_IF_ERROR(appender->AppendNull());
+                rows.AppendNull();
+              } else if (column.type == sql::BatchType::kTimestampTz ||
+                         column.type == sql::BatchType::kTimestamp) {
+                rows.AppendInt64(event.commit_time_us);
               } else {
-                if (commit_ts_text.empty() || commit_ts_micros != event.commit_time_us) {
-                  commit_ts_micros = event.commit_time_us;
-                  commit_ts_text = TimestampTzText(commit_ts_micros);
-                }
-                TRIB_RETURN_IF_ERROR(appender->AppendString(commit_ts_text));
+                TRIB_RETURN_IF_ERROR(AppendBatchValue(
+                    rows, column, core::Value::TimestampTz(event.commit_time_us)));
               }
               continue;
             case Role::kData:
@@ -1368,50 +1381,68 @@ class SilverStage::Impl {
             int kidx = plan->key_positions[f];
             if (kidx >= 0 && static_cast<size_t>(kidx) < p.key.size()) {
               TRIB_RETURN_IF_ERROR(
-                  AppendValue(*appender, p.key[static_cast<size_t>(kidx)], field.type));
+                  AppendBatchValue(rows, column, p.key[static_cast<size_t>(kidx)]));
             } else {
-              TRIB_RETURN_IF_ERROR(appender->AppendNull());
+              rows.AppendNull();
             }
             continue;
           }
           const core::Row& row = p.row();
           int idx = map[f];
           if (idx < 0 || static_cast<size_t>(idx) >= row.size()) {
-            TRIB_RETURN_IF_ERROR(appender->AppendNull());
+            rows.AppendNull();
             continue;
           }
           const core::Value& value = row[static_cast<size_t>(idx)];
           if (value.is_unavailable()) {
+            unavailable += unavailable.empty() ? "," : "";
             unavailable += std::to_string(f) + ",";
             any_unavailable = true;
           }
-          auto appended = AppendValue(*appender, value, field.type);
+          auto appended = AppendBatchValue(rows, column, value);
           if (!appended.ok()) {
             return std::move(appended).status().AddContext(fmt::format(
-                "column {} ({}) of key {}", field.name, field.type.ToString(),
+                "column {} ({}) of key {}", schema.fields[f].name,
+                schema.fields[f].type.ToString(),
                 KeyJson(key_names,
                         KeyOf(*event.schema, row, key_names).value_or(core::Row{}))));
           }
         }
-        TRIB_RETURN_IF_ERROR(appender->AppendBool(p.deleted));
-        TRIB_RETURN_IF_ERROR(appender->AppendString(unavailable));
+        rows.AppendBool(p.deleted);
+        if (unavailable.empty()) {
+          rows.AppendNull();
+        } else {
+          rows.AppendString(unavailable);
+        }
         for (size_t k = 0; k < plan->key_fields.size(); ++k) {
+          const sql::BatchColumn& column = batch_columns[c + 2 + k];
           if (p.old_key && k < p.old_key->size()) {
-            TRIB_RETURN_IF_ERROR(AppendValue(*appender, (*p.old_key)[k],
-                                             schema.fields[plan->key_fields[k]].type));
+            TRIB_RETURN_IF_ERROR(AppendBatchValue(rows, column, (*p.old_key)[k]));
           } else {
-            TRIB_RETURN_IF_ERROR(appender->AppendNull());
+            rows.AppendNull();
           }
         }
-        TRIB_RETURN_IF_ERROR(appender->EndRow());
+        rows.EndRow();
         if (p.deleted) {
           ++deletes;
         } else {
           ++upserts;
         }
       }
-      TRIB_RETURN_IF_ERROR(appender->Close());
     }
+    batch_scan_->Set(&rows);
+    const std::string batch_relation = fmt::format("{}()", batch_scan_->function_name());
+    std::string staged = batch_relation;
+    // Temp tables of this write, dropped after it.
+    struct DropTables {
+      sql::Connection& conn;
+      std::vector<std::string> names;
+      ~DropTables() {
+        for (const auto& name : names) {
+          (void)conn.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdentifier(name)));
+        }
+      }
+    } temps{*conn_, {}};
     if (snapshot_prefix && !truncated) {
       // Rows the ended snapshot did not write, and no change of this version touches,
       // are gone from the source: they become deletes of this merge.
@@ -1425,19 +1456,38 @@ class SilverStage::Impl {
         keys += fmt::format("{}{}", k == 0 ? "" : ", ", key);
         match += fmt::format("{}p.{} = g.{}", k == 0 ? "" : " AND ", key, key);
       }
-      TRIB_ASSIGN_OR_RETURN(
-          auto inserted,
-          conn_->Query(fmt::format("INSERT INTO {0} ({1}, __trib_del) SELECT {1}, true "
-                                   "FROM ({2}) AS g WHERE {3} "
-                                   "AND NOT EXISTS (SELECT 1 FROM {0} AS p WHERE {4})",
-                                   stage, keys, current,
-                                   OutsideSnapshotPredicate(*snapshot_prefix), match)));
-      const int64_t outside = inserted.row_count() > 0 ? inserted.GetInt64(0, 0) : 0;
-      if (outside > 0) {
+      temps.names.push_back(fmt::format("silver_outside_{}", ++stage_counter_));
+      const std::string outside = QuoteIdentifier(temps.names.back());
+      TRIB_RETURN_IF_ERROR(conn_->Execute(fmt::format(
+          "CREATE TEMP TABLE {} AS SELECT {} FROM ({}) AS g WHERE {} AND NOT EXISTS "
+          "(SELECT 1 FROM {} AS p WHERE {})",
+          outside, keys, current, OutsideSnapshotPredicate(*snapshot_prefix),
+          batch_relation, match)));
+      TRIB_ASSIGN_OR_RETURN(auto counted,
+                            conn_->Query(fmt::format("SELECT count(*) FROM {}", outside)));
+      const int64_t outside_rows = counted.GetInt64(0, 0);
+      if (outside_rows > 0) {
         spdlog::info("silver: {} rows of {} were not in the snapshot: deleting them",
-                     outside, table.name);
+                     outside_rows, table.name);
+        // The batch's rows, then a delete row (key only) per outside key.
+        std::string batch_list;
+        std::string outside_list;
+        for (size_t c = 0; c < batch_columns.size(); ++c) {
+          const std::string name = QuoteIdentifier(batch_columns[c].name);
+          batch_list += fmt::format("{}{}", c == 0 ? "" : ", ", name);
+          const bool is_key = std::find(key_names.begin(), key_names.end(),
+                                        batch_columns[c].name) != key_names.end();
+          outside_list += fmt::format(
+              "{}{} AS {}", c == 0 ? "" : ", ",
+              is_key ? "o." + name
+                     : (batch_columns[c].name == "__trib_del" ? std::string("true")
+                                                               : std::string("NULL")),
+              name);
+        }
+        staged = fmt::format("(SELECT {} FROM {} UNION ALL SELECT {} FROM {} AS o)",
+                             batch_list, batch_relation, outside_list, outside);
       }
-      deletes += outside;
+      deletes += outside_rows;
     }
     std::string select_list;
     for (size_t f = 0; f < schema.fields.size(); ++f) {
@@ -1453,7 +1503,7 @@ class SilverStage::Impl {
             any_unavailable ? plan->select_unavailable[f] : plan->select_plain[f];
       }
     }
-    std::string from = fmt::format("{} AS s", stage);
+    std::string from = fmt::format("{} AS s", staged);
     if (any_unavailable && !truncated) {
       TRIB_RETURN_IF_ERROR(load());
       TRIB_ASSIGN_OR_RETURN(std::string scan, delta::BuildScanQuery(*snapshot, *conn_));
@@ -1466,15 +1516,25 @@ class SilverStage::Impl {
       from += fmt::format(" LEFT JOIN ({}) AS c ON {}", scan, on);
     } else if (any_unavailable) {
       // After a truncate there is no previous row: unavailable values become null.
-      from += fmt::format(" LEFT JOIN (SELECT * FROM {} WHERE false) AS c ON false", stage);
+      std::string nulls;
+      for (size_t f = 0; f < schema.fields.size(); ++f) {
+        nulls += fmt::format("{}CAST(NULL AS {}) AS {}", f == 0 ? "" : ", ",
+                             delta::DuckDbTypeOf(schema.fields[f].type),
+                             QuoteIdentifier(schema.fields[f].name));
+      }
+      from += fmt::format(" LEFT JOIN (SELECT {}) AS c ON false", nulls);
     }
     delta::WriteOptions write;
     write.txn = delta::SetTransaction{std::string(kSilverAppId), version, std::nullopt};
+    // The batch is read in place: cheap to read again, unlike a join with the table.
+    write.repeatable_input = !any_unavailable;
     int64_t files_added = 0;
     if (truncated) {
       std::string query = fmt::format(
           "SELECT {} s.__trib_del FROM {} WHERE NOT s.__trib_del", select_list, from);
       query = fmt::format("SELECT * EXCLUDE (__trib_del) FROM ({})", query);
+      write.input_columns.assign(plan->input_columns.begin(),
+                                 plan->input_columns.end() - 1);
       TRIB_ASSIGN_OR_RETURN(auto written,
                             delta::Overwrite(*conn_, table.root, query, write));
       files_added = written.files_added;
@@ -1484,7 +1544,8 @@ class SilverStage::Impl {
       delta::MergeOptions merge;
       merge.key_columns = key_names;
       merge.delete_flag_column = "__trib_del";
-      merge.write = write;
+      write.input_columns = plan->input_columns;
+      merge.write = std::move(write);
       std::string query =
           fmt::format("SELECT {} s.__trib_del FROM {}", select_list, from);
       TRIB_ASSIGN_OR_RETURN(auto written, delta::Merge(*conn_, table.root, query, merge));
@@ -1669,6 +1730,10 @@ class SilverStage::Impl {
   PipelineMetrics* metrics_;
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<sql::Connection> conn_;
+  // Reads the write plan's row batch of the commit being written.
+  std::unique_ptr<sql::BatchScan> batch_scan_;
+  // _source_position texts of the rows being staged.
+  PositionFormatter positions_;
   std::map<std::string, TableState> tables_;
   std::map<std::string, std::string> by_source_;  // TableId::ToString() -> silver name
   std::set<std::string> not_cleaned_;  // tables SnapshotPrefixFor logged as skipped

@@ -1,7 +1,9 @@
 #include "pipeline/types.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -313,6 +315,413 @@ Status AppendValue(sql::Appender& appender,
     default:
       return appender.AppendString(ValueText(value));
   }
+}
+
+namespace {
+
+using sql::BatchType;
+
+// 10^n for n in 0..38.
+core::Int128 Pow10(int n) {
+  core::Int128 out = 1;
+  for (int i = 0; i < n; ++i) {
+    out *= 10;
+  }
+  return out;
+}
+
+Status DoesNotFit(const core::Value& value,
+                  const sql::BatchColumn& column,
+                  std::string_view why) {
+  std::string text = ValueText(value);
+  if (text.size() > 100) {
+    text = text.substr(0, 100) + "...";
+  }
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "{} value '{}' does not fit {} column {}: {}",
+                   core::ValueKindName(value.kind()), text, sql::BatchTypeName(column),
+                   column.name, why);
+}
+
+// `value` as an integer: integer kinds, bool, floats (rounded), decimals (rounded to
+// scale 0) and integer text. nullopt when it has none or it is beyond int64.
+std::optional<int64_t> IntegerOf(const core::Value& value) {
+  switch (value.kind()) {
+    case ValueKind::kBool:
+      return value.AsBool() ? 1 : 0;
+    case ValueKind::kInt8:
+    case ValueKind::kInt16:
+    case ValueKind::kInt32:
+    case ValueKind::kInt64:
+    case ValueKind::kUInt8:
+    case ValueKind::kUInt16:
+    case ValueKind::kUInt32:
+      return *value.ToInt64();
+    case ValueKind::kUInt64:
+      if (value.AsUInt64() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return std::nullopt;
+      }
+      return static_cast<int64_t>(value.AsUInt64());
+    case ValueKind::kFloat:
+    case ValueKind::kDouble: {
+      const double d = std::round(*value.ToDouble());
+      if (!(d >= -9.2233720368547758e18 && d < 9.2233720368547758e18)) {
+        return std::nullopt;
+      }
+      return static_cast<int64_t>(d);
+    }
+    case ValueKind::kString: {
+      const std::string& text = value.AsString();
+      int64_t out = 0;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      if (ec != std::errc() || ptr != text.data() + text.size()) {
+        return std::nullopt;
+      }
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// The unscaled value of a finite decimal rounded (half away from zero) to `scale`;
+// nullopt when it has more than 38 digits.
+std::optional<core::Int128> UnscaledAt(const core::Decimal& decimal, int scale) {
+  if (decimal.scale() != scale) {
+    auto exact = decimal.Rescale(scale);
+    if (exact.ok()) {
+      return exact->unscaled128();
+    }
+  }
+  auto unscaled = decimal.unscaled128();
+  if (!unscaled) {
+    return std::nullopt;
+  }
+  const int shift = scale - decimal.scale();
+  if (shift == 0) {
+    return unscaled;
+  }
+  if (shift > 0) {
+    return std::nullopt;  // Rescale failed: more than 38 digits
+  }
+  if (-shift > 38) {
+    return 0;
+  }
+  const core::Int128 divisor = Pow10(-shift);
+  core::Int128 quotient = *unscaled / divisor;
+  const core::Int128 remainder = *unscaled % divisor;
+  const core::Int128 twice = remainder < 0 ? -2 * remainder : 2 * remainder;
+  if (twice >= divisor) {
+    quotient += *unscaled < 0 ? -1 : 1;
+  }
+  return quotient;
+}
+
+Status AppendDecimal(sql::RowBatch& batch,
+                     const sql::BatchColumn& column,
+                     const core::Value& value) {
+  const int scale = column.scale;
+  std::optional<core::Int128> unscaled;
+  switch (value.kind()) {
+    case ValueKind::kDecimal: {
+      const core::Decimal& decimal = value.AsDecimal();
+      if (!decimal.is_finite()) {
+        // NaN / Infinity have no Delta decimal form.
+        batch.AppendNull();
+        return OkStatus();
+      }
+      unscaled = UnscaledAt(decimal, scale);
+      break;
+    }
+    case ValueKind::kFloat:
+    case ValueKind::kDouble:
+    case ValueKind::kString: {
+      auto parsed = core::Decimal::FromString(ValueText(value));
+      if (!parsed.ok()) {
+        return DoesNotFit(value, column, "not a number");
+      }
+      if (!parsed->is_finite()) {
+        batch.AppendNull();
+        return OkStatus();
+      }
+      unscaled = UnscaledAt(*parsed, scale);
+      break;
+    }
+    case ValueKind::kUInt64:
+      unscaled = UnscaledAt(
+          core::Decimal::FromInt128(static_cast<core::Int128>(value.AsUInt64()), 0),
+          scale);
+      break;
+    default: {
+      auto integer = IntegerOf(value);
+      if (!integer) {
+        return DoesNotFit(value, column, "not a number");
+      }
+      unscaled = UnscaledAt(core::Decimal::FromInt128(*integer, 0), scale);
+      break;
+    }
+  }
+  const core::Int128 limit = Pow10(column.width);
+  if (!unscaled || *unscaled >= limit || *unscaled <= -limit) {
+    return DoesNotFit(value, column, "out of range");
+  }
+  if (column.width <= 18) {
+    batch.AppendInt64(static_cast<int64_t>(*unscaled));
+  } else {
+    const auto bits = static_cast<core::UInt128>(*unscaled);
+    batch.AppendDecimal128(static_cast<uint64_t>(bits),
+                           static_cast<int64_t>(*unscaled >> 64));
+  }
+  return OkStatus();
+}
+
+// DuckDB's infinite timestamps are +-INT64_MAX, its infinite dates +-INT32_MAX.
+int64_t DuckTimestamp(int64_t micros) {
+  return micros == core::kTimestampNegativeInfinity ? -std::numeric_limits<int64_t>::max()
+                                                    : micros;
+}
+
+}  // namespace
+
+bool IsNativeBatchColumn(const delta::DataType& type) {
+  switch (type.kind) {
+    case delta::TypeKind::kStruct:
+    case delta::TypeKind::kArray:
+    case delta::TypeKind::kMap:
+    case delta::TypeKind::kVariant:
+      return false;
+    default:
+      return true;
+  }
+}
+
+sql::BatchColumn SilverBatchColumn(std::string name, const delta::DataType& type) {
+  sql::BatchColumn column;
+  column.name = std::move(name);
+  switch (type.kind) {
+    case delta::TypeKind::kBoolean:
+      column.type = BatchType::kBoolean;
+      break;
+    case delta::TypeKind::kByte:
+      column.type = BatchType::kTinyInt;
+      break;
+    case delta::TypeKind::kShort:
+      column.type = BatchType::kSmallInt;
+      break;
+    case delta::TypeKind::kInteger:
+      column.type = BatchType::kInteger;
+      break;
+    case delta::TypeKind::kLong:
+      column.type = BatchType::kBigInt;
+      break;
+    case delta::TypeKind::kFloat:
+      column.type = BatchType::kFloat;
+      break;
+    case delta::TypeKind::kDouble:
+      column.type = BatchType::kDouble;
+      break;
+    case delta::TypeKind::kBinary:
+      column.type = BatchType::kBlob;
+      break;
+    case delta::TypeKind::kDate:
+      column.type = BatchType::kDate;
+      break;
+    case delta::TypeKind::kTimestamp:
+      column.type = BatchType::kTimestampTz;
+      break;
+    case delta::TypeKind::kTimestampNtz:
+      column.type = BatchType::kTimestamp;
+      break;
+    case delta::TypeKind::kDecimal:
+      column.type = BatchType::kDecimal;
+      column.width = static_cast<uint8_t>(type.precision);
+      column.scale = static_cast<uint8_t>(type.scale);
+      break;
+    default:
+      column.type = BatchType::kVarchar;
+      break;
+  }
+  return column;
+}
+
+Status AppendBatchValue(sql::RowBatch& batch,
+                        const sql::BatchColumn& column,
+                        const core::Value& value) {
+  if (value.is_null() || value.is_unavailable()) {
+    batch.AppendNull();
+    return OkStatus();
+  }
+  switch (column.type) {
+    case BatchType::kVarchar:
+      if (value.kind() == ValueKind::kString) {
+        batch.AppendString(value.AsString());
+      } else {
+        batch.AppendString(ValueText(value));
+      }
+      return OkStatus();
+    case BatchType::kBlob:
+      if (value.kind() == ValueKind::kBytes) {
+        const auto& bytes = value.AsBytes();
+        batch.AppendString(
+            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+      } else {
+        batch.AppendString(ValueText(value));
+      }
+      return OkStatus();
+    case BatchType::kBoolean:
+      if (value.kind() == ValueKind::kBool) {
+        batch.AppendBool(value.AsBool());
+        return OkStatus();
+      }
+      if (auto integer = IntegerOf(value);
+          integer && value.kind() != ValueKind::kString) {
+        batch.AppendBool(*integer != 0);
+        return OkStatus();
+      }
+      if (value.kind() == ValueKind::kString &&
+          (value.AsString() == "true" || value.AsString() == "false")) {
+        batch.AppendBool(value.AsString() == "true");
+        return OkStatus();
+      }
+      return DoesNotFit(value, column, "not a boolean");
+    case BatchType::kTinyInt:
+    case BatchType::kSmallInt:
+    case BatchType::kInteger:
+    case BatchType::kBigInt: {
+      std::optional<int64_t> integer;
+      if (value.kind() == ValueKind::kDecimal) {
+        if (value.AsDecimal().is_finite()) {
+          auto unscaled = UnscaledAt(value.AsDecimal(), 0);
+          if (unscaled && *unscaled >= std::numeric_limits<int64_t>::min() &&
+              *unscaled <= std::numeric_limits<int64_t>::max()) {
+            integer = static_cast<int64_t>(*unscaled);
+          }
+        }
+      } else {
+        integer = IntegerOf(value);
+      }
+      if (!integer) {
+        return DoesNotFit(value, column, "not an integer in range");
+      }
+      const int64_t bound = column.type == BatchType::kTinyInt    ? 127
+                            : column.type == BatchType::kSmallInt ? 32767
+                            : column.type == BatchType::kInteger
+                                ? std::numeric_limits<int32_t>::max()
+                                : std::numeric_limits<int64_t>::max();
+      if (*integer > bound || *integer < -bound - 1) {
+        return DoesNotFit(value, column, "out of range");
+      }
+      batch.AppendInt64(*integer);
+      return OkStatus();
+    }
+    case BatchType::kFloat:
+    case BatchType::kDouble: {
+      if (auto number = value.ToDouble()) {
+        batch.AppendDouble(*number);
+        return OkStatus();
+      }
+      if (value.kind() == ValueKind::kDecimal || value.kind() == ValueKind::kString) {
+        const std::string text = ValueText(value);
+        char* end = nullptr;
+        const double number = std::strtod(text.c_str(), &end);
+        if (!text.empty() && end == text.c_str() + text.size()) {
+          batch.AppendDouble(number);
+          return OkStatus();
+        }
+      }
+      return DoesNotFit(value, column, "not a number");
+    }
+    case BatchType::kDecimal:
+      return AppendDecimal(batch, column, value);
+    case BatchType::kDate:
+      if (value.kind() == ValueKind::kDate) {
+        const int32_t days = value.AsDate();
+        batch.AppendInt64(days == core::kDateNegativeInfinity
+                              ? -std::numeric_limits<int32_t>::max()
+                              : days);
+        return OkStatus();
+      }
+      if (value.kind() == ValueKind::kTimestamp ||
+          value.kind() == ValueKind::kTimestampTz) {
+        const int64_t micros = value.kind() == ValueKind::kTimestamp
+                                   ? value.AsTimestamp()
+                                   : value.AsTimestampTz();
+        if (micros == core::kTimestampInfinity ||
+            micros == core::kTimestampNegativeInfinity) {
+          batch.AppendInt64(micros > 0 ? std::numeric_limits<int32_t>::max()
+                                       : -std::numeric_limits<int32_t>::max());
+          return OkStatus();
+        }
+        const int64_t days =
+            micros >= 0 ? micros / core::kMicrosPerDay
+                        : -((-micros + core::kMicrosPerDay - 1) / core::kMicrosPerDay);
+        batch.AppendInt64(days);
+        return OkStatus();
+      }
+      return DoesNotFit(value, column, "not a date");
+    case BatchType::kTimestamp:
+    case BatchType::kTimestampTz:
+      if (value.kind() == ValueKind::kTimestamp) {
+        batch.AppendInt64(DuckTimestamp(value.AsTimestamp()));
+        return OkStatus();
+      }
+      if (value.kind() == ValueKind::kTimestampTz) {
+        batch.AppendInt64(DuckTimestamp(value.AsTimestampTz()));
+        return OkStatus();
+      }
+      if (value.kind() == ValueKind::kDate) {
+        const int32_t days = value.AsDate();
+        if (days == core::kDateInfinity || days == core::kDateNegativeInfinity) {
+          batch.AppendInt64(days > 0 ? std::numeric_limits<int64_t>::max()
+                                     : -std::numeric_limits<int64_t>::max());
+        } else {
+          batch.AppendInt64(static_cast<int64_t>(days) * core::kMicrosPerDay);
+        }
+        return OkStatus();
+      }
+      return DoesNotFit(value, column, "not a timestamp");
+  }
+  return DoesNotFit(value, column, "unsupported column type");
+}
+
+std::string_view PositionFormatter::Format(const core::SourcePosition& position) {
+  const core::PostgresPosition* pg = position.postgres();
+  if (pg == nullptr) {
+    has_prefix_ = false;
+    text_ = position.ToString();
+    return text_;
+  }
+  if (!has_prefix_ || commit_lsn_ != pg->commit_lsn) {
+    text_ = fmt::format("pg:{}:", core::FormatLsn(pg->commit_lsn));
+    prefix_size_ = text_.size();
+    commit_lsn_ = pg->commit_lsn;
+    has_prefix_ = true;
+  }
+  text_.resize(prefix_size_);
+  // FormatLsn: "%X/%X" of the high and low 32 bits.
+  char buffer[64];
+  auto put_hex = [](char* out, uint32_t number) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    char digits[8];
+    int count = 0;
+    do {
+      digits[count++] = kHex[number & 0xF];
+      number >>= 4;
+    } while (number != 0);
+    while (count > 0) {
+      *out++ = digits[--count];
+    }
+    return out;
+  };
+  char* out = put_hex(buffer, static_cast<uint32_t>(pg->event_lsn >> 32));
+  *out++ = '/';
+  out = put_hex(out, static_cast<uint32_t>(pg->event_lsn & 0xffffffffULL));
+  *out++ = ':';
+  out = std::to_chars(out, buffer + sizeof(buffer), pg->txid).ptr;
+  *out++ = ':';
+  out = std::to_chars(out, buffer + sizeof(buffer), pg->event_index).ptr;
+  text_.append(buffer, static_cast<size_t>(out - buffer));
+  return text_;
 }
 
 }  // namespace tributary::pipeline

@@ -4,14 +4,16 @@
 #include <string>
 #include <string_view>
 
+#include "core/position.h"
 #include "core/result.h"
 #include "core/schema.h"
 #include "core/value.h"
 #include "lake/delta/schema.h"
 #include "sql/database.h"
+#include "sql/row_batch.h"
 
 /// Source types -> Delta types for silver tables (DESIGN.md "Types"), and the conversion of
-/// core::Value cells into DuckDB staging tables.
+/// core::Value cells into DuckDB staging tables and sql::RowBatch columns.
 ///
 /// Mapping (exact where the source is exact):
 ///   bool -> boolean; int8 -> byte; int16 -> short; int32 -> integer; int64 -> long;
@@ -43,6 +45,40 @@ std::string ValueToJsonText(const core::Value& value);
 /// and cast by DuckDB. Errors: DuckDB's (a value the column cannot hold).
 Status AppendValue(sql::Appender& appender, const core::Value& value,
                    const lake::delta::DataType& target);
+
+/// The RowBatch column holding silver values of Delta type `type`: the matching typed
+/// column for primitive types (decimals as unscaled integers, dates as days, timestamps as
+/// microseconds); VARCHAR (ValueText) for other types, which the query CASTs to
+/// lake::delta::DuckDbTypeOf(type) - see IsNativeBatchColumn.
+sql::BatchColumn SilverBatchColumn(std::string name, const lake::delta::DataType& type);
+
+/// Whether SilverBatchColumn gives `type` its own column type (false: VARCHAR + CAST).
+bool IsNativeBatchColumn(const lake::delta::DataType& type);
+
+/// Appends one cell to the current row of `batch`, whose next column is `column` (made by
+/// SilverBatchColumn). Unavailable and null values, and decimal NaN/Infinity in a decimal
+/// column, append NULL. A value of another kind is converted when the column can hold it:
+/// integers, decimals (rounded half away from zero to the column's scale), floats
+/// (rounded) and numeric text into numeric columns, dates into timestamps and back, any
+/// value into VARCHAR as ValueText. Errors (nothing appended): kInvalidArgument naming
+/// the value and the column type when it does not fit (out of range, not convertible).
+Status AppendBatchValue(sql::RowBatch& batch,
+                        const sql::BatchColumn& column,
+                        const core::Value& value);
+
+/// SourcePosition::ToString() for many positions, reusing the text of the last commit
+/// LSN (the rows of one PostgreSQL transaction share it). Not thread-safe.
+class PositionFormatter {
+ public:
+  /// The position's ToString() text; valid until the next call.
+  std::string_view Format(const core::SourcePosition& position);
+
+ private:
+  uint64_t commit_lsn_ = 0;
+  bool has_prefix_ = false;
+  size_t prefix_size_ = 0;
+  std::string text_;
+};
 
 /// Appends microseconds since the epoch to a TIMESTAMPTZ column.
 Status AppendTimestampMicros(sql::Appender& appender, int64_t micros);

@@ -109,7 +109,7 @@ class SilverMaintenanceTest : public ::testing::Test {
   uint64_t lsn_ = 1000;
 };
 
-// The stage table is kept between commits and replaced when the table's schema changes
+// The write plan (row batch) is kept between commits and replaced when the schema changes
 // (columns added by a schema change, events of the old and the new schema in one batch);
 // a write that fails leaves nothing behind for the next one.
 TEST_F(SilverMaintenanceTest, StageTableIsReusedAcrossCommitsAndSchemaChanges) {

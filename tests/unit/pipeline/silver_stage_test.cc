@@ -94,7 +94,8 @@ TEST_F(SilverStageTest, CollapsesToTheLastChangePerKey) {
       Update(std::nullopt, Row(1, "a2", "1.10", Value::String("n1")), 108, 0),
       Update(std::nullopt, Row(1, "a3", "1.20", Value::String("n1")), 116, 0),
   };
-  ASSERT_TRUE(stage->Apply(1, Records(events)).ok());
+  auto applied = stage->Apply(1, Records(events));
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   EXPECT_EQ(Customers(), (std::vector<std::string>{"1|a3|1.20|n1", "2|b|2.50|NULL"}));
   EXPECT_EQ(stage->position(), 1);
   EXPECT_EQ(metrics_.silver_rows_upserted.load(), 2);
