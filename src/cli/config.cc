@@ -792,7 +792,7 @@ Status Parser::ParsePipeline(const Scope& root, PipelineSettings* pipeline) cons
   const Scope scope{*table, "pipeline", LineOf(*table)};
   TRIB_RETURN_IF_ERROR(CheckKeys(
       scope, {"batch_max_rows", "batch_max_bytes", "batch_interval_ms",
-              "checkpoint_interval", "compact_min_files", "compact_small_file_bytes",
+              "batch_interval_max_ms", "checkpoint_interval", "compact_min_files", "compact_small_file_bytes",
               "compact_target_file_bytes", "gold_min_refresh_interval_ms",
               "reconnect_backoff_min_ms", "reconnect_backoff_max_ms"}));
   constexpr int64_t kMax = INT64_MAX;
@@ -802,6 +802,19 @@ Status Parser::ParsePipeline(const Scope& root, PipelineSettings* pipeline) cons
       GetInt(scope, "batch_max_bytes", 1024, kMax, &pipeline->batch_max_bytes));
   TRIB_RETURN_IF_ERROR(
       GetInt(scope, "batch_interval_ms", 1, kMax, &pipeline->batch_interval_ms));
+  if (Find(scope, "batch_interval_max_ms") == nullptr) {
+    pipeline->batch_interval_max_ms =
+        std::max(pipeline->batch_interval_max_ms, pipeline->batch_interval_ms);
+  }
+  TRIB_RETURN_IF_ERROR(GetInt(scope, "batch_interval_max_ms", 1, kMax,
+                              &pipeline->batch_interval_max_ms));
+  if (pipeline->batch_interval_max_ms < pipeline->batch_interval_ms) {
+    const toml::node* node = Find(scope, "batch_interval_max_ms");
+    return Fail(node != nullptr ? LineOf(*node) : scope.line,
+                "pipeline.batch_interval_max_ms",
+                fmt::format("must be at least batch_interval_ms ({})",
+                            pipeline->batch_interval_ms));
+  }
   TRIB_RETURN_IF_ERROR(
       GetInt(scope, "checkpoint_interval", 1, kMax, &pipeline->checkpoint_interval));
   TRIB_RETURN_IF_ERROR(

@@ -124,10 +124,13 @@ struct KafkaConfig {
 /// [pipeline]
 struct PipelineSettings {
   /// A batch is flushed (committed) when it reaches any of these. Defaults: 10000 rows,
-  /// 16 MiB, 100 ms after its first event.
+  /// 16 MiB, 50 ms after its first event.
   int64_t batch_max_rows = 10000;
   int64_t batch_max_bytes = 16 * 1024 * 1024;
   int64_t batch_interval_ms = 50;
+  /// Longest batch interval while a backlog waits (PipelineOptions::batch_interval_max),
+  /// ms; at least batch_interval_ms. Default: 1000, or batch_interval_ms when larger.
+  int64_t batch_interval_max_ms = 1000;
   /// A Delta checkpoint is written every this many commits of a table. Default: 10.
   int64_t checkpoint_interval = 10;
   /// A table (partition) is compacted when it holds at least compact_min_files files

@@ -50,6 +50,8 @@ Result<pipeline::PipelineOptions> PipelineOptionsFromConfig(const PipelineConfig
   options.batch_max_rows = config.pipeline.batch_max_rows;
   options.batch_max_bytes = config.pipeline.batch_max_bytes;
   options.batch_interval = std::chrono::milliseconds(config.pipeline.batch_interval_ms);
+  options.batch_interval_max =
+      std::chrono::milliseconds(config.pipeline.batch_interval_max_ms);
   options.checkpoint_interval = config.pipeline.checkpoint_interval;
   options.compaction.min_files = config.pipeline.compact_min_files;
   options.compaction.small_file_bytes = config.pipeline.compact_small_file_bytes;

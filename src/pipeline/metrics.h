@@ -32,6 +32,12 @@ struct PipelineMetrics {
   /// The bronze version the gold models were last computed at (-1 before the first).
   std::atomic<int64_t> gold_bronze_version{-1};
   std::atomic<int64_t> compactions{0};
+  /// Bronze compaction checks the maintenance thread put off because the pipeline was
+  /// behind (PipelineOptions::batch_interval_max).
+  std::atomic<int64_t> compaction_checks_deferred{0};
+  /// The bronze batch interval in ms (the longest of the sources'): batch_interval at
+  /// light load, up to batch_interval_max while a backlog waits.
+  std::atomic<int64_t> bronze_batch_interval_ms{0};
   /// Source commit time (us since epoch) of the newest event applied to silver, and the
   /// wall time it was applied: their difference is the silver latency of that event.
   std::atomic<int64_t> silver_last_commit_time_us{0};

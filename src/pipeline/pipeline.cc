@@ -8,6 +8,9 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +18,7 @@
 #include "lake/delta/snapshot.h"
 #include "pipeline/bronze_sink.h"
 #include "pipeline/database_options.h"
+#include "pipeline/internal/load_pacing.h"
 #include "pipeline/types.h"
 
 namespace tributary::pipeline {
@@ -29,17 +33,38 @@ namespace {
 /// Names the calling thread for `top -H`, perf and debuggers (at most 15 characters).
 void NameThread(const char* name) { (void)pthread_setname_np(pthread_self(), name); }
 
+/// Lowers the calling thread's CPU priority to `nice` (Linux applies setpriority with a
+/// thread id to that thread only). Failure is logged: the thread runs at normal priority.
+void LowerThreadPriority(int nice) {
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  if (setpriority(PRIO_PROCESS, tid, nice) != 0) {
+    spdlog::debug("cannot lower the priority of thread {} to nice {}", tid, nice);
+  }
+}
+
+std::chrono::milliseconds ElapsedMs(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - since);
+}
+
 }  // namespace
 
 class Pipeline::Impl {
  public:
   Impl(PipelineOptions options, std::vector<PipelineSource> sources)
-      : options_(std::move(options)), sources_(std::move(sources)) {}
+      : options_(std::move(options)),
+        sources_(std::move(sources)),
+        compaction_schedule_(options_.compaction.check_every_commits * 4,
+                             options_.compaction.min_files * 4) {}
 
   fs::path bronze_root() const { return options_.lake_root / "bronze" / "all_events"; }
 
   Status Open() {
     captures_ = std::vector<CaptureState>(sources_.size());
+    for (size_t i = 0; i < sources_.size(); ++i) {
+      pacers_.emplace_back(options_.batch_interval, options_.batch_interval_max);
+    }
+    metrics_.bronze_batch_interval_ms = pacers_.front().current().count();
     for (auto& source : sources_) {
       BronzeOptions bronze;
       bronze.table_root = bronze_root();
@@ -89,29 +114,73 @@ class Pipeline::Impl {
   }
 
   // Bronze commit of source `index` (bronze thread): the acknowledgement goes to the
-  // source's capture thread, the commit to the silver thread.
-  Status CommitSource(size_t index) {
+  // source's capture thread, the commit to the silver thread. `more_taken`: batches of
+  // the source taken from its queue are not staged yet (input is waiting).
+  Status CommitSource(size_t index, bool more_taken = false) {
     const auto started = std::chrono::steady_clock::now();
     TRIB_ASSIGN_OR_RETURN(auto commit, sinks_[index]->Commit());
     if (!commit) {
       return OkStatus();
     }
     if (commit->version >= 0) {
-      spdlog::debug("bronze version {}: {} events, bronze commit {} ms", commit->version,
-                    commit->event_count,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count());
+      spdlog::debug("bronze version {}: {} events, bronze commit {} ms, interval {} ms",
+                    commit->version, commit->event_count, ElapsedMs(started).count(),
+                    pacers_[index].current().count());
     }
     if (!commit->resume_position.empty()) {
       // DESIGN.md invariant 1: acknowledged only after the bronze commit holding it.
       PostAcknowledgement(index, commit->resume_position);
     }
-    if (commit->version < 0) {
-      return OkStatus();
+    if (commit->version >= 0) {
+      NoteBronzeCommit();
+      TRIB_RETURN_IF_ERROR(EnqueueSilver(std::move(*commit)));
     }
-    NoteBronzeCommit();
-    return EnqueueSilver(std::move(*commit));
+    AdaptInterval(index, ElapsedMs(started), more_taken);
+    return OkStatus();
+  }
+
+  // After a commit of source `index` that took `busy`: lengthens or resets its batch
+  // interval (AdaptiveBatchInterval) and tells the maintenance thread whether the
+  // pipeline is behind.
+  void AdaptInterval(size_t index, std::chrono::milliseconds busy, bool more_taken) {
+    bool queued = false;
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      queued = !captures_[index].batches.empty();
+    }
+    const auto before = pacers_[index].current();
+    pacers_[index].OnCommit(busy, more_taken || queued);
+    PublishInterval(index, before);
+  }
+
+  // After pacers_[index] changed from `before`: passes its interval to the source's sink
+  // and tells the maintenance thread whether the pipeline is behind.
+  void PublishInterval(size_t index, std::chrono::milliseconds before) {
+    const auto interval = pacers_[index].current();
+    if (interval == before) {
+      return;
+    }
+    sinks_[index]->set_max_interval(interval);
+    if (interval > options_.batch_interval && before == options_.batch_interval) {
+      spdlog::debug("bronze: source {} is behind, batch interval {} ms",
+                    sources_[index].source->name(), interval.count());
+    } else if (interval == options_.batch_interval) {
+      spdlog::debug("bronze: source {} caught up, batch interval {} ms",
+                    sources_[index].source->name(), interval.count());
+    }
+    auto longest = std::max_element(
+        pacers_.begin(), pacers_.end(),
+        [](const auto& a, const auto& b) { return a.current() < b.current(); });
+    metrics_.bronze_batch_interval_ms = longest->current().count();
+    const bool behind = longest->behind();
+    {
+      std::lock_guard<std::mutex> lock(maintenance_mutex_);
+      if (behind == pipeline_behind_) {
+        return;
+      }
+      pipeline_behind_ = behind;
+    }
+    maintenance_cv_.notify_all();
   }
 
   // Silver thread: applies one bronze commit (in bronze version order).
@@ -137,20 +206,31 @@ class Pipeline::Impl {
 
   // Maintenance thread: compacts bronze's small files every few bronze commits, off the
   // capture -> bronze -> silver path (a compaction rewrites files with dataChange=false;
-  // bronze appends are blind appends, so neither conflicts with the other). Failures are
-  // logged; the next check retries.
+  // bronze appends are blind appends, so neither conflicts with the other), deferred
+  // while the pipeline is behind (CompactionSchedule) and at a lower OS priority.
+  // Failures are logged; the next check retries.
   void MaintenanceLoop(std::stop_token stop) {
-    const int64_t every = std::max<int64_t>(1, options_.compaction.check_every_commits * 4);
-    int64_t checked_at = 0;
+    LowerThreadPriority(kMaintenanceNice);
+    bool deferred = false;  // the check now due was counted as deferred
     while (!stop.stop_requested()) {
       {
         std::unique_lock<std::mutex> lock(maintenance_mutex_);
-        maintenance_cv_.wait(lock, stop,
-                             [&] { return bronze_commits_ - checked_at >= every; });
+        maintenance_cv_.wait(lock, stop, [&] {
+          const auto decision =
+              compaction_schedule_.Decide(bronze_commits_, pipeline_behind_);
+          if (decision == internal::CompactionSchedule::Decision::kDefer &&
+              !deferred) {
+            deferred = true;
+            ++metrics_.compaction_checks_deferred;
+            spdlog::debug("bronze: compaction check deferred while the pipeline is behind");
+          }
+          return decision == internal::CompactionSchedule::Decision::kCheck;
+        });
         if (stop.stop_requested()) {
           return;
         }
-        checked_at = bronze_commits_;
+        compaction_schedule_.Checked(bronze_commits_);
+        deferred = false;
       }
       auto compacted = MaybeCompactBronze();
       if (!compacted.ok()) {
@@ -583,11 +663,15 @@ class Pipeline::Impl {
         if (!taken.empty()) {
           capture_cv_.notify_all();
           staged_any = true;
+        } else {
+          const auto before = pacers_[i].current();
+          pacers_[i].NoteIdle(sinks_[i]->staged_rows() > 0);
+          PublishInterval(i, before);
         }
-        for (auto& batch : taken) {
-          TRIB_RETURN_IF_ERROR(sinks_[i]->WriteBatch(std::move(batch)));
+        for (size_t batch_idx = 0; batch_idx < taken.size(); ++batch_idx) {
+          TRIB_RETURN_IF_ERROR(sinks_[i]->WriteBatch(std::move(taken[batch_idx])));
           if (sinks_[i]->CommitDue()) {
-            TRIB_RETURN_IF_ERROR(CommitSource(i));
+            TRIB_RETURN_IF_ERROR(CommitSource(i, batch_idx + 1 < taken.size()));
           }
         }
         if (sinks_[i]->CommitDue()) {
@@ -623,6 +707,8 @@ class Pipeline::Impl {
   PipelineOptions options_;
   std::vector<PipelineSource> sources_;
   std::vector<std::unique_ptr<BronzeSink>> sinks_;
+  /// Batch interval of each source's sink (bronze thread only).
+  std::vector<internal::AdaptiveBatchInterval> pacers_;
   std::unique_ptr<SilverStage> silver_;
   std::unique_ptr<GoldStage> gold_;
   PipelineMetrics metrics_;
@@ -633,6 +719,9 @@ class Pipeline::Impl {
   std::mutex maintenance_mutex_;
   std::condition_variable_any maintenance_cv_;
   int64_t bronze_commits_ = 0;
+  /// Some source's batch interval is lengthened (AdaptiveBatchInterval::behind()).
+  bool pipeline_behind_ = false;
+  internal::CompactionSchedule compaction_schedule_;
   std::jthread maintenance_thread_;
   std::mutex gold_mutex_;
   std::condition_variable_any gold_cv_;

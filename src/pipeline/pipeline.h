@@ -26,6 +26,12 @@ struct PipelineOptions {
   int64_t batch_max_rows = 10000;
   int64_t batch_max_bytes = 16 * 1024 * 1024;
   std::chrono::milliseconds batch_interval{50};
+  /// While a backlog waits (a source's input keeps the bronze thread busy from one commit
+  /// to the next, or a commit takes longer than the interval) the interval doubles after
+  /// each commit up to this, and returns to batch_interval once caught up: bigger commits
+  /// spread each stage's fixed cost per commit over more rows. Equal to batch_interval:
+  /// no adaptation. Default: 1000 ms.
+  std::chrono::milliseconds batch_interval_max{1000};
   /// delta.checkpointInterval of the tables created. Default: 10.
   int64_t checkpoint_interval = 10;
   CompactionOptions compaction;
@@ -44,6 +50,10 @@ struct PipelineOptions {
   /// (each holds up to BronzeOptions::max_events_kept events in memory). Default: 2.
   int64_t silver_queue_commits = 2;
 };
+
+/// Nice value of the bronze maintenance thread (Linux: per thread): compaction gets the
+/// CPU the capture, bronze and silver threads leave.
+inline constexpr int kMaintenanceNice = 10;
 
 /// A source and how to tell, for --once, that it is caught up.
 struct PipelineSource {
@@ -70,9 +80,14 @@ struct PipelineSource {
 ///        commit it posts the commit's resume position to the capture thread (DESIGN.md
 ///        invariant 1: acknowledged only after the bronze commit holding it) and queues
 ///        the commit for silver (at most silver_queue_commits waiting);
-///      - the silver thread applies the commits in bronze version order (and compacts
-///        bronze now and then); gold refreshes in its own thread when silver moved and
-///        gold_min_refresh_interval passed;
+///      - the silver thread applies the commits in bronze version order and runs silver
+///        maintenance when no commit waits; gold refreshes in its own thread when silver
+///        moved and gold_min_refresh_interval passed;
+///      - a maintenance thread at a lower OS priority (nice kMaintenanceNice) checks
+///        bronze for compaction every compaction.check_every_commits * 4 bronze commits;
+///        while the pipeline is behind (some source's batch interval is above
+///        batch_interval) the check waits until 4 * compaction.min_files bronze commits
+///        passed since the last one;
 ///   4. on stop (or, with once, when every source is caught up and its queue is empty):
 ///      stops the capture threads, stages and commits what they read, lets silver apply
 ///      every commit, acknowledges the last positions, records silver progress, refreshes

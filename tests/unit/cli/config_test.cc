@@ -85,6 +85,7 @@ TEST(ConfigTest, DefaultsApplied) {
   EXPECT_EQ(pipeline.batch_max_rows, 10000);
   EXPECT_EQ(pipeline.batch_max_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(pipeline.batch_interval_ms, 50);
+  EXPECT_EQ(pipeline.batch_interval_max_ms, 1000);
   EXPECT_EQ(pipeline.checkpoint_interval, 10);
   EXPECT_EQ(pipeline.compact_min_files, 32);
   EXPECT_EQ(pipeline.gold_min_refresh_interval_ms, 1000);
@@ -467,6 +468,33 @@ TEST(ConfigErrorTest, BadValues) {
                   "[pipeline]\nreconnect_backoff_min_ms = 500\n"
                   "reconnect_backoff_max_ms = 100\n",
               7, "pipeline.reconnect_backoff_max_ms", "must be at least");
+  ExpectError(std::string(kSource) +
+                  "[pipeline]\nbatch_interval_ms = 200\n"
+                  "batch_interval_max_ms = 100\n",
+              7, "pipeline.batch_interval_max_ms",
+              "must be at least batch_interval_ms (200)");
+}
+
+TEST(ConfigTest, BatchIntervalMax) {
+  auto set = ParseConfig(std::string(kSource) +
+                             "[pipeline]\nbatch_interval_ms = 20\n"
+                             "batch_interval_max_ms = 500\n",
+                         "pipeline.toml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->pipeline.batch_interval_ms, 20);
+  EXPECT_EQ(set->pipeline.batch_interval_max_ms, 500);
+  // Unset with a base interval above its default: the base (no adaptation), not an error.
+  auto defaulted = ParseConfig(
+      std::string(kSource) + "[pipeline]\nbatch_interval_ms = 5000\n", "pipeline.toml");
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status().ToString();
+  EXPECT_EQ(defaulted->pipeline.batch_interval_max_ms, 5000);
+  // Equal to the base turns adaptation off.
+  auto off = ParseConfig(std::string(kSource) +
+                             "[pipeline]\nbatch_interval_ms = 50\n"
+                             "batch_interval_max_ms = 50\n",
+                         "pipeline.toml");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->pipeline.batch_interval_max_ms, 50);
 }
 
 TEST(ConfigErrorTest, UnsetEnvironmentVariable) {

@@ -3,6 +3,7 @@
 
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -157,6 +158,54 @@ TEST(PipelineRunnerTest, CommitsEveryTransactionAndCompactsBronzeOffThePath) {
   for (size_t i = 1; i < acknowledged->size(); ++i) {
     EXPECT_NE((*acknowledged)[i - 1], (*acknowledged)[i]);
   }
+}
+
+// Issue 5: a backlog lengthens the bronze batch interval (fewer, bigger commits) up to
+// batch_interval_max, and it returns to batch_interval once the pipeline caught up.
+TEST(PipelineRunnerTest, BatchIntervalAdaptsToABacklogAndReturnsWhenCaughtUp) {
+  ::tributary::testing::TempDir dir;
+  constexpr int kTransactions = 1500;
+  PipelineOptions options;
+  options.lake_root = dir.path() / "lake";
+  // Every Delta commit takes longer than 1 ms, so the first commit already finds the
+  // pipeline behind; the scripted source has the whole backlog ready at once.
+  options.batch_interval = std::chrono::milliseconds(1);
+  options.batch_interval_max = std::chrono::milliseconds(64);
+  options.poll_timeout = std::chrono::milliseconds(5);
+  options.compaction.min_files = 0;
+  auto source = std::make_unique<ScriptedSource>(kTransactions);
+  std::vector<PipelineSource> sources;
+  sources.push_back(PipelineSource{std::move(source), nullptr});
+  auto pipeline = Pipeline::Create(options, std::move(sources));
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status().ToString();
+  const PipelineMetrics& metrics = (*pipeline)->metrics();
+  EXPECT_EQ(metrics.bronze_batch_interval_ms.load(), 1);
+
+  std::stop_source stop;
+  Status run_status = OkStatus();
+  std::thread runner([&] { run_status = (*pipeline)->Run(stop.get_token()); });
+  int64_t longest = 0;
+  bool caught_up = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    longest = std::max(longest, metrics.bronze_batch_interval_ms.load());
+    if (metrics.silver_rows_upserted.load() >= kTransactions &&
+        metrics.bronze_batch_interval_ms.load() == 1) {
+      caught_up = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  stop.request_stop();
+  runner.join();
+  ASSERT_TRUE(run_status.ok()) << run_status.error().ToString();
+  EXPECT_TRUE(caught_up) << "silver rows: " << metrics.silver_rows_upserted.load()
+                         << ", interval: " << metrics.bronze_batch_interval_ms.load();
+  EXPECT_GT(longest, 1);
+  EXPECT_LE(longest, 64);
+  const fs::path silver = options.lake_root / "silver" / "item";
+  EXPECT_EQ(TableRows(silver, "count(*), min(id), max(id)"),
+            std::vector<std::string>{"1500|1|1500"});
 }
 
 }  // namespace
