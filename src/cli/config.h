@@ -129,8 +129,8 @@ struct PipelineSettings {
   int64_t batch_max_bytes = 16 * 1024 * 1024;
   int64_t batch_interval_ms = 50;
   /// Longest batch interval while a backlog waits (PipelineOptions::batch_interval_max),
-  /// ms; at least batch_interval_ms. Default: 1000, or batch_interval_ms when larger.
-  int64_t batch_interval_max_ms = 1000;
+  /// ms; at least batch_interval_ms. Default: 500, or batch_interval_ms when larger.
+  int64_t batch_interval_max_ms = 500;
   /// A Delta checkpoint is written every this many commits of a table. Default: 10.
   int64_t checkpoint_interval = 10;
   /// A table (partition) is compacted when it holds at least compact_min_files files

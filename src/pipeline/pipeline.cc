@@ -135,21 +135,21 @@ class Pipeline::Impl {
       NoteBronzeCommit();
       TRIB_RETURN_IF_ERROR(EnqueueSilver(std::move(*commit)));
     }
-    AdaptInterval(index, ElapsedMs(started), more_taken);
+    AdaptInterval(index, more_taken);
     return OkStatus();
   }
 
-  // After a commit of source `index` that took `busy`: lengthens or resets its batch
-  // interval (AdaptiveBatchInterval) and tells the maintenance thread whether the
-  // pipeline is behind.
-  void AdaptInterval(size_t index, std::chrono::milliseconds busy, bool more_taken) {
+  // After a commit of source `index`: lengthens or resets its batch interval
+  // (AdaptiveBatchInterval) and tells the maintenance thread whether the pipeline is
+  // behind.
+  void AdaptInterval(size_t index, bool more_taken) {
     bool queued = false;
     {
       std::lock_guard<std::mutex> lock(queue_mutex_);
       queued = !captures_[index].batches.empty();
     }
     const auto before = pacers_[index].current();
-    pacers_[index].OnCommit(busy, more_taken || queued);
+    pacers_[index].OnCommit(more_taken || queued);
     PublishInterval(index, before);
   }
 

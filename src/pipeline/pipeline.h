@@ -27,11 +27,10 @@ struct PipelineOptions {
   int64_t batch_max_bytes = 16 * 1024 * 1024;
   std::chrono::milliseconds batch_interval{50};
   /// While a backlog waits (a source's input keeps the bronze thread busy from one commit
-  /// to the next, or a commit takes longer than the interval) the interval doubles after
-  /// each commit up to this, and returns to batch_interval once caught up: bigger commits
-  /// spread each stage's fixed cost per commit over more rows. Equal to batch_interval:
-  /// no adaptation. Default: 1000 ms.
-  std::chrono::milliseconds batch_interval_max{1000};
+  /// to the next) the interval doubles after each commit up to this, and returns to
+  /// batch_interval once caught up: bigger commits spread each stage's fixed cost per
+  /// commit over more rows. Equal to batch_interval: no adaptation. Default: 500 ms.
+  std::chrono::milliseconds batch_interval_max{500};
   /// delta.checkpointInterval of the tables created. Default: 10.
   int64_t checkpoint_interval = 10;
   CompactionOptions compaction;

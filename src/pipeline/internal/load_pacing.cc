@@ -10,9 +10,8 @@ AdaptiveBatchInterval::AdaptiveBatchInterval(std::chrono::milliseconds base,
       max_(std::max(max, base_)),
       current_(base_) {}
 
-std::chrono::milliseconds AdaptiveBatchInterval::OnCommit(std::chrono::milliseconds busy,
-                                                          bool input_waiting) {
-  const bool behind = busy >= current_ || (input_waiting && !idle_);
+std::chrono::milliseconds AdaptiveBatchInterval::OnCommit(bool input_waiting) {
+  const bool behind = input_waiting && !idle_;
   idle_ = false;
   current_ = behind ? std::min(current_ * 2, max_) : base_;
   return current_;

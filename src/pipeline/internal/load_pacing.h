@@ -11,14 +11,14 @@ namespace tributary::pipeline::internal {
 /// a Parquet file per partition, a Delta commit), so while input waits bigger commits
 /// give more rows/s; at light load the base interval keeps latency low. The bronze
 /// thread tells it when it found the source's capture queue empty (NoteIdle) and, after
-/// each commit, how long the commit and its hand-off to silver took and whether input
-/// was waiting (OnCommit). The pipeline counts as behind after a commit when
-///   - the commit took at least the current interval (the stage cannot keep up at this
-///     commit rate, or silver's queue was full), or
-///   - input was waiting when it closed and the bronze thread never found the queue
-///     empty since the previous commit (a backlog, not input that arrived during the
-///     commit at light load);
-/// then the interval doubles, up to `max`. After a commit that is not behind, or when
+/// each commit, whether input was waiting (OnCommit). The pipeline counts as behind after
+/// a commit when input was waiting when it closed and the bronze thread never found the
+/// queue empty since the previous commit: a backlog (also when silver is the slower
+/// stage: the bronze thread then waits for room in silver's queue while input piles up),
+/// not input that arrived during a commit at light load. A slow commit alone does not
+/// count (bench/pipeline_bench on a loaded machine: commits starved of CPU at light load
+/// lengthened the interval and p99 latency passed 500 ms). Then the interval doubles, up
+/// to `max`. After a commit that is not behind, or when
 /// nothing is queued or staged, the interval returns to `base` at once. Pure bookkeeping: no clock, no locking (the bronze thread
 /// owns it).
 class AdaptiveBatchInterval {
@@ -41,10 +41,9 @@ class AdaptiveBatchInterval {
     }
   }
 
-  /// A commit closed after `busy` (bronze commit plus the wait to queue it for silver);
-  /// `input_waiting`: events of this source were queued or taken but not staged yet.
-  /// Returns the interval for the next batch.
-  std::chrono::milliseconds OnCommit(std::chrono::milliseconds busy, bool input_waiting);
+  /// A commit closed; `input_waiting`: events of this source were queued or taken but not
+  /// staged yet. Returns the interval for the next batch.
+  std::chrono::milliseconds OnCommit(bool input_waiting);
 
  private:
   std::chrono::milliseconds base_;

@@ -85,7 +85,7 @@ TEST(ConfigTest, DefaultsApplied) {
   EXPECT_EQ(pipeline.batch_max_rows, 10000);
   EXPECT_EQ(pipeline.batch_max_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(pipeline.batch_interval_ms, 50);
-  EXPECT_EQ(pipeline.batch_interval_max_ms, 1000);
+  EXPECT_EQ(pipeline.batch_interval_max_ms, 500);
   EXPECT_EQ(pipeline.checkpoint_interval, 10);
   EXPECT_EQ(pipeline.compact_min_files, 32);
   EXPECT_EQ(pipeline.gold_min_refresh_interval_ms, 1000);

@@ -19,7 +19,7 @@ TEST(AdaptiveBatchIntervalTest, StaysAtBaseAtLightLoad) {
     // Input arrived while the commit ran, but the bronze thread waited for input in
     // between: not a backlog.
     pacer.NoteIdle(/*staged=*/true);
-    EXPECT_EQ(pacer.OnCommit(milliseconds(20), /*input_waiting=*/true), milliseconds(50));
+    EXPECT_EQ(pacer.OnCommit(/*input_waiting=*/true), milliseconds(50));
     EXPECT_FALSE(pacer.behind());
   }
 }
@@ -27,33 +27,33 @@ TEST(AdaptiveBatchIntervalTest, StaysAtBaseAtLightLoad) {
 TEST(AdaptiveBatchIntervalTest, DoublesUpToMaxWhileInputKeepsWaiting) {
   AdaptiveBatchInterval pacer(milliseconds(50), milliseconds(1000));
   EXPECT_EQ(pacer.current(), milliseconds(50));
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), true), milliseconds(100));
+  EXPECT_EQ(pacer.OnCommit(true), milliseconds(100));
   EXPECT_TRUE(pacer.behind());
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), true), milliseconds(200));
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), true), milliseconds(400));
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), true), milliseconds(800));
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), true), milliseconds(1000));
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), true), milliseconds(1000));
+  EXPECT_EQ(pacer.OnCommit(true), milliseconds(200));
+  EXPECT_EQ(pacer.OnCommit(true), milliseconds(400));
+  EXPECT_EQ(pacer.OnCommit(true), milliseconds(800));
+  EXPECT_EQ(pacer.OnCommit(true), milliseconds(1000));
+  EXPECT_EQ(pacer.OnCommit(true), milliseconds(1000));
 }
 
 TEST(AdaptiveBatchIntervalTest, ReturnsToBaseAfterACommitThatFoundNoBacklog) {
   AdaptiveBatchInterval pacer(milliseconds(50), milliseconds(1000));
-  pacer.OnCommit(milliseconds(10), true);
-  pacer.OnCommit(milliseconds(10), true);
+  pacer.OnCommit(true);
+  pacer.OnCommit(true);
   ASSERT_EQ(pacer.current(), milliseconds(200));
   // Queue empty between commits, nothing waiting at the commit: caught up.
   pacer.NoteIdle(true);
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), false), milliseconds(50));
+  EXPECT_EQ(pacer.OnCommit(false), milliseconds(50));
   EXPECT_FALSE(pacer.behind());
   // Nothing waiting at the commit is enough, even without an idle moment before it.
-  pacer.OnCommit(milliseconds(10), true);
+  pacer.OnCommit(true);
   ASSERT_TRUE(pacer.behind());
-  EXPECT_EQ(pacer.OnCommit(milliseconds(10), false), milliseconds(50));
+  EXPECT_EQ(pacer.OnCommit(false), milliseconds(50));
 }
 
 TEST(AdaptiveBatchIntervalTest, IdleWithNothingStagedIsCaughtUpWithoutACommit) {
   AdaptiveBatchInterval pacer(milliseconds(50), milliseconds(1000));
-  pacer.OnCommit(milliseconds(10), true);
+  pacer.OnCommit(true);
   ASSERT_TRUE(pacer.behind());
   pacer.NoteIdle(/*staged=*/true);  // rows of the next batch still staged
   EXPECT_EQ(pacer.current(), milliseconds(100));
@@ -62,26 +62,26 @@ TEST(AdaptiveBatchIntervalTest, IdleWithNothingStagedIsCaughtUpWithoutACommit) {
   EXPECT_FALSE(pacer.behind());
 }
 
-TEST(AdaptiveBatchIntervalTest, ACommitSlowerThanTheIntervalLengthensIt) {
-  AdaptiveBatchInterval pacer(milliseconds(50), milliseconds(1000));
-  pacer.NoteIdle(true);
-  // The commit (or the wait for room in silver's queue) took longer than the interval:
-  // the stages cannot keep up at this commit rate even though the queue was idle.
-  EXPECT_EQ(pacer.OnCommit(milliseconds(50), false), milliseconds(100));
-  pacer.NoteIdle(true);
-  EXPECT_EQ(pacer.OnCommit(milliseconds(99), false), milliseconds(50));
+TEST(AdaptiveBatchIntervalTest, SlowCommitsAtLightLoadDoNotLengthenIt) {
+  // A CPU-starved machine makes commits slow while input still arrives slowly: the
+  // bronze thread waits for input between commits, so it is not a backlog.
+  AdaptiveBatchInterval pacer(milliseconds(50), milliseconds(500));
+  for (int commit = 0; commit < 5; ++commit) {
+    pacer.NoteIdle(true);
+    EXPECT_EQ(pacer.OnCommit(/*input_waiting=*/true), milliseconds(50));
+  }
 }
 
 TEST(AdaptiveBatchIntervalTest, MaxAtOrBelowBaseTurnsAdaptationOff) {
   AdaptiveBatchInterval same(milliseconds(50), milliseconds(50));
-  EXPECT_EQ(same.OnCommit(milliseconds(500), true), milliseconds(50));
+  EXPECT_EQ(same.OnCommit(true), milliseconds(50));
   EXPECT_FALSE(same.behind());
   AdaptiveBatchInterval below(milliseconds(50), milliseconds(10));
-  EXPECT_EQ(below.OnCommit(milliseconds(500), true), milliseconds(50));
+  EXPECT_EQ(below.OnCommit(true), milliseconds(50));
   // A max that is not a power-of-two multiple of base is still reached exactly.
   AdaptiveBatchInterval odd(milliseconds(30), milliseconds(100));
-  EXPECT_EQ(odd.OnCommit(milliseconds(1), true), milliseconds(60));
-  EXPECT_EQ(odd.OnCommit(milliseconds(1), true), milliseconds(100));
+  EXPECT_EQ(odd.OnCommit(true), milliseconds(60));
+  EXPECT_EQ(odd.OnCommit(true), milliseconds(100));
 }
 
 TEST(CompactionScheduleTest, ChecksEveryNCommitsWhenNotBehind) {

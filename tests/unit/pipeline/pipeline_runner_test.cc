@@ -30,11 +30,12 @@ using testing::MakeEvent;
 using testing::MakeSchema;
 using testing::TableRows;
 
-/// Emits `transactions` one-row inserts into public.item (ids 1..n), one transaction per
-/// Poll, then nothing. Records what it was told to acknowledge.
+/// Emits `transactions` inserts into public.item (ids 1..n), one transaction of `per_poll`
+/// rows per Poll, then nothing. Records what it was told to acknowledge.
 class ScriptedSource : public core::ChangeSource {
  public:
-  explicit ScriptedSource(int transactions) : transactions_(transactions) {
+  explicit ScriptedSource(int transactions, int per_poll = 1)
+      : transactions_(transactions), per_poll_(per_poll) {
     schema_ = MakeSchema("item", {{"id", DataType::Of(core::TypeKind::kInt64)}, {"name", DataType::Of(core::TypeKind::kString)}});
   }
 
@@ -49,13 +50,16 @@ class ScriptedSource : public core::ChangeSource {
       std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(5)));
       return batch;
     }
-    const int id = next_++;
-    const uint64_t lsn = 1000 + static_cast<uint64_t>(id) * 16;
-    batch.events.push_back(MakeEvent(
-        Op::kCreate, schema_, std::nullopt,
-        core::Row{Value::Int64(id), Value::String("item " + std::to_string(id))}, lsn));
+    const uint64_t lsn = 1000 + static_cast<uint64_t>(next_) * 16;
+    for (int row = 0; row < per_poll_ && next_ <= transactions_; ++row) {
+      const int id = next_++;
+      batch.events.push_back(MakeEvent(
+          Op::kCreate, schema_, std::nullopt,
+          core::Row{Value::Int64(id), Value::String("item " + std::to_string(id))}, lsn,
+          static_cast<uint64_t>(row)));
+      emitted_ = id;
+    }
     batch.resume_position = batch.events.back().position;
-    emitted_ = id;
     return batch;
   }
   Status Acknowledge(const core::SourcePosition& position) override {
@@ -73,6 +77,7 @@ class ScriptedSource : public core::ChangeSource {
 
  private:
   int transactions_;
+  int per_poll_;
   int next_ = 1;
   std::shared_ptr<const core::TableSchema> schema_;
   std::optional<core::SourcePosition> started_after_;
@@ -164,16 +169,16 @@ TEST(PipelineRunnerTest, CommitsEveryTransactionAndCompactsBronzeOffThePath) {
 // batch_interval_max, and it returns to batch_interval once the pipeline caught up.
 TEST(PipelineRunnerTest, BatchIntervalAdaptsToABacklogAndReturnsWhenCaughtUp) {
   ::tributary::testing::TempDir dir;
-  constexpr int kTransactions = 1500;
+  constexpr int kRows = 1500;
   PipelineOptions options;
   options.lake_root = dir.path() / "lake";
-  // Every Delta commit takes longer than 1 ms, so the first commit already finds the
-  // pipeline behind; the scripted source has the whole backlog ready at once.
+  // The scripted source has the whole backlog ready at once, in 30 transactions of 50
+  // rows: the capture thread queues them faster than bronze stages them.
   options.batch_interval = std::chrono::milliseconds(1);
   options.batch_interval_max = std::chrono::milliseconds(64);
   options.poll_timeout = std::chrono::milliseconds(5);
   options.compaction.min_files = 0;
-  auto source = std::make_unique<ScriptedSource>(kTransactions);
+  auto source = std::make_unique<ScriptedSource>(kRows, 50);
   std::vector<PipelineSource> sources;
   sources.push_back(PipelineSource{std::move(source), nullptr});
   auto pipeline = Pipeline::Create(options, std::move(sources));
@@ -189,7 +194,7 @@ TEST(PipelineRunnerTest, BatchIntervalAdaptsToABacklogAndReturnsWhenCaughtUp) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {
     longest = std::max(longest, metrics.bronze_batch_interval_ms.load());
-    if (metrics.silver_rows_upserted.load() >= kTransactions &&
+    if (metrics.silver_rows_upserted.load() >= kRows &&
         metrics.bronze_batch_interval_ms.load() == 1) {
       caught_up = true;
       break;
