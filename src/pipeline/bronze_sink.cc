@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/check.h"
 #include "core/debezium_json.h"
 #include "lake/delta/commit.h"
 #include "pipeline/bronze_schemas.h"
@@ -18,6 +19,7 @@
 #include "pipeline/database_options.h"
 #include "pipeline/internal/delta_fields.h"
 #include "pipeline/types.h"
+#include "sql/row_batch.h"
 
 namespace tributary::pipeline {
 
@@ -33,6 +35,37 @@ namespace {
 using internal::Field;
 
 constexpr int64_t kMaxResumeScan = 100000;
+
+// The table function reading the staged rows in the stage database.
+constexpr std::string_view kScanFunction = "bronze_rows";
+
+// The staged row columns: BronzeSchema() in order, typed as DuckDbTypeOf gives the
+// table's columns, so the append needs no casts.
+std::vector<sql::BatchColumn> BronzeRowColumns() {
+  std::vector<sql::BatchColumn> columns;
+  for (const auto& field : BronzeSchema().fields) {
+    sql::BatchColumn column;
+    column.name = field.name;
+    switch (field.type.kind) {
+      case delta::TypeKind::kString:
+        column.type = sql::BatchType::kVarchar;
+        break;
+      case delta::TypeKind::kLong:
+        column.type = sql::BatchType::kBigInt;
+        break;
+      case delta::TypeKind::kDate:
+        column.type = sql::BatchType::kDate;
+        break;
+      case delta::TypeKind::kTimestamp:
+        column.type = sql::BatchType::kTimestampTz;
+        break;
+      default:
+        TRIB_CHECK(false, "bronze column '{}' has no staged type", field.name);
+    }
+    columns.push_back(std::move(column));
+  }
+  return columns;
+}
 
 std::string PercentDecode(std::string_view path) {
   std::string out;
@@ -157,17 +190,10 @@ class BronzeSink::Impl {
     TRIB_ASSIGN_OR_RETURN(registry_,
                           BronzeSchemaRegistry::Open(
                               *conn_, BronzeSchemaRegistryRoot(options_.table_root)));
-    std::string columns = "seq BIGINT";
-    for (const auto& field : BronzeSchema().fields) {
-      if (field.name == "commit_seq") {
-        continue;
-      }
-      columns += fmt::format(", {} {}", QuoteIdentifier(field.name),
-                             delta::DuckDbTypeOf(field.type));
+    TRIB_ASSIGN_OR_RETURN(scan_, conn_->CreateBatchScan(kScanFunction));
+    for (const auto& column : rows_.columns()) {
+      input_columns_.push_back(delta::InputColumn{column.name, sql::BatchTypeName(column)});
     }
-    stage_columns_ = std::move(columns);
-    TRIB_RETURN_IF_ERROR(
-        conn_->Execute(fmt::format("CREATE TABLE stage ({})", stage_columns_)));
     return OkStatus();
   }
 
@@ -207,22 +233,6 @@ class BronzeSink::Impl {
     spdlog::info("bronze: added key_schema_id, value_schema_id to {} at version {}",
                  options_.table_root.string(), committed->version);
     return OkStatus();
-  }
-
-  // Removes the committed rows from `stage` by rebuilding it from the rows still open.
-  // A DELETE would only mark them: an in-memory DuckDB database never checkpoints, so
-  // deleted rows keep their memory and the process would grow with every commit.
-  Status DropCommittedRows() {
-    if (complete_seq_end_ == next_seq_) {
-      // Nothing open (the common case): a new empty table, no copy.
-      TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE stage"));
-      return conn_->Execute(fmt::format("CREATE TABLE stage ({})", stage_columns_));
-    }
-    TRIB_RETURN_IF_ERROR(conn_->Execute(
-        fmt::format("CREATE TABLE stage_open AS SELECT * FROM stage WHERE seq >= {}",
-                    complete_seq_end_)));
-    TRIB_RETURN_IF_ERROR(conn_->Execute("DROP TABLE stage"));
-    return conn_->Execute("ALTER TABLE stage_open RENAME TO stage");
   }
 
   Status ReadDurablePosition() {
@@ -380,18 +390,8 @@ class BronzeSink::Impl {
       return OkStatus();
     }
     std::optional<SourcePosition> durable = DurablePosition();
-    // One appender for all batches until the next commit: closing an appender per batch
-    // (often one small transaction) cost more than encoding the events.
-    if (!appender_) {
-      TRIB_ASSIGN_OR_RETURN(appender_, conn_->CreateAppender("", "stage"));
-    }
-    sql::Appender* appender = appender_.get();
     const int64_t now_us = NowMicros();
     const int32_t today = static_cast<int32_t>(now_us / core::kMicrosPerDay);
-    if (today != ingest_day_) {
-      ingest_day_ = today;
-      ingest_date_text_ = core::FormatDate(today);
-    }
     core::DebeziumEncodeOptions encode;
     encode.schemas_enable = false;
     for (auto& event : events) {
@@ -403,87 +403,89 @@ class BronzeSink::Impl {
         continue;
       }
       const bool keep = !open_dropped_;
-      BronzeRecord record;
+      // Encoded into reused buffers (no growth per row); the kept record copies them once.
+      const SchemaIds* ids = nullptr;
       std::optional<std::string_view> value_id;
-      if (Status value = core::AppendDebeziumValue(event, encode, record.value_json);
-          value.ok()) {
-        const SchemaIds& ids = IdsFor(event);
-        if (ids.value_id) {
-          value_id = *ids.value_id;
+      value_text_.clear();
+      if (Status value = core::AppendDebeziumValue(event, encode, value_text_); value.ok()) {
+        ids = &IdsFor(event);
+        if (ids->value_id) {
+          value_id = *ids->value_id;
         }
       } else {
         // Kept as received; silver sends it to the dead-letter table.
         nlohmann::json error = {{"tributary_error", value.status().ToString()},
                                 {"event", event.ToString()}};
-        record.value_json = error.dump();
+        value_text_ = error.dump();
       }
       std::optional<std::string_view> key_id;
+      key_text_.clear();
+      bool has_key = false;
       {
-        std::string key;
-        auto has_key = core::AppendDebeziumKey(event, encode, key);
-        if (has_key.ok() && *has_key) {
-          record.key_json = std::move(key);
-          const SchemaIds& ids = IdsFor(event);
-          if (ids.key_id) {
-            key_id = *ids.key_id;
+        auto key = core::AppendDebeziumKey(event, encode, key_text_);
+        if (key.ok() && *key) {
+          has_key = true;
+          if (ids == nullptr) {
+            ids = &IdsFor(event);
+          }
+          if (ids->key_id) {
+            key_id = *ids->key_id;
           }
         }
       }
       const auto* pg = event.position.postgres();
       const auto& texts = TableTexts(event);
-      TRIB_RETURN_IF_ERROR(appender->AppendInt64(next_seq_++));
-      TRIB_RETURN_IF_ERROR(appender->AppendString(options_.source));
+      // Columns in BronzeSchema() order (BronzeRowColumns).
+      rows_.AppendString(options_.source);
       if (event.table.table.empty()) {
-        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+        rows_.AppendNull();
       } else {
-        TRIB_RETURN_IF_ERROR(appender->AppendString(texts.second));
+        rows_.AppendString(texts.second);
       }
-      TRIB_RETURN_IF_ERROR(appender->AppendString(ingest_date_text_));
-      TRIB_RETURN_IF_ERROR(appender->AppendString(texts.first));
+      rows_.AppendInt64(today);
+      rows_.AppendString(texts.first);
       const char op_code = core::OpCode(event.op);
-      TRIB_RETURN_IF_ERROR(appender->AppendString(std::string_view(&op_code, 1)));
-      if (record.key_json) {
-        TRIB_RETURN_IF_ERROR(appender->AppendString(*record.key_json));
+      rows_.AppendString(std::string_view(&op_code, 1));
+      if (has_key) {
+        rows_.AppendString(key_text_);
       } else {
-        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+        rows_.AppendNull();
       }
-      TRIB_RETURN_IF_ERROR(appender->AppendString(record.value_json));
+      rows_.AppendString(value_text_);
       PositionText(event.position, position_text_);
-      TRIB_RETURN_IF_ERROR(appender->AppendString(position_text_));
-      TRIB_RETURN_IF_ERROR(appender->AppendInt64(
-          pg != nullptr ? static_cast<int64_t>(pg->commit_lsn) : 0));
-      TRIB_RETURN_IF_ERROR(appender->AppendInt64(
-          pg != nullptr ? static_cast<int64_t>(pg->event_index) : 0));
+      rows_.AppendString(position_text_);
+      rows_.AppendInt64(pg != nullptr ? static_cast<int64_t>(pg->commit_lsn) : 0);
+      rows_.AppendInt64(pg != nullptr ? static_cast<int64_t>(pg->event_index) : 0);
+      rows_.AppendInt64(next_seq_++);
       if (event.transaction) {
-        TRIB_RETURN_IF_ERROR(appender->AppendString(event.transaction->id));
+        rows_.AppendString(event.transaction->id);
       } else if (pg != nullptr && pg->txid != 0) {
         if (pg->txid != txid_value_) {
           txid_value_ = pg->txid;
           txid_text_ = std::to_string(pg->txid);
         }
-        TRIB_RETURN_IF_ERROR(appender->AppendString(txid_text_));
+        rows_.AppendString(txid_text_);
       } else {
-        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+        rows_.AppendNull();
       }
       if (event.commit_time_us != 0) {
-        TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, event.commit_time_us));
+        rows_.AppendInt64(event.commit_time_us);
       } else {
-        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+        rows_.AppendNull();
       }
-      TRIB_RETURN_IF_ERROR(AppendTimestampMicros(*appender, now_us));
+      rows_.AppendInt64(now_us);
       if (key_id) {
-        TRIB_RETURN_IF_ERROR(appender->AppendString(*key_id));
+        rows_.AppendString(*key_id);
       } else {
-        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+        rows_.AppendNull();
       }
       if (value_id) {
-        TRIB_RETURN_IF_ERROR(appender->AppendString(*value_id));
+        rows_.AppendString(*value_id);
       } else {
-        TRIB_RETURN_IF_ERROR(appender->AppendNull());
+        rows_.AppendNull();
       }
-      TRIB_RETURN_IF_ERROR(appender->EndRow());
-      open_bytes_ += static_cast<int64_t>(
-          record.value_json.size() + (record.key_json ? record.key_json->size() : 0));
+      rows_.EndRow();
+      open_bytes_ += static_cast<int64_t>(value_text_.size() + key_text_.size());
       ++open_rows_;
       if (keep) {
         if (static_cast<int64_t>(complete_records_.size() + open_records_.size()) >=
@@ -491,6 +493,11 @@ class BronzeSink::Impl {
           open_dropped_ = true;
           open_records_.clear();
         } else {
+          BronzeRecord record;
+          record.value_json = value_text_;
+          if (has_key) {
+            record.key_json = key_text_;
+          }
           if (movable) {
             record.event = std::move(event);
           } else {
@@ -512,10 +519,11 @@ class BronzeSink::Impl {
   void EndTransaction(const SourcePosition& resume) {
     complete_rows_ += open_rows_;
     complete_bytes_ += open_bytes_;
-    complete_seq_end_ = next_seq_;
     if (open_dropped_ || complete_dropped_) {
       complete_dropped_ = true;
       complete_records_.clear();
+    } else if (complete_records_.empty()) {
+      complete_records_.swap(open_records_);
     } else {
       for (auto& record : open_records_) {
         complete_records_.push_back(std::move(record));
@@ -592,32 +600,29 @@ class BronzeSink::Impl {
       pending_schemas_.clear();
       pending_ids_.clear();
     }
-    if (appender_) {
-      // The staged rows become visible to the query below.
-      Status closed = appender_->Close();
-      appender_.reset();
-      TRIB_RETURN_IF_ERROR(closed);
-    }
     delta::WriteOptions write;
     write.txn =
         delta::SetTransaction{BronzeAppId(options_.source), txn_version, std::nullopt};
     write.operation_parameters[BronzeResumeParameter(options_.source)] =
         complete_resume_.ToString();
-    // `stage` does not change while the append runs.
+    // The scan reads the whole transactions staged, rows [0, complete_rows_) of `rows_`,
+    // which nothing changes while the append runs; the typed columns are the table's
+    // (no DESCRIBE). Source order without a sort: the scan returns the rows in batch
+    // order and the stage database runs one thread with preserve_insertion_order, so the
+    // files hold them in source order (BronzeSinkTest checks the files).
     write.repeatable_input = true;
-    // Source order without a sort: the stage database runs one thread and DuckDB keeps
-    // insertion order (preserve_insertion_order, the default), so the rows leave `stage`
-    // in the order they were appended (seq order); BronzeSinkTest checks the files.
-    std::string query = fmt::format(
-        "SELECT * EXCLUDE (seq), seq AS commit_seq FROM stage WHERE seq < {}",
-        complete_seq_end_);
+    write.input_columns = input_columns_;
+    scan_->Set(&rows_, 0, static_cast<size_t>(complete_rows_));
+    const std::string query = fmt::format("SELECT * FROM {}()", QuoteIdentifier(kScanFunction));
     auto written = delta::Append(*conn_, options_.table_root, query, write);
+    scan_->Reset();
     if (!written.ok()) {
       return std::move(written).status().AddContext(
           fmt::format("appending {} events of source {} to {}", complete_rows_,
                       options_.source, options_.table_root.string()));
     }
-    TRIB_RETURN_IF_ERROR(DropCommittedRows());
+    // The rows of a transaction still open move to the front and stay staged.
+    rows_.EraseFront(static_cast<size_t>(complete_rows_));
     BronzeCommit commit;
     commit.version = written->version;
     commit.event_count = complete_rows_;
@@ -657,11 +662,14 @@ class BronzeSink::Impl {
   PipelineMetrics* metrics_;
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<sql::Connection> conn_;
-  // Open between commits; rows appended are visible in `stage` only after it is closed.
-  std::unique_ptr<sql::Appender> appender_;
+  // The staged rows (BronzeRowColumns): the whole transactions first (complete_rows_
+  // of them), then the open one. `scan_` reads them in the commit's append.
+  sql::RowBatch rows_{BronzeRowColumns()};
+  std::unique_ptr<sql::BatchScan> scan_;
+  // What the scan returns, declared to the append (no DESCRIBE).
+  std::vector<delta::InputColumn> input_columns_;
+  // commit_seq of the next row (increasing over the process's commits).
   int64_t next_seq_ = 0;
-  // Whole transactions staged (rows with seq < complete_seq_end_).
-  int64_t complete_seq_end_ = 0;
   int64_t complete_rows_ = 0;
   int64_t complete_bytes_ = 0;
   std::vector<BronzeRecord> complete_records_;
@@ -673,8 +681,6 @@ class BronzeSink::Impl {
   std::vector<BronzeRecord> open_records_;
   bool open_dropped_ = false;
   std::optional<std::chrono::steady_clock::time_point> first_event_time_;
-  // The column list of `stage`.
-  std::string stage_columns_;
   // ADR 0005: the registry, the schema ids per table schema version, and the schemas
   // first seen since the last commit (registered before it).
   std::unique_ptr<BronzeSchemaRegistry> registry_;
@@ -683,10 +689,8 @@ class BronzeSink::Impl {
   SchemaIds* last_ids_ = nullptr;
   std::vector<BronzeSchemaEntry> pending_schemas_;
   std::set<std::string> pending_ids_;
-  // Per-row text formatted once: the ingest date, the last table's topic and name, the
-  // last PostgreSQL txid, and a reused position buffer.
-  int32_t ingest_day_ = -1;
-  std::string ingest_date_text_;
+  // Per-row text formatted once: the last table's topic and name, the last PostgreSQL
+  // txid; reused buffers for the position and the encoded value and key.
   bool table_texts_valid_ = false;
   std::string texts_source_;
   core::Connector texts_connector_ = core::Connector::kPostgres;
@@ -695,6 +699,8 @@ class BronzeSink::Impl {
   uint64_t txid_value_ = 0;
   std::string txid_text_;
   std::string position_text_;
+  std::string value_text_;
+  std::string key_text_;
   mutable std::mutex durable_mutex_;
   std::optional<SourcePosition> durable_;
 };

@@ -91,12 +91,13 @@ struct BronzeOptions {
 ///      the newest bronze commit carrying it (txn version + the full position in
 ///      commitInfo). Replayed events at or before it are dropped by Write().
 ///   2. Write()/WriteBatch() encode each event as Debezium JSON (payload only; the id of
-///      its Connect schema in its own columns) and stage the row in a DuckDB table
-///      through the Appender; the events are also kept in memory (up to max_events_kept)
-///      for the silver stage.
+///      its Connect schema in its own columns) and stage the row, typed as the table's
+///      columns, in an in-memory sql::RowBatch; the events are also kept in memory (up to
+///      max_events_kept) for the silver stage.
 ///   3. CommitIfDue() / Commit() first append the Connect schemas the staged rows
 ///      reference that `bronze/_schemas` does not hold yet (ADR 0005: never a dangling
 ///      id), then append the staged whole transactions in source order in one Delta commit
+///      (DuckDB reads the batch in place through a sql::BatchScan)
 ///      with txn {appId "bronze:<source>", version = commit LSN} and the full resume
 ///      position in commitInfo; only then DurablePosition() advances. A transaction still
 ///      open (a ChangeBatch with ends_transaction false) stays staged.
