@@ -370,19 +370,6 @@ class BronzeSink::Impl {
 
   // SourcePosition::ToString() into `out` (reused): PostgreSQL positions without the
   // temporaries of the general path.
-  static void PositionText(const SourcePosition& position, std::string& out) {
-    out.clear();
-    if (const auto* pg = position.postgres()) {
-      fmt::format_to(std::back_inserter(out), "pg:{:X}/{:X}:{:X}/{:X}:{}:{}",
-                     static_cast<uint32_t>(pg->commit_lsn >> 32),
-                     static_cast<uint32_t>(pg->commit_lsn),
-                     static_cast<uint32_t>(pg->event_lsn >> 32),
-                     static_cast<uint32_t>(pg->event_lsn), pg->txid, pg->event_index);
-      return;
-    }
-    out = position.ToString();
-  }
-
   // Stages `events`; moves them into the kept records when `movable`.
   template <typename Events>
   Status StageEvents(Events& events, bool movable) {
@@ -452,8 +439,7 @@ class BronzeSink::Impl {
         rows_.AppendNull();
       }
       rows_.AppendString(value_text_);
-      PositionText(event.position, position_text_);
-      rows_.AppendString(position_text_);
+      rows_.AppendString(position_formatter_.Format(event.position));
       rows_.AppendInt64(pg != nullptr ? static_cast<int64_t>(pg->commit_lsn) : 0);
       rows_.AppendInt64(pg != nullptr ? static_cast<int64_t>(pg->event_index) : 0);
       rows_.AppendInt64(next_seq_++);
@@ -698,7 +684,8 @@ class BronzeSink::Impl {
   std::pair<std::string, std::string> table_texts_;
   uint64_t txid_value_ = 0;
   std::string txid_text_;
-  std::string position_text_;
+  // `position` column text; reuses the commit LSN part across a transaction's rows.
+  PositionFormatter position_formatter_;
   std::string value_text_;
   std::string key_text_;
   mutable std::mutex durable_mutex_;

@@ -259,64 +259,6 @@ Status AppendTimestampMicros(sql::Appender& appender, int64_t micros) {
   return appender.AppendString(TimestampTzText(micros));
 }
 
-Status AppendValue(sql::Appender& appender,
-                   const core::Value& value,
-                   const delta::DataType& target) {
-  if (value.is_null() || value.is_unavailable()) {
-    return appender.AppendNull();
-  }
-  if (target.kind == delta::TypeKind::kString) {
-    if (value.kind() == ValueKind::kString) {
-      return appender.AppendString(value.AsString());  // no copy
-    }
-    return appender.AppendString(ValueText(value));
-  }
-  switch (value.kind()) {
-    case ValueKind::kBool:
-      return appender.AppendBool(value.AsBool());
-    case ValueKind::kInt8:
-    case ValueKind::kInt16:
-    case ValueKind::kInt32:
-    case ValueKind::kInt64:
-    case ValueKind::kUInt8:
-    case ValueKind::kUInt16:
-    case ValueKind::kUInt32:
-      if (target.kind == delta::TypeKind::kDecimal) {
-        return appender.AppendString(std::to_string(*value.ToInt64()));
-      }
-      return appender.AppendInt64(*value.ToInt64());
-    case ValueKind::kFloat:
-    case ValueKind::kDouble:
-      return appender.AppendDouble(*value.ToDouble());
-    case ValueKind::kDecimal:
-      if (!value.AsDecimal().is_finite() && target.kind == delta::TypeKind::kDecimal) {
-        // NaN / Infinity have no Delta decimal form.
-        return appender.AppendNull();
-      }
-      return appender.AppendString(value.AsDecimal().ToString());
-    case ValueKind::kBytes: {
-      const auto& bytes = value.AsBytes();
-      return appender.AppendBlob(
-          std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-    }
-    case ValueKind::kTimestamp:
-      if (value.AsTimestamp() == core::kTimestampInfinity ||
-          value.AsTimestamp() == core::kTimestampNegativeInfinity) {
-        return appender.AppendString(value.AsTimestamp() > 0 ? "infinity" : "-infinity");
-      }
-      return appender.AppendString(core::FormatTimestamp(value.AsTimestamp()));
-    case ValueKind::kTimestampTz:
-      if (value.AsTimestampTz() == core::kTimestampInfinity ||
-          value.AsTimestampTz() == core::kTimestampNegativeInfinity) {
-        return appender.AppendString(value.AsTimestampTz() > 0 ? "infinity"
-                                                               : "-infinity");
-      }
-      return appender.AppendString(TimestampTzText(value.AsTimestampTz()));
-    default:
-      return appender.AppendString(ValueText(value));
-  }
-}
-
 namespace {
 
 using sql::BatchType;

@@ -40,12 +40,6 @@ std::string ValueText(const core::Value& value);
 /// strings, arrays.
 std::string ValueToJsonText(const core::Value& value);
 
-/// Appends one cell to `appender` for a column of Delta type `target`. Unavailable and
-/// null values append NULL; a value whose kind does not fit `target` is appended as text
-/// and cast by DuckDB. Errors: DuckDB's (a value the column cannot hold).
-Status AppendValue(sql::Appender& appender, const core::Value& value,
-                   const lake::delta::DataType& target);
-
 /// The RowBatch column holding silver values of Delta type `type`: the matching typed
 /// column for primitive types (decimals as unscaled integers, dates as days, timestamps as
 /// microseconds); VARCHAR (ValueText) for other types, which the query CASTs to
