@@ -665,7 +665,7 @@ class Pipeline::Impl {
           staged_any = true;
         } else {
           const auto before = pacers_[i].current();
-          pacers_[i].NoteIdle(sinks_[i]->staged_rows() > 0);
+          pacers_[i].NoteIdle();
           PublishInterval(i, before);
         }
         for (size_t batch_idx = 0; batch_idx < taken.size(); ++batch_idx) {

@@ -18,7 +18,7 @@ TEST(AdaptiveBatchIntervalTest, StaysAtBaseAtLightLoad) {
   for (int commit = 0; commit < 10; ++commit) {
     // Input arrived while the commit ran, but the bronze thread waited for input in
     // between: not a backlog.
-    pacer.NoteIdle(/*staged=*/true);
+    pacer.NoteIdle();
     EXPECT_EQ(pacer.OnCommit(/*input_waiting=*/true), milliseconds(50));
     EXPECT_FALSE(pacer.behind());
   }
@@ -42,7 +42,7 @@ TEST(AdaptiveBatchIntervalTest, ReturnsToBaseAfterACommitThatFoundNoBacklog) {
   pacer.OnCommit(true);
   ASSERT_EQ(pacer.current(), milliseconds(200));
   // Queue empty between commits, nothing waiting at the commit: caught up.
-  pacer.NoteIdle(true);
+  pacer.NoteIdle();
   EXPECT_EQ(pacer.OnCommit(false), milliseconds(50));
   EXPECT_FALSE(pacer.behind());
   // Nothing waiting at the commit is enough, even without an idle moment before it.
@@ -51,15 +51,18 @@ TEST(AdaptiveBatchIntervalTest, ReturnsToBaseAfterACommitThatFoundNoBacklog) {
   EXPECT_EQ(pacer.OnCommit(false), milliseconds(50));
 }
 
-TEST(AdaptiveBatchIntervalTest, IdleWithNothingStagedIsCaughtUpWithoutACommit) {
+TEST(AdaptiveBatchIntervalTest, AnEmptyQueueIsCaughtUpWithoutACommit) {
   AdaptiveBatchInterval pacer(milliseconds(50), milliseconds(1000));
   pacer.OnCommit(true);
-  ASSERT_TRUE(pacer.behind());
-  pacer.NoteIdle(/*staged=*/true);  // rows of the next batch still staged
-  EXPECT_EQ(pacer.current(), milliseconds(100));
-  pacer.NoteIdle(/*staged=*/false);
+  pacer.OnCommit(true);
+  ASSERT_EQ(pacer.current(), milliseconds(200));
+  // The queue found empty while the backlog's last rows are still staged: they go out
+  // at the base interval, not after the lengthened one.
+  pacer.NoteIdle();
   EXPECT_EQ(pacer.current(), milliseconds(50));
   EXPECT_FALSE(pacer.behind());
+  // The idle moment also keeps the next commit from counting as behind.
+  EXPECT_EQ(pacer.OnCommit(/*input_waiting=*/true), milliseconds(50));
 }
 
 TEST(AdaptiveBatchIntervalTest, SlowCommitsAtLightLoadDoNotLengthenIt) {
@@ -67,7 +70,7 @@ TEST(AdaptiveBatchIntervalTest, SlowCommitsAtLightLoadDoNotLengthenIt) {
   // bronze thread waits for input between commits, so it is not a backlog.
   AdaptiveBatchInterval pacer(milliseconds(50), milliseconds(500));
   for (int commit = 0; commit < 5; ++commit) {
-    pacer.NoteIdle(true);
+    pacer.NoteIdle();
     EXPECT_EQ(pacer.OnCommit(/*input_waiting=*/true), milliseconds(50));
   }
 }
