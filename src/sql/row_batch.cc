@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include <duckdb.h>
@@ -305,17 +306,22 @@ struct Slot {
   const RowBatch* batch = nullptr;
   size_t begin = 0;
   size_t end = 0;
+  bool selected = false;  // SetRows: `rows` lists the rows to return
+  std::span<const uint32_t> rows;
 };
 
 struct BindData {
   const RowBatch* batch = nullptr;
+  // Range scans: batch rows [begin, end). Selection scans: positions [begin, end) of
+  // `rows`.
   size_t begin = 0;
   size_t end = 0;
+  const uint32_t* rows = nullptr;  // the selection; null for a range scan
 };
 
 struct InitData {
   std::vector<size_t> columns;  // batch column of each output vector
-  size_t next = 0;              // next batch row to emit
+  size_t next = 0;              // next batch row (or selection position) to emit
 };
 
 duckdb_type DuckType(const BatchColumn& column) {
@@ -367,9 +373,27 @@ void Bind(duckdb_bind_info info) {
     duckdb_bind_add_result_column(info, column.name.c_str(), type);
     duckdb_destroy_logical_type(&type);
   }
-  auto* data = new BindData{slot->batch, slot->begin,
-                            std::min(slot->end, slot->batch->row_count())};
-  data->begin = std::min(data->begin, data->end);
+  auto* data = new BindData;
+  data->batch = slot->batch;
+  if (slot->selected) {
+    const size_t row_count = slot->batch->row_count();
+    for (size_t i = 0; i < slot->rows.size(); ++i) {
+      if (slot->rows[i] >= row_count) {
+        delete data;
+        std::string message = fmt::format(
+            "table function {}(): selected row {} (position {}) is past the batch's {} "
+            "rows",
+            slot->name, slot->rows[i], i, row_count);
+        duckdb_bind_set_error(info, message.c_str());
+        return;
+      }
+    }
+    data->rows = slot->rows.data();
+    data->end = slot->rows.size();
+  } else {
+    data->end = std::min(slot->end, slot->batch->row_count());
+    data->begin = std::min(slot->begin, data->end);
+  }
   duckdb_bind_set_bind_data(info, data,
                             [](void* p) { delete static_cast<BindData*>(p); });
   duckdb_bind_set_cardinality(info, data->end - data->begin, true);
@@ -389,14 +413,43 @@ void Init(duckdb_init_info info) {
   duckdb_init_set_max_threads(info, 1);  // one scan keeps batch order
 }
 
-template <typename T>
+// The batch rows of one output chunk: `count` consecutive rows from `from`, or the rows
+// listed at `list`.
+struct RangeRows {
+  size_t from;
+  size_t operator()(size_t i) const { return from + i; }
+};
+struct ListedRows {
+  const uint32_t* list;
+  size_t operator()(size_t i) const { return list[i]; }
+};
+
+template <typename Rows>
+constexpr bool kContiguous = std::is_same_v<Rows, RangeRows>;
+
+template <typename T, typename Rows>
 void FillInts(duckdb_vector vector,
               const std::vector<int64_t>& ints,
-              size_t from,
+              Rows rows,
               size_t count) {
   auto* out = static_cast<T*>(duckdb_vector_get_data(vector));
   for (size_t i = 0; i < count; ++i) {
-    out[i] = static_cast<T>(ints[from + i]);
+    out[i] = static_cast<T>(ints[rows(i)]);
+  }
+}
+
+// 8-byte cells: one memcpy for a range, a gather for a list.
+template <typename T, typename Rows>
+void Copy8(duckdb_vector vector, const std::vector<T>& cells, Rows rows, size_t count) {
+  static_assert(sizeof(T) == 8);
+  if constexpr (kContiguous<Rows>) {
+    std::memcpy(duckdb_vector_get_data(vector), cells.data() + rows.from,
+                count * sizeof(T));
+  } else {
+    auto* out = static_cast<T*>(duckdb_vector_get_data(vector));
+    for (size_t i = 0; i < count; ++i) {
+      out[i] = cells[rows(i)];
+    }
   }
 }
 
@@ -407,10 +460,11 @@ struct BatchScan::Impl {
 };
 
 struct BatchScanAccess {
-  // Fills output vector `vector` with rows [from, from + count) of `column`.
+  // Fills output vector `vector` with rows `rows(0) .. rows(count - 1)` of `column`.
+  template <typename Rows>
   static void FillVector(const RowBatch& batch,
                          size_t column,
-                         size_t from,
+                         Rows rows,
                          size_t count,
                          duckdb_vector vector);
   static std::unique_ptr<BatchScan> Wrap(std::unique_ptr<BatchScan::Impl> impl) {
@@ -418,52 +472,48 @@ struct BatchScanAccess {
   }
 };
 
-void BatchScanAccess::FillVector(const RowBatch& batch,
-                                 size_t column,
-                                 size_t from,
-                                 size_t count,
-                                 duckdb_vector vector) {
+template <typename Rows>
+void BatchScanAccess::FillVector(
+    const RowBatch& batch, size_t column, Rows rows, size_t count, duckdb_vector vector) {
   const BatchColumn& declared = batch.columns()[column];
   const RowBatch::Column& c = batch.data_[column];
   switch (declared.type) {
     case BatchType::kBoolean: {
       auto* out = static_cast<bool*>(duckdb_vector_get_data(vector));
       for (size_t i = 0; i < count; ++i) {
-        out[i] = c.ints[from + i] != 0;
+        out[i] = c.ints[rows(i)] != 0;
       }
       break;
     }
     case BatchType::kTinyInt:
-      FillInts<int8_t>(vector, c.ints, from, count);
+      FillInts<int8_t>(vector, c.ints, rows, count);
       break;
     case BatchType::kSmallInt:
-      FillInts<int16_t>(vector, c.ints, from, count);
+      FillInts<int16_t>(vector, c.ints, rows, count);
       break;
     case BatchType::kInteger:
     case BatchType::kDate:
-      FillInts<int32_t>(vector, c.ints, from, count);
+      FillInts<int32_t>(vector, c.ints, rows, count);
       break;
     case BatchType::kBigInt:
     case BatchType::kTimestamp:
     case BatchType::kTimestampTz:
-      std::memcpy(duckdb_vector_get_data(vector), c.ints.data() + from,
-                  count * sizeof(int64_t));
+      Copy8(vector, c.ints, rows, count);
       break;
     case BatchType::kFloat: {
       auto* out = static_cast<float*>(duckdb_vector_get_data(vector));
       for (size_t i = 0; i < count; ++i) {
-        out[i] = static_cast<float>(c.doubles[from + i]);
+        out[i] = static_cast<float>(c.doubles[rows(i)]);
       }
       break;
     }
     case BatchType::kDouble:
-      std::memcpy(duckdb_vector_get_data(vector), c.doubles.data() + from,
-                  count * sizeof(double));
+      Copy8(vector, c.doubles, rows, count);
       break;
     case BatchType::kVarchar:
     case BatchType::kBlob:
       for (size_t i = 0; i < count; ++i) {
-        const size_t row = from + i;
+        const size_t row = rows(i);
         const size_t begin = c.StringBegin(row);
         duckdb_vector_assign_string_element_len(vector, i, c.bytes.data() + begin,
                                                 c.ends[row] - begin);
@@ -471,17 +521,16 @@ void BatchScanAccess::FillVector(const RowBatch& batch,
       break;
     case BatchType::kDecimal:
       if (declared.width <= 4) {
-        FillInts<int16_t>(vector, c.ints, from, count);
+        FillInts<int16_t>(vector, c.ints, rows, count);
       } else if (declared.width <= 9) {
-        FillInts<int32_t>(vector, c.ints, from, count);
+        FillInts<int32_t>(vector, c.ints, rows, count);
       } else if (declared.width <= 18) {
-        std::memcpy(duckdb_vector_get_data(vector), c.ints.data() + from,
-                    count * sizeof(int64_t));
+        Copy8(vector, c.ints, rows, count);
       } else {
         auto* out = static_cast<duckdb_hugeint*>(duckdb_vector_get_data(vector));
         for (size_t i = 0; i < count; ++i) {
-          out[i].lower = c.lows[from + i];
-          out[i].upper = c.ints[from + i];
+          out[i].lower = c.lows[rows(i)];
+          out[i].upper = c.ints[rows(i)];
         }
       }
       break;
@@ -490,7 +539,7 @@ void BatchScanAccess::FillVector(const RowBatch& batch,
     duckdb_vector_ensure_validity_writable(vector);
     uint64_t* validity = duckdb_vector_get_validity(vector);
     for (size_t i = 0; i < count; ++i) {
-      if (c.is_null[from + i] != 0) {
+      if (c.is_null[rows(i)] != 0) {
         duckdb_validity_set_row_invalid(validity, i);
       } else {
         duckdb_validity_set_row_valid(validity, i);
@@ -507,8 +556,14 @@ void Scan(duckdb_function_info info, duckdb_data_chunk output) {
   const size_t count = std::min<size_t>(bind->end - state->next,
                                         static_cast<size_t>(duckdb_vector_size()));
   for (size_t i = 0; i < state->columns.size(); ++i) {
-    BatchScanAccess::FillVector(*bind->batch, state->columns[i], state->next, count,
-                                duckdb_data_chunk_get_vector(output, i));
+    duckdb_vector vector = duckdb_data_chunk_get_vector(output, i);
+    if (bind->rows != nullptr) {
+      BatchScanAccess::FillVector(*bind->batch, state->columns[i],
+                                  ListedRows{bind->rows + state->next}, count, vector);
+    } else {
+      BatchScanAccess::FillVector(*bind->batch, state->columns[i], RangeRows{state->next},
+                                  count, vector);
+    }
   }
   duckdb_data_chunk_set_size(output, count);
   state->next += count;
@@ -530,10 +585,20 @@ void BatchScan::Set(const RowBatch* batch, size_t begin_row, size_t end_row) {
   impl_->slot->batch = batch;
   impl_->slot->begin = begin_row;
   impl_->slot->end = end_row;
+  impl_->slot->selected = false;
+  impl_->slot->rows = {};
+}
+
+void BatchScan::SetRows(const RowBatch* batch, std::span<const uint32_t> rows) {
+  impl_->slot->batch = batch;
+  impl_->slot->selected = true;
+  impl_->slot->rows = rows;
 }
 
 void BatchScan::Reset() {
   impl_->slot->batch = nullptr;
+  impl_->slot->selected = false;
+  impl_->slot->rows = {};
 }
 
 Result<std::unique_ptr<BatchScan>> internal::RegisterBatchScan(duckdb_connection conn,

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,13 +112,15 @@ class Connection;
 
 /// A table function `function_name()` in a connection's database that reads a RowBatch:
 /// `SELECT ... FROM function_name()` returns rows [begin_row, end_row) of the batch given
-/// to Set(), in batch order (single-threaded scan), with projection pushdown (only the
-/// columns a query uses are copied). The columns are named and typed as in the batch;
-/// the batch is read while each query runs, so keep it unchanged until the query's
-/// result is consumed. A query with no batch set fails (kInvalidArgument, naming the
-/// function). Created with Connection::CreateBatchScan; use it from the connection's
-/// thread. The function stays registered in the database after the BatchScan is gone
-/// (queries then fail as with no batch).
+/// to Set(), in batch order, or the rows listed to SetRows(), in list order
+/// (single-threaded scan), with projection pushdown (only the columns a query uses are
+/// copied). The columns are named and typed as in the batch; the batch (and a SetRows
+/// list) is read while each query runs, so keep it unchanged until the query's result is
+/// consumed. A query with no batch set fails (kInvalidArgument, naming the function), as
+/// does one whose row list names a row past the batch's rows. Created with
+/// Connection::CreateBatchScan; use it from the connection's thread. The function stays
+/// registered in the database after the BatchScan is gone (queries then fail as with no
+/// batch).
 class BatchScan {
  public:
   ~BatchScan();
@@ -130,7 +133,13 @@ class BatchScan {
   void Set(const RowBatch* batch,
            size_t begin_row = 0,
            size_t end_row = std::numeric_limits<size_t>::max());
-  /// No batch: queries of the function fail until the next Set().
+  /// Points the function at `batch` (not owned) rows `rows` (not copied), returned in
+  /// that order (a row listed twice is returned twice; an empty list returns no rows).
+  /// Both must stay alive and unchanged until the last query reading them has consumed
+  /// its result, or until the next Set/SetRows/Reset. Every row must be below
+  /// batch->row_count() when a query starts (else that query fails naming the row).
+  void SetRows(const RowBatch* batch, std::span<const uint32_t> rows);
+  /// No batch: queries of the function fail until the next Set() or SetRows().
   void Reset();
 
   struct Impl;

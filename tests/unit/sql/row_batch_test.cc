@@ -29,6 +29,20 @@ class RowBatchTest : public ::testing::Test {
     return std::move(*result);
   }
 
+  // Rows as "a|b\n" lines, NULL for nulls.
+  std::string QueryText(std::string_view sql) {
+    QueryResult result = Query(sql);
+    std::string out;
+    for (size_t row = 0; row < result.row_count(); ++row) {
+      for (size_t column = 0; column < result.column_count(); ++column) {
+        out += (column == 0 ? "" : "|") +
+               result.GetOptionalString(column, row).value_or("NULL");
+      }
+      out += "\n";
+    }
+    return out;
+  }
+
   std::unique_ptr<Connection> conn_;
   std::unique_ptr<BatchScan> scan_;
 };
@@ -191,6 +205,113 @@ TEST_F(RowBatchTest, ManyRowsKeepOrderAcrossChunksAndRangesSelectRows) {
   EXPECT_EQ(Query("SELECT count(*) FROM batch_rows()").GetInt64(0, 0), 10);
   scan_->Set(&batch, 6000, 7000);  // a range past the rows is empty
   EXPECT_EQ(Query("SELECT count(*) FROM batch_rows()").GetInt64(0, 0), 0);
+}
+
+TEST_F(RowBatchTest, SetRowsReturnsTheListedRowsInListOrder) {
+  RowBatch batch({{"seq", BatchType::kBigInt},
+                  {"text", BatchType::kVarchar},
+                  {"small", BatchType::kInteger},
+                  {"flag", BatchType::kBoolean},
+                  {"ratio", BatchType::kDouble},
+                  {"day", BatchType::kDate},
+                  {"wide", BatchType::kDecimal, 38, 2}});
+  constexpr int kRows = 10000;
+  auto text_of = [](int i) {
+    // Short strings are inlined by DuckDB, long ones are not: both kinds.
+    return i % 2 == 0 ? fmt::format("r{}", i)
+                      : fmt::format("a longer row text, number {}", i);
+  };
+  for (int i = 0; i < kRows; ++i) {
+    batch.AppendInt64(i);
+    if (i % 7 == 0) {
+      batch.AppendNull();
+    } else {
+      batch.AppendString(text_of(i));
+    }
+    batch.AppendInt64(-i);
+    if (i % 11 == 0) {
+      batch.AppendNull();
+    } else {
+      batch.AppendBool(i % 3 == 0);
+    }
+    batch.AppendDouble(i * 0.5);
+    batch.AppendInt64(19723 + i % 4);  // 2024-01-01 + 0..3 days
+    batch.AppendInt64(int64_t{i} * 100 + 1);
+    batch.EndRow();
+  }
+  // Rows not divisible by 5, last first: 8,000 rows, about four DuckDB vectors.
+  std::vector<uint32_t> selection;
+  for (int i = kRows - 1; i >= 0; --i) {
+    if (i % 5 != 0) {
+      selection.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  ASSERT_GT(selection.size(), 4096u);
+  scan_->SetRows(&batch, selection);
+  QueryResult rows = Query(
+      "SELECT seq, text, small, flag, ratio, day::VARCHAR, wide::VARCHAR FROM "
+      "batch_rows()");
+  ASSERT_EQ(rows.row_count(), selection.size());
+  for (size_t pos = 0; pos < selection.size(); ++pos) {
+    const int i = static_cast<int>(selection[pos]);
+    ASSERT_EQ(rows.GetInt64(0, pos), i) << pos;
+    if (i % 7 == 0) {
+      ASSERT_TRUE(rows.IsNull(1, pos)) << i;
+    } else {
+      ASSERT_FALSE(rows.IsNull(1, pos)) << i;
+      ASSERT_EQ(rows.GetString(1, pos), text_of(i));
+    }
+    ASSERT_EQ(rows.GetInt64(2, pos), -i);
+    if (i % 11 == 0) {
+      ASSERT_TRUE(rows.IsNull(3, pos)) << i;
+    } else {
+      ASSERT_FALSE(rows.IsNull(3, pos)) << i;
+      ASSERT_EQ(rows.GetBool(3, pos), i % 3 == 0) << i;
+    }
+    ASSERT_DOUBLE_EQ(rows.GetDouble(4, pos), i * 0.5);
+    ASSERT_EQ(rows.GetString(5, pos), fmt::format("2024-01-0{}", 1 + i % 4));
+    ASSERT_EQ(rows.GetString(6, pos), fmt::format("{}.{:02}", i, 1));
+  }
+  // Projection pushdown: one column, and none.
+  QueryResult text_only = Query("SELECT count(text), min(seq) FROM batch_rows()");
+  int64_t expected_texts = 0;
+  for (uint32_t row : selection) {
+    expected_texts += row % 7 == 0 ? 0 : 1;
+  }
+  EXPECT_EQ(text_only.GetInt64(0, 0), expected_texts);
+  EXPECT_EQ(text_only.GetInt64(1, 0), 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM batch_rows()").GetInt64(0, 0),
+            static_cast<int64_t>(selection.size()));
+
+  // A row listed twice comes twice, in list order.
+  const std::vector<uint32_t> repeated = {3, 3, 1, 9999};
+  scan_->SetRows(&batch, repeated);
+  EXPECT_EQ(
+      QueryText("SELECT seq, text FROM batch_rows()"),
+      "3|a longer row text, number 3\n3|a longer row text, number 3\n1|a longer row "
+      "text, number 1\n9999|a longer row text, number 9999\n");
+
+  // An empty list returns no rows, with the batch's columns.
+  scan_->SetRows(&batch, std::span<const uint32_t>());
+  EXPECT_EQ(Query("SELECT count(*) FROM batch_rows()").GetInt64(0, 0), 0);
+  QueryResult none = Query("SELECT * FROM batch_rows()");
+  EXPECT_EQ(none.row_count(), 0u);
+  EXPECT_EQ(none.column_count(), 7u);
+
+  // A row past the batch fails the query, naming the function and the row.
+  const std::vector<uint32_t> past = {1, static_cast<uint32_t>(kRows)};
+  scan_->SetRows(&batch, past);
+  auto failed = conn_->Query("SELECT * FROM batch_rows()");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("batch_rows"), std::string::npos)
+      << failed.status().ToString();
+  EXPECT_NE(failed.status().message().find("10000"), std::string::npos)
+      << failed.status().ToString();
+
+  // Set() returns to ranges.
+  scan_->Set(&batch, 10, 20);
+  EXPECT_EQ(QueryText("SELECT min(seq), max(seq), count(*) FROM batch_rows()"),
+            "10|19|10\n");
 }
 
 TEST_F(RowBatchTest, EraseFrontAndClearKeepTheRemainingRows) {
