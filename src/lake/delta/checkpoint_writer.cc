@@ -179,6 +179,12 @@ Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& sn
         fmt::format("writing checkpoint of version {} of '{}'", version,
                     snapshot.table_root().string()));
   }
+  // Durable before it is renamed into place and named by _last_checkpoint (whose
+  // replacement fsyncs the log directory, and with it the rename).
+  if (Status synced = FsyncFile(parquet_tmp); !synced.ok()) {
+    fs::remove(parquet_tmp, ec);
+    return std::move(synced).status();
+  }
   const fs::path target = log_dir / fmt::format("{:020d}.checkpoint.parquet", version);
   fs::rename(parquet_tmp, target, ec);
   if (ec) {

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "lake/delta/deletion_vector.h"
+#include "lake/delta/internal/uri.h"
 #include "lake/delta/internal/write_util.h"
 
 namespace tributary::lake::delta {
@@ -36,6 +38,24 @@ Status FsyncDirectory(const std::filesystem::path& dir) {
     return ErrnoError("cannot fsync directory", dir, err);
   }
   return OkStatus();
+}
+
+// fsyncs an existing file (its data and size). Missing files are skipped (false).
+Result<bool> FsyncExistingFile(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return false;
+    }
+    return ErrnoError("cannot open", path, errno);
+  }
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return ErrnoError("cannot fsync", path, err);
+  }
+  return true;
 }
 
 // Writes `content` to a new hidden temp file next to `target` and fsyncs it.
@@ -145,6 +165,79 @@ Status WriteFileReplace(const std::filesystem::path& path, std::string_view cont
   return FsyncDirectory(path.parent_path());
 }
 
+Status FsyncFile(const std::filesystem::path& path) {
+  TRIB_ASSIGN_OR_RETURN(bool exists, FsyncExistingFile(path));
+  if (!exists) {
+    return MakeError(ErrorCode::kIo, "cannot fsync '{}': no such file", path.string());
+  }
+  return OkStatus();
+}
+
+Status SyncDataFiles(const std::filesystem::path& table_root,
+                     const std::vector<Action>& actions) {
+  std::vector<std::filesystem::path> files;
+  auto note = [&](std::string_view log_path) -> Status {
+    auto resolved = internal::ResolveLogPath(table_root, log_path);
+    if (!resolved.ok()) {
+      // Not on the local file system (s3://...): nothing this process can fsync.
+      if (resolved.status().code() == ErrorCode::kUnsupported) {
+        return OkStatus();
+      }
+      return std::move(resolved).status();
+    }
+    files.push_back(std::move(*resolved));
+    return OkStatus();
+  };
+  auto note_dv = [&](const std::optional<DeletionVectorDescriptor>& dv) -> Status {
+    if (!dv || dv->storage_type == "i") {
+      return OkStatus();  // none, or inline in the log
+    }
+    auto path = DeletionVectorFilePath(table_root, *dv);
+    if (path.ok()) {
+      files.push_back(std::move(*path));
+    }
+    return OkStatus();
+  };
+  for (const auto& action : actions) {
+    if (const auto* add = std::get_if<AddFile>(&action)) {
+      TRIB_RETURN_IF_ERROR(note(add->path));
+      TRIB_RETURN_IF_ERROR(note_dv(add->deletion_vector));
+    } else if (const auto* cdc = std::get_if<AddCdcFile>(&action)) {
+      TRIB_RETURN_IF_ERROR(note(cdc->path));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  // Directories whose entries may be new: each file's parent and, up to the table root,
+  // theirs (partition directories created for this commit).
+  std::vector<std::filesystem::path> directories;
+  const std::filesystem::path root = table_root.lexically_normal();
+  for (const auto& file : files) {
+    TRIB_ASSIGN_OR_RETURN(bool exists, FsyncExistingFile(file));
+    if (!exists) {
+      continue;  // a file this commit does not own (e.g. an externally managed path)
+    }
+    std::filesystem::path dir = file.parent_path().lexically_normal();
+    while (!dir.empty()) {
+      directories.push_back(dir);
+      if (dir == root || dir == dir.parent_path()) {
+        break;
+      }
+      auto relative = dir.lexically_relative(root);
+      if (relative.empty() || *relative.begin() == "..") {
+        break;  // outside the table: only its own directory
+      }
+      dir = dir.parent_path();
+    }
+  }
+  std::sort(directories.begin(), directories.end());
+  directories.erase(std::unique(directories.begin(), directories.end()), directories.end());
+  for (const auto& dir : directories) {
+    TRIB_RETURN_IF_ERROR(FsyncDirectory(dir));
+  }
+  return OkStatus();
+}
+
 Result<CommitResult> Commit(const std::filesystem::path& table_root, CommitRequest request,
                             const CommitOptions& options) {
   std::error_code ec;
@@ -153,6 +246,13 @@ Result<CommitResult> Commit(const std::filesystem::path& table_root, CommitReque
     return MakeError(ErrorCode::kIo, "cannot create '{}': {}",
                      DeltaLogDir(table_root).string(), ec.message());
   }
+  // The log entry must never name a file a crash could lose: the data files it adds are
+  // made durable first (DuckDB's COPY does not fsync what it writes). DESIGN.md
+  // invariant 1: the source position is acknowledged only after this commit.
+  TRIB_RETURN_IF_ERROR(SyncDataFiles(table_root, request.actions)
+                           .WithContext(fmt::format("making the data files of a commit to "
+                                                    "'{}' durable",
+                                                    table_root.string())));
   const int64_t read_version = request.read_set.read_version;
   TransactionSummary summary =
       SummarizeTransaction(request.actions, std::move(request.read_set));

@@ -33,6 +33,17 @@ Status WriteFileIfAbsent(const std::filesystem::path& path, std::string_view con
 /// directory fsync). Used for `_last_checkpoint` and checkpoint files. Errors: kIo.
 Status WriteFileReplace(const std::filesystem::path& path, std::string_view content);
 
+/// fsyncs an existing file written by someone else (DuckDB's COPY does not). Errors: kIo
+/// (also when the file is missing).
+Status FsyncFile(const std::filesystem::path& path);
+
+/// fsyncs the local files the add, cdc and deletion-vector actions among `actions` name
+/// (resolved against `table_root`; files that do not exist and non-local URIs are
+/// skipped), then the directories holding them up to `table_root`, so a crash after the
+/// commit cannot lose them. Commit calls it before writing the log entry. Errors: kIo.
+Status SyncDataFiles(const std::filesystem::path& table_root,
+                     const std::vector<Action>& actions);
+
 /// One transaction to commit.
 struct CommitRequest {
   /// The actions, without commitInfo (Commit adds it first). Protocol and metaData come

@@ -107,6 +107,44 @@ TEST(CommitTest, WritesCommitInfoFirstWithProvenance) {
   EXPECT_TRUE(std::holds_alternative<AddFile>(actions[1]));
 }
 
+TEST(CommitTest, SyncDataFilesSkipsWhatItCannotOwn) {
+  testing::TempDir dir;
+  // A percent-encoded partition directory, a change data file, a file that is not there
+  // and a non-local URI: the existing files and their directories are synced, the rest
+  // skipped.
+  fs::create_directories(dir.path() / "p=a b");
+  std::ofstream(dir.path() / "p=a b" / "f.parquet") << "data";
+  fs::create_directories(dir.path() / "_change_data");
+  std::ofstream(dir.path() / "_change_data" / "c.parquet") << "cdc";
+  std::vector<Action> actions;
+  AddFile add;
+  add.path = "p=a%20b/f.parquet";
+  actions.emplace_back(add);
+  add.path = "missing.parquet";
+  actions.emplace_back(add);
+  add.path = "s3://bucket/table/x.parquet";
+  actions.emplace_back(add);
+  AddCdcFile cdc;
+  cdc.path = "_change_data/c.parquet";
+  actions.emplace_back(cdc);
+  Status synced = SyncDataFiles(dir.path(), actions);
+  EXPECT_TRUE(synced.ok()) << synced.status().ToString();
+}
+
+TEST(CommitTest, ACommitWhoseDataCannotBeSyncedIsNotWritten) {
+  testing::TempDir dir;
+  ASSERT_TRUE(Commit(dir.path(), CreateRequest()).ok());
+  // The add's directory is a regular file: the data cannot be made durable, so the log
+  // entry naming it must not appear.
+  std::ofstream(dir.path() / "plain") << "not a directory";
+  auto committed = Commit(dir.path(), AppendRequest(0, "plain/x.parquet"));
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.status().code(), ErrorCode::kIo);
+  EXPECT_NE(committed.status().ToString().find("plain/x.parquet"), std::string::npos)
+      << committed.status().ToString();
+  EXPECT_EQ(CountLogFiles(dir.path()), 1u);
+}
+
 TEST(CommitTest, CreatingAnExistingTableFails) {
   testing::TempDir dir;
   ASSERT_TRUE(Commit(dir.path(), CreateRequest()).ok());
