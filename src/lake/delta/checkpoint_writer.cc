@@ -1,6 +1,8 @@
 #include "lake/delta/checkpoint_writer.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <system_error>
 #include <utility>
@@ -113,6 +115,20 @@ Result<int64_t> DeletedFileRetentionMillis(const Metadata& metadata) {
       .WithContext("reading table property delta.deletedFileRetentionDuration");
 }
 
+namespace {
+
+// read_json's maximum_object_size for lines of at most `longest` bytes: a power of two
+// with room to spare, at least 1 MiB (DuckDB's buffer is a multiple of it).
+uint64_t MaximumObjectSize(size_t longest) {
+  uint64_t size = uint64_t{1} << 20;
+  while (size < static_cast<uint64_t>(longest) + 2) {
+    size <<= 1;
+  }
+  return size;
+}
+
+}  // namespace
+
 Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& snapshot) {
   const fs::path log_dir = DeltaLogDir(snapshot.table_root());
   const int64_t version = snapshot.version();
@@ -126,13 +142,19 @@ Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& sn
   const fs::path parquet_tmp = log_dir / fmt::format(".checkpoint-{}.parquet.tmp", uuid);
   CheckpointInfo info;
   info.version = version;
+  // read_json buffers about twice maximum_object_size at once: sized from the longest
+  // action written, not a fixed 1 GiB (which failed with "Out of Memory" under the
+  // pipeline's 512 MB stage limit, so no table it wrote was ever checkpointed).
+  size_t longest_line = 0;
   {
     std::ofstream out(json_path, std::ios::binary | std::ios::trunc);
     if (!out) {
       return MakeError(ErrorCode::kIo, "cannot create '{}'", json_path.string());
     }
     auto write = [&](const Action& action) {
-      out << SerializeAction(action) << '\n';
+      const std::string line = SerializeAction(action);
+      longest_line = std::max(longest_line, line.size());
+      out << line << '\n';
       ++info.num_actions;
     };
     write(snapshot.protocol());
@@ -167,9 +189,10 @@ Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& sn
   }
   Status copied = conn.Execute(fmt::format(
       "COPY (SELECT txn, add, remove, metaData, protocol, domainMetadata FROM read_json({}, "
-      "format = 'newline_delimited', columns = {}, maximum_object_size = 1073741824)) TO {} "
+      "format = 'newline_delimited', columns = {}, maximum_object_size = {})) TO {} "
       "(FORMAT parquet, COMPRESSION 'snappy')",
       sql::QuoteLiteral(json_path.string()), CheckpointColumns(),
+      MaximumObjectSize(longest_line),
       sql::QuoteLiteral(parquet_tmp.string())));
   std::error_code ec;
   fs::remove(json_path, ec);

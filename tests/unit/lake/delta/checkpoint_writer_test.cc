@@ -71,6 +71,44 @@ TEST(CheckpointIntervalTest, ParsesIntervals) {
   EXPECT_EQ(CheckpointInterval(metadata), 3);
 }
 
+TEST(CheckpointWriterMemoryTest, CheckpointsUnderASmallMemoryLimit) {
+  // The pipeline's stage databases run with memory_limit 512MB and one thread; the
+  // checkpoint's JSON read used to ask for a 2 GiB buffer there and fail (silently: no
+  // pipeline table was ever checkpointed). A wide table makes the metaData line long.
+  sql::DatabaseOptions db_options;
+  db_options.config["memory_limit"] = "256MB";
+  db_options.config["threads"] = "1";
+  auto db = sql::Database::Open(db_options);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  testing::TempDir dir;
+  const fs::path root = dir.path() / "wide";
+  CreateTableOptions create;
+  std::string select = "SELECT 1 AS c0";
+  for (int i = 0; i < 3000; ++i) {
+    StructField field;
+    field.name = fmt::format("c{}_{}", i, std::string(40, 'x'));
+    field.type = DataType::Primitive(TypeKind::kLong);
+    create.schema.fields.push_back(field);
+  }
+  create.schema.fields[0].name = "c0";
+  for (size_t i = 1; i < create.schema.fields.size(); ++i) {
+    select += fmt::format(", {} AS \"{}\"", i, create.schema.fields[i].name);
+  }
+  create.properties["delta.checkpointInterval"] = "2";
+  ASSERT_TRUE(CreateTable(root, create).ok());
+  for (int i = 1; i <= 2; ++i) {
+    auto written = Append(**conn, root, select);
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    EXPECT_EQ(written->checkpoint_written, i == 2);
+  }
+  auto info = WriteCheckpointAt(**conn, root, 2);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->num_add_files, 2);
+  EXPECT_TRUE(fs::exists(DeltaLogDir(root) / "00000000000000000002.checkpoint.parquet"));
+}
+
 TEST_F(CheckpointWriterTest, CheckpointsEveryIntervalAndReplaysFromCheckpointAlone) {
   WriteOptions options;
   for (int i = 1; i <= 12; ++i) {
