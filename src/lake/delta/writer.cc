@@ -420,6 +420,113 @@ const StructField* FindField(const StructType& schema, std::string_view name) {
   return schema.Find(name);
 }
 
+// Whether `text` is a serialized partition value of `type` as PartitionTextExpr would
+// produce it, for the types whose form is easy to get wrong (PROTOCOL.md "Partition Value
+// Serialization"): dates "YYYY-MM-DD", booleans "true"/"false", integers in decimal.
+// Other types are taken as given.
+bool IsSerializedPartitionValue(const DataType& type, std::string_view text) {
+  auto digits = [](std::string_view part) {
+    return !part.empty() && std::all_of(part.begin(), part.end(),
+                                        [](char c) { return c >= '0' && c <= '9'; });
+  };
+  switch (type.kind) {
+    case TypeKind::kDate: {
+      // [-]YYYY-MM-DD: at least four year digits (strftime's %Y), then month and day.
+      if (!text.empty() && text[0] == '-') {
+        text.remove_prefix(1);
+      }
+      const size_t n = text.size();
+      if (n < 10 || text[n - 6] != '-' || text[n - 3] != '-' ||
+          !digits(text.substr(0, n - 6)) || !digits(text.substr(n - 5, 2)) ||
+          !digits(text.substr(n - 2, 2))) {
+        return false;
+      }
+      const int month = (text[n - 5] - '0') * 10 + (text[n - 4] - '0');
+      const int day = (text[n - 2] - '0') * 10 + (text[n - 1] - '0');
+      return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+    }
+    case TypeKind::kBoolean:
+      return text == "true" || text == "false";
+    case TypeKind::kByte:
+    case TypeKind::kShort:
+    case TypeKind::kInteger:
+    case TypeKind::kLong:
+      if (!text.empty() && text[0] == '-') {
+        text.remove_prefix(1);
+      }
+      return digits(text) && (text.size() == 1 || text[0] != '0');
+    default:
+      return true;
+  }
+}
+
+// WriteOptions::input_partitions checked against the table: the values of each entry,
+// keyed by the table's spelling of its partition columns.
+Result<std::vector<PartitionValues>> CheckInputPartitions(const Snapshot& snapshot,
+                                                          const WriteOptions& options) {
+  const std::vector<std::string>& columns = snapshot.partition_columns();
+  const std::string table = snapshot.table_root().string();
+  if (columns.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "Delta table '{}' is not partitioned, but the write's input comes "
+                     "split into {} partitions",
+                     table, options.input_partitions.size());
+  }
+  std::vector<PartitionValues> checked;
+  checked.reserve(options.input_partitions.size());
+  for (size_t i = 0; i < options.input_partitions.size(); ++i) {
+    const InputPartition& partition = options.input_partitions[i];
+    if (!partition.select) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "input partition {} of a write to Delta table '{}' has no select "
+                       "function",
+                       i, table);
+    }
+    PartitionValues values;
+    for (const auto& [name, value] : partition.values) {
+      auto column =
+          std::find_if(columns.begin(), columns.end(),
+                       [&](const std::string& c) { return EqualsIgnoreCase(c, name); });
+      if (column == columns.end()) {
+        return MakeError(
+            ErrorCode::kInvalidArgument,
+            "input partition {} of a write to Delta table '{}' gives a value "
+            "for '{}', which is not a partition column (partition columns: "
+            "{})",
+            i, table, name, fmt::join(columns, ", "));
+      }
+      if (value) {
+        const StructField* field = FindField(snapshot.schema(), *column);
+        TRIB_CHECK(field != nullptr, "partition column '{}' of '{}' is not in the schema",
+                   *column, table);
+        if (!IsSerializedPartitionValue(field->type, *value)) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           "input partition {} of a write to Delta table '{}': '{}' is "
+                           "not a serialized {} value for partition column '{}'",
+                           i, table, *value, field->type.ToString(), *column);
+        }
+      }
+      if (!values.emplace(*column, value).second) {
+        return MakeError(
+            ErrorCode::kInvalidArgument,
+            "input partition {} of a write to Delta table '{}' gives partition "
+            "column '{}' twice",
+            i, table, *column);
+      }
+    }
+    for (const std::string& column : columns) {
+      if (values.find(column) == values.end()) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "input partition {} of a write to Delta table '{}' has no value "
+                         "for partition column '{}' (std::nullopt stands for null)",
+                         i, table, column);
+      }
+    }
+    checked.push_back(std::move(values));
+  }
+  return checked;
+}
+
 // Writes the rows of `source` (a relation with every table column, typed) as new data
 // files and returns their add actions (dataChange as given).
 class FileWriter {
@@ -435,16 +542,7 @@ class FileWriter {
         data_change_(data_change) {}
 
   Status Write(std::string_view source, std::vector<AddFile>* adds) {
-    std::string data_columns;
-    for (const auto& field : schema_.fields) {
-      if (IsPartitionColumn(field.name)) {
-        continue;
-      }
-      if (!data_columns.empty()) {
-        data_columns += ", ";
-      }
-      data_columns += QuoteIdentifier(field.name);
-    }
+    const std::string data_columns = DataColumns();
     if (partition_columns_.empty()) {
       return WriteGroup(fmt::format("SELECT {} FROM ({}) AS __trib_src", data_columns, source),
                         PartitionValues{}, adds);
@@ -496,7 +594,47 @@ class FileWriter {
     return OkStatus();
   }
 
+  // Writes an input the caller split by partition (WriteOptions::input_partitions):
+  // `values[i]` (checked by CheckInputPartitions) are the partition values of the rows
+  // `source` returns after `partitions[i].select()`.
+  Status WritePartitions(std::string_view source,
+                         const std::vector<InputPartition>& partitions,
+                         const std::vector<PartitionValues>& values,
+                         std::vector<AddFile>* adds) {
+    TRIB_CHECK(partitions.size() == values.size() && !partition_columns_.empty(),
+               "WritePartitions: {} partitions with {} value sets", partitions.size(),
+               values.size());
+    const std::string select =
+        fmt::format("SELECT {} FROM ({}) AS __trib_src", DataColumns(), source);
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      Status selected = partitions[i].select();
+      if (!selected.ok()) {
+        return std::move(selected).status().AddContext(
+            fmt::format("selecting input partition {} ({}) of Delta table '{}'", i,
+                        internal::PartitionDirectory(partition_columns_, values[i]),
+                        table_root_.string()));
+      }
+      TRIB_RETURN_IF_ERROR(WriteGroup(select, values[i], adds));
+    }
+    return OkStatus();
+  }
+
  private:
+  // The table's non-partition columns, quoted, comma-separated: what data files hold.
+  std::string DataColumns() const {
+    std::string data_columns;
+    for (const auto& field : schema_.fields) {
+      if (IsPartitionColumn(field.name)) {
+        continue;
+      }
+      if (!data_columns.empty()) {
+        data_columns += ", ";
+      }
+      data_columns += QuoteIdentifier(field.name);
+    }
+    return data_columns;
+  }
+
   bool IsPartitionColumn(const std::string& name) const {
     return std::any_of(partition_columns_.begin(), partition_columns_.end(),
                        [&](const std::string& p) { return EqualsIgnoreCase(p, name); });
@@ -1872,6 +2010,10 @@ Result<int64_t> CreateTable(const fs::path& table_root, const CreateTableOptions
 Result<WriteResult> Append(sql::Connection& conn, const fs::path& table_root,
                            std::string_view query, const WriteOptions& options) {
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, false));
+  std::vector<PartitionValues> split_values;
+  if (!options.input_partitions.empty()) {
+    TRIB_ASSIGN_OR_RETURN(split_values, CheckInputPartitions(*snapshot, options));
+  }
   TRIB_ASSIGN_OR_RETURN(auto projection,
                         ProjectInput(conn, table_root, snapshot->schema(), query, {},
                                      options.input_columns));
@@ -1880,7 +2022,12 @@ Result<WriteResult> Append(sql::Connection& conn, const fs::path& table_root,
   std::vector<AddFile> adds;
   FileWriter writer(conn, table_root, snapshot->schema(), snapshot->partition_columns(),
                     options, /*data_change=*/true);
-  TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
+  if (options.input_partitions.empty()) {
+    TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
+  } else {
+    TRIB_RETURN_IF_ERROR(
+        writer.WritePartitions(source, options.input_partitions, split_values, &adds));
+  }
   WriteResult result = CountAdds(adds);
   CommitInfo info;
   info.operation = "WRITE";
@@ -1903,6 +2050,10 @@ Result<WriteResult> Append(sql::Connection& conn, const fs::path& table_root,
 Result<WriteResult> Overwrite(sql::Connection& conn, const fs::path& table_root,
                               std::string_view query, const WriteOptions& options) {
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));
+  std::vector<PartitionValues> split_values;
+  if (!options.input_partitions.empty()) {
+    TRIB_ASSIGN_OR_RETURN(split_values, CheckInputPartitions(*snapshot, options));
+  }
   TRIB_ASSIGN_OR_RETURN(auto projection,
                         ProjectInput(conn, table_root, snapshot->schema(), query, {},
                                      options.input_columns));
@@ -1911,7 +2062,12 @@ Result<WriteResult> Overwrite(sql::Connection& conn, const fs::path& table_root,
   std::vector<AddFile> adds;
   FileWriter writer(conn, table_root, snapshot->schema(), snapshot->partition_columns(),
                     options, /*data_change=*/true);
-  TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
+  if (options.input_partitions.empty()) {
+    TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
+  } else {
+    TRIB_RETURN_IF_ERROR(
+        writer.WritePartitions(source, options.input_partitions, split_values, &adds));
+  }
   WriteResult result = CountAdds(adds);
   std::vector<Action> actions;
   int64_t now = NowMillis();
@@ -1942,6 +2098,13 @@ Result<WriteResult> Overwrite(sql::Connection& conn, const fs::path& table_root,
 
 Result<WriteResult> DeleteWhere(sql::Connection& conn, const fs::path& table_root,
                                 std::string_view predicate, const WriteOptions& options) {
+  if (!options.input_partitions.empty()) {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "delete from Delta table '{}': input_partitions apply to appends and "
+        "overwrites only",
+        table_root.string());
+  }
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));
   const auto& files = snapshot->files();
   std::vector<size_t> matched;
@@ -2024,6 +2187,12 @@ Result<WriteResult> Merge(sql::Connection& conn, const fs::path& table_root,
   if (options.key_columns.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "merge into Delta table '{}': no key columns given",
+                     table_root.string());
+  }
+  if (!options.write.input_partitions.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "merge into Delta table '{}': input_partitions apply to appends and "
+                     "overwrites only",
                      table_root.string());
   }
   TRIB_ASSIGN_OR_RETURN(auto snapshot, LoadForWrite(conn, table_root, true));

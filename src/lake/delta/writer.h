@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -59,6 +60,20 @@ struct InputColumn {
   std::string type;  ///< DuckDB type name, e.g. "BIGINT", "VARCHAR", "DECIMAL(10,2)"
 };
 
+/// One partition of an input the caller has already split by partition
+/// (WriteOptions::input_partitions).
+struct InputPartition {
+  /// The partition's value of every partition column of the table, keyed by column name
+  /// (case-insensitive), serialized as PROTOCOL.md "Partition Value Serialization" says
+  /// and as the writer itself would write it: std::nullopt for null, a date as
+  /// "YYYY-MM-DD", a boolean as "true"/"false", a number in decimal, a string as is.
+  PartitionValues values;
+  /// Called before the partition's rows are written; afterwards the write's query must
+  /// return exactly the rows of this partition (e.g. sql::BatchScan::SetRows). An error
+  /// fails the write (nothing is committed) with this partition's context.
+  std::function<Status()> select;
+};
+
 /// Options shared by writes.
 struct WriteOptions {
   /// Parquet codec ("snappy" or "zstd") and row group size. Default: snappy.
@@ -90,6 +105,21 @@ struct WriteOptions {
   /// write). A declaration that does not match the query gives wrong casts or a query
   /// error. Default: empty (the query is described).
   std::vector<InputColumn> input_columns;
+  /// The input split by partition, for Append and Overwrite on a partitioned table: one
+  /// entry per group of rows to write, in the order the groups are written. For each
+  /// entry the writer calls `select()`, then writes the rows the query returns (only its
+  /// data columns: no DISTINCT over the partition values, no per-partition filter, no
+  /// partition value expressions) to files of that entry's partition. The query must
+  /// then return only rows whose partition columns hold those values: the writer does
+  /// not check the rows, and a row of another partition is written to the wrong
+  /// partition. The query is read once per entry whatever repeatable_input says; an
+  /// entry may select no rows (no file is written for it). Errors (kInvalidArgument,
+  /// naming the table and the column): the table is not partitioned; an entry misses a
+  /// partition column, names a column that is not one, or holds a value that is not a
+  /// serialized value of the column's type (dates, booleans, integers are checked);
+  /// an entry has no `select`; Merge and DeleteWhere given any. Default: empty (the
+  /// writer splits the rows itself).
+  std::vector<InputPartition> input_partitions;
 };
 
 /// What a write did.
