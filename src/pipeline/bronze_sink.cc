@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <compare>
+#include <functional>
 #include <iterator>
+#include <limits>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,10 +15,11 @@
 
 #include "core/check.h"
 #include "core/debezium_json.h"
+#include "core/value.h"
 #include "lake/delta/commit.h"
-#include "pipeline/bronze_schemas.h"
 #include "lake/delta/snapshot.h"
 #include "lake/delta/writer.h"
+#include "pipeline/bronze_schemas.h"
 #include "pipeline/database_options.h"
 #include "pipeline/internal/delta_fields.h"
 #include "pipeline/types.h"
@@ -38,6 +42,10 @@ constexpr int64_t kMaxResumeScan = 100000;
 
 // The table function reading the staged rows in the stage database.
 constexpr std::string_view kScanFunction = "bronze_rows";
+
+// The partition columns' places in BronzeSchema() (and so in the staged rows).
+constexpr size_t kSourceTableColumn = 1;
+constexpr size_t kIngestDateColumn = 2;
 
 // The staged row columns: BronzeSchema() in order, typed as DuckDbTypeOf gives the
 // table's columns, so the append needs no casts.
@@ -191,6 +199,9 @@ class BronzeSink::Impl {
                           BronzeSchemaRegistry::Open(
                               *conn_, BronzeSchemaRegistryRoot(options_.table_root)));
     TRIB_ASSIGN_OR_RETURN(scan_, conn_->CreateBatchScan(kScanFunction));
+    TRIB_CHECK(rows_.columns()[kSourceTableColumn].name == "source_table" &&
+                   rows_.columns()[kIngestDateColumn].name == "ingest_date",
+               "bronze partition columns moved in BronzeSchema()");
     for (const auto& column : rows_.columns()) {
       input_columns_.push_back(delta::InputColumn{column.name, sql::BatchTypeName(column)});
     }
@@ -377,7 +388,7 @@ class BronzeSink::Impl {
       return OkStatus();
     }
     std::optional<SourcePosition> durable = DurablePosition();
-    const int64_t now_us = NowMicros();
+    const int64_t now_us = options_.clock ? options_.clock() : NowMicros();
     const int32_t today = static_cast<int32_t>(now_us / core::kMicrosPerDay);
     core::DebeziumEncodeOptions encode;
     encode.schemas_enable = false;
@@ -593,12 +604,15 @@ class BronzeSink::Impl {
         complete_resume_.ToString();
     // The scan reads the whole transactions staged, rows [0, complete_rows_) of `rows_`,
     // which nothing changes while the append runs; the typed columns are the table's
-    // (no DESCRIBE). Source order without a sort: the scan returns the rows in batch
-    // order and the stage database runs one thread with preserve_insertion_order, so the
-    // files hold them in source order (BronzeSinkTest checks the files).
+    // (no DESCRIBE). Bronze knows each row's partition, so the append gets its input
+    // split by partition (no DISTINCT over partition values, no filter per partition):
+    // the scan reads one partition's rows per data file. Source order without a sort:
+    // the scan returns the rows in batch (or selection) order and the stage database
+    // runs one thread with preserve_insertion_order, so each file holds its rows in
+    // source order (BronzeSinkTest checks the files).
     write.repeatable_input = true;
     write.input_columns = input_columns_;
-    scan_->Set(&rows_, 0, static_cast<size_t>(complete_rows_));
+    SplitByPartition(&write);
     const std::string query = fmt::format("SELECT * FROM {}()", QuoteIdentifier(kScanFunction));
     auto written = delta::Append(*conn_, options_.table_root, query, write);
     scan_->Reset();
@@ -644,6 +658,98 @@ class BronzeSink::Impl {
   int64_t staged_rows() const { return complete_rows_ + open_rows_; }
 
  private:
+  // A bronze partition: source_table (null or text) and ingest_date (days since epoch).
+  // `table` views the staged bytes of `rows_`, valid until rows_ changes.
+  struct PartitionKey {
+    bool null_table = false;
+    std::string_view table;
+    int64_t day = 0;
+    bool operator==(const PartitionKey&) const = default;
+  };
+  struct PartitionKeyHash {
+    size_t operator()(const PartitionKey& key) const {
+      return std::hash<std::string_view>()(key.table) ^
+             (std::hash<int64_t>()(key.day) * 31) ^ (key.null_table ? 0x9e3779b9 : 0);
+    }
+  };
+
+  PartitionKey KeyOf(size_t row) const {
+    PartitionKey key;
+    key.null_table = rows_.IsNull(kSourceTableColumn, row);
+    if (!key.null_table) {
+      key.table = rows_.GetString(kSourceTableColumn, row);
+    }
+    key.day = rows_.GetInt64(kIngestDateColumn, row);
+    return key;
+  }
+
+  // The partition values the writer would derive from the rows (PROTOCOL.md "Partition
+  // Value Serialization": the string as is, the date as YYYY-MM-DD).
+  static delta::PartitionValues ValuesOf(const PartitionKey& key) {
+    delta::PartitionValues values;
+    values["source_table"] =
+        key.null_table ? std::nullopt : std::optional<std::string>(key.table);
+    values["ingest_date"] = core::FormatDate(static_cast<int32_t>(key.day));
+    return values;
+  }
+
+  // Sets `write->input_partitions` to the staged rows [0, complete_rows_) split by
+  // partition: one range read when they share one partition (the common case), else one
+  // row selection per partition in order of first appearance, each in source order.
+  void SplitByPartition(delta::WriteOptions* write) {
+    const size_t rows = static_cast<size_t>(complete_rows_);
+    TRIB_CHECK(rows > 0 && rows <= std::numeric_limits<uint32_t>::max(),
+               "bronze commit of {} rows", rows);
+    const PartitionKey first = KeyOf(0);
+    size_t same = 1;
+    while (same < rows && KeyOf(same) == first) {
+      ++same;
+    }
+    if (same == rows) {
+      write->input_partitions.push_back({ValuesOf(first), [this, rows]() -> Status {
+                                           scan_->Set(&rows_, 0, rows);
+                                           return OkStatus();
+                                         }});
+      return;
+    }
+    // Row vectors are reused across commits (capacity kept).
+    for (auto& selection : partition_rows_) {
+      selection.clear();
+    }
+    size_t groups = 0;
+    auto new_group = [&](const PartitionKey& key) {
+      if (groups == partition_rows_.size()) {
+        partition_rows_.emplace_back();
+      }
+      write->input_partitions.push_back(
+          {ValuesOf(key), [this, group = groups]() -> Status {
+             scan_->SetRows(&rows_, partition_rows_[group]);
+             return OkStatus();
+           }});
+      return groups++;
+    };
+    std::unordered_map<PartitionKey, size_t, PartitionKeyHash> group_of;
+    group_of.emplace(first, new_group(first));
+    std::vector<uint32_t>& leading = partition_rows_[0];
+    for (size_t row = 0; row < same; ++row) {
+      leading.push_back(static_cast<uint32_t>(row));
+    }
+    PartitionKey last = first;
+    size_t last_group = 0;
+    for (size_t row = same; row < rows; ++row) {
+      PartitionKey key = KeyOf(row);
+      if (!(key == last)) {
+        auto [it, inserted] = group_of.emplace(key, groups);
+        if (inserted) {
+          new_group(key);
+        }
+        last = key;
+        last_group = it->second;
+      }
+      partition_rows_[last_group].push_back(static_cast<uint32_t>(row));
+    }
+  }
+
   BronzeOptions options_;
   PipelineMetrics* metrics_;
   std::unique_ptr<sql::Database> db_;
@@ -652,6 +758,8 @@ class BronzeSink::Impl {
   // of them), then the open one. `scan_` reads them in the commit's append.
   sql::RowBatch rows_{BronzeRowColumns()};
   std::unique_ptr<sql::BatchScan> scan_;
+  // A commit's rows per partition (SplitByPartition), read by `scan_`.
+  std::vector<std::vector<uint32_t>> partition_rows_;
   // What the scan returns, declared to the append (no DESCRIBE).
   std::vector<delta::InputColumn> input_columns_;
   // commit_seq of the next row (increasing over the process's commits).

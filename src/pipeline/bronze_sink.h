@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -82,6 +83,9 @@ struct BronzeOptions {
   int64_t max_events_kept = 200000;
   /// delta.checkpointInterval of a new table. Default: 10.
   int64_t checkpoint_interval = 10;
+  /// Wall clock, microseconds since the epoch: each row's ingested_at and ingest_date
+  /// (its UTC day). Default: empty, the system clock. Tests set it to cross midnight.
+  std::function<int64_t()> clock;
 };
 
 /// A core::ChangeSink that appends events to `bronze/all_events` (ADR 0003).

@@ -1,8 +1,10 @@
 #include "pipeline/bronze_sink.h"
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/debezium_json.h"
@@ -39,10 +41,11 @@ class BronzeSinkTest : public ::testing::Test {
 
   std::filesystem::path root() const { return dir_.path() / "bronze" / "all_events"; }
 
-  std::unique_ptr<BronzeSink> Open() {
+  std::unique_ptr<BronzeSink> Open(std::function<int64_t()> clock = {}) {
     BronzeOptions options;
     options.table_root = root();
     options.source = "pg";
+    options.clock = std::move(clock);
     auto sink = BronzeSink::Open(options, &metrics_);
     EXPECT_TRUE(sink.ok()) << (sink.ok() ? "" : sink.status().ToString());
     return sink.ok() ? std::move(*sink) : nullptr;
@@ -176,6 +179,99 @@ TEST_F(BronzeSinkTest, FilesKeepSourceOrderAcrossManyBatchesAndTables) {
   for (size_t i = 0; i < read->records.size(); ++i) {
     EXPECT_EQ(read->records[i].event.position, (*commit)->records[i].event.position) << i;
   }
+}
+
+// One commit holding two tables, a logical message (no table: a null source_table) and
+// rows staged on either side of midnight: one file per (source_table, ingest_date), in
+// order of first appearance, each with its rows in source order.
+TEST_F(BronzeSinkTest, OneCommitSplitsRowsByTableAndIngestDate) {
+  auto items = MakeSchema("items", {{"id", DataType::Of(TypeKind::kInt64)},
+                                    {"name", DataType::Of(TypeKind::kString)}});
+  auto item = [&](int64_t id, uint64_t lsn, uint64_t index) {
+    return MakeEvent(Op::kCreate, items, std::nullopt,
+                     core::Row{Value::Int64(id), Value::String("item")}, lsn, index);
+  };
+  core::ChangeEvent message;
+  message.op = Op::kMessage;
+  message.source.connector = core::Connector::kPostgres;
+  message.source.name = "pg";
+  message.source.version = "test";
+  message.message = core::LogicalMessage{"audit", {'h', 'i'}, true};
+  message.position = core::PostgresPosition{110, 105, 810, 0};
+  message.commit_time_us = 1'700'000'000'000'110;
+  core::FillSourceFromPosition(message);
+
+  const int32_t day = core::DaysFromCivil(2026, 2, 28);
+  int64_t now_us = int64_t{day} * core::kMicrosPerDay + core::kMicrosPerDay - 1'000'000;
+  auto sink = Open([&now_us] { return now_us; });
+  ASSERT_NE(sink, nullptr);
+  // 23:59:59: orders, items, orders; then a message and an order.
+  ASSERT_TRUE(sink->WriteBatch(
+                      Batch({Insert(1, 100, 0), item(1, 100, 1), Insert(2, 100, 2)}, 100))
+                  .ok());
+  ASSERT_TRUE(sink->WriteBatch(Batch({message, Insert(3, 110, 1)}, 110)).ok());
+  // 00:00:01 the next day: an item, an order.
+  now_us += 2'000'000;
+  ASSERT_TRUE(sink->WriteBatch(Batch({item(2, 120, 0), Insert(4, 120, 1)}, 120)).ok());
+  auto commit = sink->Commit();
+  ASSERT_TRUE(commit.ok()) << commit.status().ToString();
+  ASSERT_TRUE(commit->has_value());
+  EXPECT_EQ((*commit)->event_count, 7);
+
+  auto actions = lake::delta::ReadCommit(root(), (*commit)->version);
+  ASSERT_TRUE(actions.ok()) << actions.status().ToString();
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  // "<source_table>/<ingest_date>: <commit_seq>,..." per file, in commit order.
+  std::vector<std::string> files;
+  for (const auto& action : *actions) {
+    const auto* add = std::get_if<lake::delta::AddFile>(&action);
+    if (add == nullptr) {
+      continue;
+    }
+    std::string line =
+        fmt::format("{}/{}:", add->partition_values.at("source_table").value_or("NULL"),
+                    add->partition_values.at("ingest_date").value_or("NULL"));
+    auto rows = (*conn)->Query("SELECT commit_seq FROM read_parquet(" +
+                               sql::QuoteLiteral((root() / add->path).string()) + ")");
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    for (size_t row = 0; row < rows->row_count(); ++row) {
+      line += fmt::format("{}{}", row == 0 ? " " : ",", rows->GetInt64(0, row));
+    }
+    files.push_back(line);
+    // Hive directories: the null table in the default partition.
+    const std::string directory = fmt::format(
+        "source_table={}/ingest_date={}/",
+        add->partition_values.at("source_table").value_or("__HIVE_DEFAULT_PARTITION__"),
+        add->partition_values.at("ingest_date").value_or(""));
+    EXPECT_EQ(add->path.rfind(directory, 0), 0u) << add->path;
+  }
+  EXPECT_EQ(files, (std::vector<std::string>{
+                       "public.orders/2026-02-28: 0,2,4",
+                       "public.items/2026-02-28: 1",
+                       "NULL/2026-02-28: 3",
+                       "public.items/2026-03-01: 5",
+                       "public.orders/2026-03-01: 6",
+                   }));
+  // Read back with partition columns (TableRows sorts the lines): every row in the
+  // partition its values name.
+  EXPECT_EQ(TableRows(root(),
+                      "coalesce(source_table, 'NULL'), ingest_date, op, count(*), "
+                      "min(commit_seq)",
+                      "true GROUP BY ALL"),
+            (std::vector<std::string>{
+                "NULL|2026-02-28|m|1|3", "public.items|2026-02-28|c|1|1",
+                "public.items|2026-03-01|c|1|5", "public.orders|2026-02-28|c|3|0",
+                "public.orders|2026-03-01|c|1|6"}));
+  // ReadBronzeVersion returns the commit in source order across the files.
+  auto read = ReadBronzeVersion(**conn, root(), (*commit)->version);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->records.size(), 7u);
+  for (size_t i = 0; i < read->records.size(); ++i) {
+    EXPECT_EQ(read->records[i].event.position, (*commit)->records[i].event.position) << i;
+    EXPECT_EQ(read->records[i].event.table, (*commit)->records[i].event.table) << i;
+  }
+  EXPECT_EQ(read->records[3].event.op, Op::kMessage);
 }
 
 TEST_F(BronzeSinkTest, RestartDropsReplayedEvents) {
