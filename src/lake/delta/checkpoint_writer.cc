@@ -12,6 +12,7 @@
 
 #include "lake/delta/commit.h"
 #include "lake/delta/internal/write_util.h"
+#include "lake/delta/log_cleanup.h"
 
 namespace tributary::lake::delta {
 
@@ -221,6 +222,18 @@ Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& sn
                {"sizeInBytes", info.size_in_bytes},
                {"numOfAddFiles", info.num_add_files}};
   TRIB_RETURN_IF_ERROR(WriteFileReplace(log_dir / "_last_checkpoint", last.dump()));
+  // PROTOCOL.md "Metadata Cleanup", after the checkpoint as Spark's doLogCleanup: the
+  // checkpoint is durable now, so a failed cleanup only leaves files for the next one.
+  auto cleanup =
+      CleanUpExpiredLogs(snapshot.table_root(), snapshot.metadata(), NowMillis());
+  if (cleanup.ok()) {
+    info.log_files_deleted = cleanup->files_deleted;
+    if (cleanup->files_deleted > 0) {
+      info.log_oldest_version_kept = cleanup->oldest_version_kept;
+    }
+  } else {
+    info.cleanup_error = cleanup.status().ToString();
+  }
   return info;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "core/result.h"
 #include "lake/delta/snapshot.h"
@@ -15,6 +17,14 @@ struct CheckpointInfo {
   int64_t num_actions = 0;    ///< rows in the checkpoint ("size" in _last_checkpoint)
   int64_t size_in_bytes = 0;  ///< bytes of the checkpoint file
   int64_t num_add_files = 0;
+  /// Expired log files deleted after the checkpoint (log_cleanup.h).
+  int64_t log_files_deleted = 0;
+  /// The oldest version still reconstructable after that cleanup; nullopt when nothing
+  /// was deleted.
+  std::optional<int64_t> log_oldest_version_kept;
+  /// Why the cleanup failed, if it did. The checkpoint itself is durable and valid then;
+  /// callers log this (it does not fail WriteCheckpoint).
+  std::optional<std::string> cleanup_error;
 };
 
 /// The table's checkpoint interval: delta.checkpointInterval, default 10.
@@ -35,7 +45,10 @@ Result<int64_t> ParseIntervalMillis(std::string_view value);
 /// deletionTimestamp is within delta.deletedFileRetentionDuration. Then replaces
 /// `_delta_log/_last_checkpoint` ({version, size, sizeInBytes, numOfAddFiles}).
 /// The Parquet file is written under a temp name and renamed, so readers never see a
-/// partial checkpoint. Errors: kIo, DuckDB errors.
+/// partial checkpoint. Finally deletes expired log files with CleanUpExpiredLogs
+/// (delta.logRetentionDuration, delta.enableExpiredLogCleanup), as Spark does after a
+/// checkpoint; a cleanup failure is reported in CheckpointInfo::cleanup_error, not as
+/// an error. Errors: kIo, DuckDB errors.
 Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& snapshot);
 
 /// Loads the snapshot at `version` and checkpoints it (WriteCheckpoint).
