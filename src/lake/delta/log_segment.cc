@@ -249,20 +249,28 @@ Result<LogSegment> BuildLogSegment(const LogListing& listing,
   }
   int64_t first_commit = segment.checkpoint ? segment.checkpoint->version + 1 : 0;
   if (!segment.checkpoint) {
+    // After metadata cleanup (log_cleanup.h) the log starts at a checkpoint: say where,
+    // so time travel to an expired version names the oldest one still readable.
+    const std::string oldest =
+        listing.checkpoints.empty()
+            ? std::string()
+            : fmt::format(
+                  " (the oldest readable version is {}: older log files were "
+                  "removed, e.g. by log cleanup after delta.logRetentionDuration)",
+                  listing.checkpoints.begin()->first);
     auto first = listing.commits.begin();
     if (first == listing.commits.end() || first->first > version) {
-      return MakeError(
-          ErrorCode::kNotFound,
-          "version {} cannot be reconstructed: no checkpoint at or below it and "
-          "no commit files from version 0",
-          version);
+      return MakeError(ErrorCode::kNotFound,
+                       "version {} cannot be reconstructed: no checkpoint at or below it "
+                       "and no commit files from version 0{}",
+                       version, oldest);
     }
     if (first->first != 0) {
       return MakeError(
           ErrorCode::kNotFound,
           "version {} cannot be reconstructed: the oldest commit is version {} "
-          "and there is no checkpoint before it",
-          version, first->first);
+          "and there is no checkpoint before it{}",
+          version, first->first, oldest);
     }
   }
   for (int64_t v = first_commit; v <= version; ++v) {

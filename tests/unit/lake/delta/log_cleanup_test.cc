@@ -213,6 +213,9 @@ TEST_F(LogCleanupTest, DeletesEverythingBeforeTheNewestExpiredCheckpoint) {
   EXPECT_NE(gone.status().ToString().find("version 3 cannot be reconstructed"),
             std::string::npos)
       << gone.status().ToString();
+  EXPECT_NE(gone.status().ToString().find("the oldest readable version is 4"),
+            std::string::npos)
+      << gone.status().ToString();
   auto by_time = Snapshot::LoadAtTimestamp(root_, NowMillis());
   ASSERT_TRUE(by_time.ok()) << by_time.status().ToString();
   EXPECT_EQ((*by_time)->version(), 7);
