@@ -347,6 +347,22 @@ TEST_F(LogCleanupTest, CheckpointRunsTheCleanup) {
   EXPECT_EQ(Rows(*latest), "1,2,3,4,5,6,7");
 }
 
+TEST_F(LogCleanupTest, WritesCheckpointAndCleanUpAsTheyGo) {
+  // Zero retention: every auto checkpoint of the writer (Append) deletes the whole log
+  // before it, the way a pipeline table with a short retention behaves.
+  WriteTable(6, {{"delta.logRetentionDuration", "interval 0 seconds"}});
+  EXPECT_EQ(LogNames(),
+            (std::set<std::string>{LogName(6, ".json"), LogName(6, ".checkpoint.parquet"),
+                                   "_last_checkpoint"}));
+  auto v7 = Append(*conn_, root_, "SELECT 7 AS id");
+  ASSERT_TRUE(v7.ok()) << v7.status().ToString();
+  auto latest = Load();
+  ASSERT_NE(latest, nullptr);
+  EXPECT_EQ(latest->version(), 7);
+  EXPECT_EQ(latest->GetAppTransactionVersion("app"), 60);
+  EXPECT_EQ(Rows(*latest), "1,2,3,4,5,6,7");
+}
+
 TEST_F(LogCleanupTest, CleanupErrorDoesNotFailTheCheckpoint) {
   WriteTable(3, {{"delta.logRetentionDuration", "interval forever"}});
   Age(3);
