@@ -641,6 +641,8 @@ std::string_view PositionFormatter::Format(const core::SourcePosition& position)
   }
   text_.resize(prefix_size_);
   // FormatLsn: "%X/%X" of the high and low 32 bits.
+  // 8 + 1 + 8 + 1 + 20 + 1 + 20 characters at most; each to_chars leaves room for the
+  // separator after it, so no write can pass the end even if one failed.
   char buffer[64];
   auto put_hex = [](char* out, uint32_t number) {
     static constexpr char kHex[] = "0123456789ABCDEF";
@@ -659,7 +661,7 @@ std::string_view PositionFormatter::Format(const core::SourcePosition& position)
   *out++ = '/';
   out = put_hex(out, static_cast<uint32_t>(pg->event_lsn & 0xffffffffULL));
   *out++ = ':';
-  out = std::to_chars(out, buffer + sizeof(buffer), pg->txid).ptr;
+  out = std::to_chars(out, buffer + sizeof(buffer) - 1, pg->txid).ptr;
   *out++ = ':';
   out = std::to_chars(out, buffer + sizeof(buffer), pg->event_index).ptr;
   text_.append(buffer, static_cast<size_t>(out - buffer));
