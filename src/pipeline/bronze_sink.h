@@ -101,7 +101,8 @@ struct BronzeOptions {
 ///   3. CommitIfDue() / Commit() first append the Connect schemas the staged rows
 ///      reference that `bronze/_schemas` does not hold yet (ADR 0005: never a dangling
 ///      id), then append the staged whole transactions in source order in one Delta commit
-///      (DuckDB reads the batch in place through a sql::BatchScan)
+///      (DuckDB reads the batch in place through a sql::BatchScan, one partition
+///      (source_table, ingest_date) at a time: delta::WriteOptions::input_partitions)
 ///      with txn {appId "bronze:<source>", version = commit LSN} and the full resume
 ///      position in commitInfo; only then DurablePosition() advances. A transaction still
 ///      open (a ChangeBatch with ends_transaction false) stays staged.
