@@ -621,6 +621,7 @@ class BronzeSink::Impl {
           fmt::format("appending {} events of source {} to {}", complete_rows_,
                       options_.source, options_.table_root.string()));
     }
+    WarnCheckpointProblem(written->checkpoint_problem, options_.table_root.string());
     // The rows of a transaction still open move to the front and stay staged.
     rows_.EraseFront(static_cast<size_t>(complete_rows_));
     BronzeCommit commit;

@@ -395,7 +395,7 @@ class GoldStage::Impl {
         TRIB_ASSIGN_OR_RETURN(
             auto written,
             delta::Overwrite(conn, root, "SELECT * FROM __gold_new", write));
-        (void)written;
+        WarnCheckpointProblem(written.checkpoint_problem, root.string());
         break;
       }
       case GoldMaterialization::kIncremental:
@@ -520,6 +520,7 @@ class GoldStage::Impl {
     merge.write = write;
     TRIB_ASSIGN_OR_RETURN(
         auto written, delta::Merge(conn, root, "SELECT * FROM __gold_changes", merge));
+    WarnCheckpointProblem(written.checkpoint_problem, root.string());
     if (written.version < 0) {
       return CommitTxnOnly(root, write);
     }
@@ -570,7 +571,7 @@ class GoldStage::Impl {
         "TIMESTAMPTZ) AS valid_to, true AS is_current FROM __gold_fresh",
         columns, KeyEquals(model.key, "x", "h"), now);
     TRIB_ASSIGN_OR_RETURN(auto written, delta::Overwrite(conn, root, query, write));
-    (void)written;
+    WarnCheckpointProblem(written.checkpoint_problem, root.string());
     return OkStatus();
   }
 

@@ -331,6 +331,7 @@ Result<CompactionCheck> CheckCompaction(sql::Connection& conn,
   delta::OptimizeOptions optimize;
   optimize.target_file_size_bytes = options.target_file_bytes;
   TRIB_ASSIGN_OR_RETURN(auto result, delta::Optimize(conn, table_root, optimize));
+  WarnCheckpointProblem(result.checkpoint_problem, table_root.string());
   if (result.version >= 0) {
     spdlog::info("compacted {}: {} files -> {} (version {})", table_root.string(),
                  result.files_removed, result.files_added, result.version);
@@ -1537,6 +1538,7 @@ class SilverStage::Impl {
                                  plan->input_columns.end() - 1);
       TRIB_ASSIGN_OR_RETURN(auto written,
                             delta::Overwrite(*conn_, table.root, query, write));
+      WarnCheckpointProblem(written.checkpoint_problem, table.root.string());
       files_added = written.files_added;
       // Every earlier file is gone.
       table.small_files_bound = files_added;
@@ -1549,6 +1551,7 @@ class SilverStage::Impl {
       std::string query =
           fmt::format("SELECT {} s.__trib_del FROM {}", select_list, from);
       TRIB_ASSIGN_OR_RETURN(auto written, delta::Merge(*conn_, table.root, query, merge));
+      WarnCheckpointProblem(written.checkpoint_problem, table.root.string());
       files_added = written.files_added;
     }
     table.position = version;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace tributary::pipeline {
 
@@ -666,6 +667,14 @@ std::string_view PositionFormatter::Format(const core::SourcePosition& position)
   out = std::to_chars(out, buffer + sizeof(buffer), pg->event_index).ptr;
   text_.append(buffer, static_cast<size_t>(out - buffer));
   return text_;
+}
+
+void WarnCheckpointProblem(const std::optional<std::string>& problem, std::string_view table) {
+  if (problem) {
+    spdlog::warn("{}: {} (the write stands; readers replay more of the log until a later "
+                 "checkpoint succeeds)",
+                 table, *problem);
+  }
 }
 
 }  // namespace tributary::pipeline

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -79,6 +80,10 @@ Status AppendTimestampMicros(sql::Appender& appender, int64_t micros);
 
 /// "2024-01-31 10:00:00.123456+00" (for TIMESTAMPTZ literals and appends).
 std::string TimestampTzText(int64_t micros);
+
+/// Logs a warning for the checkpoint problem a lake write of `table` reported (a failed
+/// checkpoint or log cleanup: the write itself stands); nothing when there is none.
+void WarnCheckpointProblem(const std::optional<std::string>& problem, std::string_view table);
 
 /// Current wall time, microseconds since the epoch.
 int64_t NowMicros();

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "core/result.h"
 #include "lake/delta/writer.h"
@@ -24,6 +26,9 @@ struct OptimizeResult {
   int64_t bytes_removed = 0;
   int64_t bytes_added = 0;
   int64_t partitions_optimized = 0;
+  /// Why the checkpoint due after the commit (or the log cleanup after it) failed; the
+  /// compaction stands. Callers log it.
+  std::optional<std::string> checkpoint_problem;
 };
 
 /// Bin-packing compaction (Delta's OPTIMIZE): per partition, files smaller than the target

@@ -136,6 +136,9 @@ struct WriteResult {
   int64_t rows_copied = 0;    ///< rows rewritten unchanged
   int commit_attempts = 0;
   bool checkpoint_written = false;
+  /// Why the checkpoint due after this commit failed, or why the log cleanup after it
+  /// failed. The commit stands (a checkpoint only saves read time); callers log this.
+  std::optional<std::string> checkpoint_problem;
 };
 
 /// Creates a new table at version 0 (protocol, metaData, commitInfo "CREATE TABLE") with

@@ -109,6 +109,38 @@ TEST(CheckpointWriterMemoryTest, CheckpointsUnderASmallMemoryLimit) {
   EXPECT_TRUE(fs::exists(DeltaLogDir(root) / "00000000000000000002.checkpoint.parquet"));
 }
 
+TEST(CheckpointWriterProblemTest, AWriteReportsAFailedLogCleanupAndStands) {
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  testing::TempDir dir;
+  const fs::path root = dir.path() / "t";
+  CreateTableOptions create;
+  StructField id;
+  id.name = "id";
+  id.type = DataType::Primitive(TypeKind::kLong);
+  create.schema.fields = {id};
+  create.properties["delta.checkpointInterval"] = "1";
+  create.properties["delta.logRetentionDuration"] = "interval soon";
+  ASSERT_TRUE(CreateTable(root, create).ok());
+  auto written = Append(**conn, root, "SELECT 1 AS id");
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_EQ(written->version, 1);
+  EXPECT_TRUE(written->checkpoint_written);
+  ASSERT_TRUE(written->checkpoint_problem.has_value());
+  EXPECT_NE(written->checkpoint_problem->find("log cleanup"), std::string::npos)
+      << *written->checkpoint_problem;
+  EXPECT_NE(written->checkpoint_problem->find("interval soon"), std::string::npos)
+      << *written->checkpoint_problem;
+  // A plain table reports nothing.
+  const fs::path plain = dir.path() / "plain";
+  create.properties.erase("delta.logRetentionDuration");
+  ASSERT_TRUE(CreateTable(plain, create).ok());
+  auto ok = Append(**conn, plain, "SELECT 1 AS id");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->checkpoint_written);
+  EXPECT_FALSE(ok->checkpoint_problem.has_value());
+}
+
 TEST_F(CheckpointWriterTest, CheckpointsEveryIntervalAndReplaysFromCheckpointAlone) {
   WriteOptions options;
   for (int i = 1; i <= 12; ++i) {
