@@ -130,6 +130,19 @@ uint64_t MaximumObjectSize(size_t longest) {
 
 }  // namespace
 
+std::optional<std::string> CheckpointProblem(const Result<CheckpointInfo>& checkpoint,
+                                             int64_t version) {
+  if (!checkpoint.ok()) {
+    return fmt::format("checkpoint of version {} failed: {}", version,
+                       checkpoint.status().ToString());
+  }
+  if (checkpoint->cleanup_error) {
+    return fmt::format("log cleanup after the checkpoint of version {} failed: {}", version,
+                       *checkpoint->cleanup_error);
+  }
+  return std::nullopt;
+}
+
 Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& snapshot) {
   const fs::path log_dir = DeltaLogDir(snapshot.table_root());
   const int64_t version = snapshot.version();

@@ -27,6 +27,11 @@ struct CheckpointInfo {
   std::optional<std::string> cleanup_error;
 };
 
+/// What went wrong with the checkpoint of `version` a write triggered (it failed, or the
+/// log cleanup after it did), as one line for a log; nullopt when nothing did.
+std::optional<std::string> CheckpointProblem(const Result<CheckpointInfo>& checkpoint,
+                                             int64_t version);
+
 /// The table's checkpoint interval: delta.checkpointInterval, default 10.
 int64_t CheckpointInterval(const Metadata& metadata);
 

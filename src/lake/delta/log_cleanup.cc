@@ -36,21 +36,6 @@ bool IsDigits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// A 20-digit zero-padded log version (PROTOCOL.md "Delta Log Entries").
-std::optional<int64_t> ParseLogVersion(std::string_view s) {
-  if (s.size() != 20 || !IsDigits(s)) {
-    return std::nullopt;
-  }
-  int64_t value = 0;
-  for (char c : s) {
-    const int digit = c - '0';
-    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
-      return std::nullopt;
-    }
-    value = value * 10 + digit;
-  }
-  return value;
-}
 
 std::vector<std::string_view> SplitDots(std::string_view s) {
   std::vector<std::string_view> parts;
@@ -112,30 +97,6 @@ std::optional<std::pair<int64_t, ExpiredKind>> ClassifyLogFile(std::string_view 
   return std::nullopt;
 }
 
-// commitInfo.inCommitTimestamp from the first line of a commit (PROTOCOL.md "In-Commit
-// Timestamps": commitInfo is the first action), nullopt when it has none.
-Result<std::optional<int64_t>> InCommitTimestamp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return MakeError(ErrorCode::kIo, "cannot open commit '{}'", path.string());
-  }
-  std::string line;
-  std::getline(in, line);
-  if (line.find("inCommitTimestamp") == std::string::npos) {
-    return std::optional<int64_t>();
-  }
-  auto action = ParseActionLine(line);
-  if (!action.ok()) {
-    return std::move(action).status().AddContext(
-        fmt::format("reading the in-commit timestamp of '{}'", path.string()));
-  }
-  if (*action) {
-    if (const auto* info = std::get_if<CommitInfo>(&**action)) {
-      return info->in_commit_timestamp;
-    }
-  }
-  return std::optional<int64_t>();
-}
 
 bool ConfigIsTrue(const Metadata& metadata, std::string_view key) {
   auto value = metadata.Config(key);
@@ -202,7 +163,7 @@ Result<LogCleanupResult> CleanUpExpiredLogs(const fs::path& table_root,
       }
       std::optional<int64_t> timestamp;
       if (in_commit_timestamps) {
-        TRIB_ASSIGN_OR_RETURN(timestamp, InCommitTimestamp(file.path));
+        TRIB_ASSIGN_OR_RETURN(timestamp, ReadCommitInCommitTimestamp(file.path));
       }
       if (!timestamp) {
         timestamp = LogFileModificationTimeMs(file);

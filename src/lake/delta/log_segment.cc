@@ -7,7 +7,10 @@
 #include <sstream>
 #include <system_error>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "lake/delta/actions.h"
 
 namespace tributary::lake::delta {
 
@@ -20,21 +23,6 @@ bool IsDigits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::optional<int64_t> ParseVersion(std::string_view s) {
-  if (s.size() != 20 || !IsDigits(s)) {
-    return std::nullopt;
-  }
-  // 20 digits can exceed int64_t (9223372036854775807 has 19): reject overflow.
-  int64_t value = 0;
-  for (char c : s) {
-    int digit = c - '0';
-    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
-      return std::nullopt;
-    }
-    value = value * 10 + digit;
-  }
-  return value;
-}
 
 int64_t MtimeMs(const fs::path& path) {
   std::error_code ec;
@@ -64,6 +52,45 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }
 
 }  // namespace
+
+std::optional<int64_t> ParseLogVersion(std::string_view s) {
+  if (s.size() != 20 || !IsDigits(s)) {
+    return std::nullopt;
+  }
+  // 20 digits can exceed int64_t (9223372036854775807 has 19): reject overflow.
+  int64_t value = 0;
+  for (char c : s) {
+    int digit = c - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
+      return std::nullopt;
+    }
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+Result<std::optional<int64_t>> ReadCommitInCommitTimestamp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return MakeError(ErrorCode::kIo, "cannot open commit '{}'", path.string());
+  }
+  std::string line;
+  std::getline(in, line);
+  if (line.find("inCommitTimestamp") == std::string::npos) {
+    return std::optional<int64_t>();
+  }
+  auto action = ParseActionLine(line);
+  if (!action.ok()) {
+    return std::move(action).status().AddContext(
+        fmt::format("reading the in-commit timestamp of '{}'", path.string()));
+  }
+  if (*action) {
+    if (const auto* info = std::get_if<CommitInfo>(&**action)) {
+      return info->in_commit_timestamp;
+    }
+  }
+  return std::optional<int64_t>();
+}
 
 int64_t LogFileModificationTimeMs(const LogFile& file) {
   if (file.modification_time_ms >= 0) {
@@ -132,7 +159,7 @@ Result<LogListing> ListLog(const fs::path& table_root) {
                                    : std::string_view(full).substr(slash + 1);
     constexpr std::string_view kJson = ".json";
     if (name.size() == 20 + kJson.size() && name.substr(20) == kJson) {
-      if (auto version = ParseVersion(name.substr(0, 20))) {
+      if (auto version = ParseLogVersion(name.substr(0, 20))) {
         std::error_code type_ec;
         if (entry.is_regular_file(type_ec)) {
           listing.commits.emplace(*version, LogFile{entry.path(), -1, -1});
@@ -158,7 +185,7 @@ Result<LogListing> ListLog(const fs::path& table_root) {
       continue;
     }
     auto parts = Split(name, '.');
-    auto version = ParseVersion(parts[0]);
+    auto version = ParseLogVersion(parts[0]);
     if (!version) {
       continue;
     }
@@ -182,7 +209,7 @@ Result<LogListing> ListLog(const fs::path& table_root) {
       listing.checkpoints[*version].push_back(
           CheckpointFiles{*version, CheckpointKind::kUuid, {std::move(file)}});
     } else if (parts.size() == 4 && parts[2] == "compacted" && parts[3] == "json") {
-      auto end = ParseVersion(parts[1]);
+      auto end = ParseLogVersion(parts[1]);
       if (end && *end >= *version) {
         listing.compactions.push_back(CompactionFile{*version, *end, std::move(file)});
       }

@@ -75,6 +75,15 @@ struct LogSegment {
   std::vector<CompactionFile> compactions;
 };
 
+/// A 20-digit zero-padded log version (PROTOCOL.md "Delta Log Entries"); nullopt for any
+/// other text (also on int64 overflow).
+std::optional<int64_t> ParseLogVersion(std::string_view text);
+
+/// commitInfo.inCommitTimestamp from the first line of the commit file `path` (PROTOCOL.md
+/// "In-Commit Timestamps": commitInfo is the first action); nullopt when it has none.
+/// Errors: kIo when the file cannot be opened, parse errors naming the file.
+Result<std::optional<int64_t>> ReadCommitInCommitTimestamp(const std::filesystem::path& path);
+
 /// Lists `<table_root>/_delta_log`. Errors: kNotFound when there is no `_delta_log`
 /// directory, kIo on listing failures.
 Result<LogListing> ListLog(const std::filesystem::path& table_root);

@@ -120,16 +120,9 @@ Result<OptimizeResult> Optimize(sql::Connection& conn, const std::filesystem::pa
   result.version = committed.version;
   if (options.write.auto_checkpoint && committed.version > 0 &&
       committed.version % CheckpointInterval(snapshot->metadata()) == 0) {
-    auto checkpoint = WriteCheckpointAt(conn, table_root, committed.version);
-    if (!checkpoint.ok()) {
-      result.checkpoint_problem = fmt::format("checkpoint of version {} failed: {}",
-                                              committed.version,
-                                              checkpoint.status().ToString());
-    } else if (checkpoint->cleanup_error) {
-      result.checkpoint_problem =
-          fmt::format("log cleanup after the checkpoint of version {} failed: {}",
-                      committed.version, *checkpoint->cleanup_error);
-    }
+    result.checkpoint_problem =
+        CheckpointProblem(WriteCheckpointAt(conn, table_root, committed.version),
+                          committed.version);
   }
   return result;
 }

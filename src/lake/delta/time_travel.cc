@@ -26,31 +26,6 @@ void CivilFromDays(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
   y += m <= 2 ? 1 : 0;
 }
 
-// Reads the in-commit timestamp from the first line of a commit, if it is a commitInfo
-// carrying one (PROTOCOL.md "In-Commit Timestamps": commitInfo is the first action).
-Result<std::optional<int64_t>> ReadInCommitTimestamp(const LogFile& file) {
-  std::ifstream in(file.path, std::ios::binary);
-  if (!in) {
-    return MakeError(ErrorCode::kIo, "cannot open '{}'", file.path.string());
-  }
-  std::string line;
-  std::getline(in, line);
-  if (line.find("inCommitTimestamp") == std::string::npos) {
-    return std::optional<int64_t>();
-  }
-  auto action = ParseActionLine(line);
-  if (!action.ok()) {
-    return std::move(action).status().AddContext(
-        fmt::format("reading commit '{}'", file.path.string()));
-  }
-  if (*action) {
-    if (const auto* info = std::get_if<CommitInfo>(&**action)) {
-      return info->in_commit_timestamp;
-    }
-  }
-  return std::optional<int64_t>();
-}
-
 bool ParseFixed(std::string_view s, size_t pos, size_t len, int64_t& out) {
   if (pos + len > s.size()) {
     return false;
@@ -72,7 +47,7 @@ Result<std::vector<CommitTimestamp>> ListCommitTimestamps(const LogListing& list
   out.reserve(listing.commits.size());
   std::optional<int64_t> previous_file_time;
   for (const auto& [version, file] : listing.commits) {
-    TRIB_ASSIGN_OR_RETURN(auto ict, ReadInCommitTimestamp(file));
+    TRIB_ASSIGN_OR_RETURN(auto ict, ReadCommitInCommitTimestamp(file.path));
     CommitTimestamp ts;
     ts.version = version;
     if (ict) {

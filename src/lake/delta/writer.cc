@@ -820,15 +820,7 @@ Result<WriteResult> FinishWrite(sql::Connection& conn, const Snapshot& snapshot,
                           ? WriteCheckpoint(conn, *next)
                           : WriteCheckpointAt(conn, snapshot.table_root(), committed.version);
     result.checkpoint_written = checkpoint.ok();
-    if (!checkpoint.ok()) {
-      result.checkpoint_problem = fmt::format("checkpoint of version {} failed: {}",
-                                              committed.version,
-                                              checkpoint.status().ToString());
-    } else if (checkpoint->cleanup_error) {
-      result.checkpoint_problem =
-          fmt::format("log cleanup after the checkpoint of version {} failed: {}",
-                      committed.version, *checkpoint->cleanup_error);
-    }
+    result.checkpoint_problem = CheckpointProblem(checkpoint, committed.version);
   }
   return result;
 }
