@@ -1,6 +1,7 @@
 #include "lake/delta/actions.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 namespace tributary::lake::delta {
@@ -600,6 +601,17 @@ bool Protocol::HasReaderFeature(std::string_view name) const {
 bool Protocol::HasWriterFeature(std::string_view name) const {
   return writer_features && std::find(writer_features->begin(), writer_features->end(),
                                       name) != writer_features->end();
+}
+
+bool ConfigTrue(const std::map<std::string, std::string>& configuration,
+                std::string_view key) {
+  auto it = configuration.find(std::string(key));
+  constexpr std::string_view kTrue = "true";
+  return it != configuration.end() &&
+         std::equal(it->second.begin(), it->second.end(), kTrue.begin(), kTrue.end(),
+                    [](char a, char b) {
+                      return std::tolower(static_cast<unsigned char>(a)) == b;
+                    });
 }
 
 std::optional<std::string> Metadata::Config(std::string_view key) const {

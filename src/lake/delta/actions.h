@@ -69,6 +69,11 @@ struct Metadata {
   std::optional<std::string> Config(std::string_view key) const;
 };
 
+/// Whether the boolean table property `key` of `configuration` (Metadata::configuration,
+/// or the properties of a table being created) is "true", in any case. Unset: false.
+bool ConfigTrue(const std::map<std::string, std::string>& configuration,
+                std::string_view key);
+
 /// PROTOCOL.md "Add File and Remove File". `path` is a URI as stored in the log
 /// (percent-encoded, relative to the table root unless absolute); `stats` is the raw JSON
 /// string ("Per-file Statistics"), empty when absent.

@@ -36,7 +36,6 @@ bool IsDigits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-
 std::vector<std::string_view> SplitDots(std::string_view s) {
   std::vector<std::string_view> parts;
   size_t pos = 0;
@@ -97,12 +96,6 @@ std::optional<std::pair<int64_t, ExpiredKind>> ClassifyLogFile(std::string_view 
   return std::nullopt;
 }
 
-
-bool ConfigIsTrue(const Metadata& metadata, std::string_view key) {
-  auto value = metadata.Config(key);
-  return value && Lower(*value) == "true";
-}
-
 }  // namespace
 
 Result<int64_t> LogRetentionMillis(const Metadata& metadata) {
@@ -150,7 +143,7 @@ Result<LogCleanupResult> CleanUpExpiredLogs(const fs::path& table_root,
     }
     const int64_t newest_checkpoint = listing.checkpoints.rbegin()->first;
     const bool in_commit_timestamps =
-        ConfigIsTrue(metadata, "delta.enableInCommitTimestamps");
+        ConfigTrue(metadata.configuration, "delta.enableInCommitTimestamps");
 
     // Step 1: the cutoff commit. Walking from the oldest commit and stopping at the first
     // one newer than the cutoff keeps every version whose successors' clocks went

@@ -23,7 +23,6 @@ bool IsDigits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-
 int64_t MtimeMs(const fs::path& path) {
   std::error_code ec;
   auto time = fs::last_write_time(path, ec);

@@ -112,9 +112,8 @@ Result<OptimizeResult> Optimize(sql::Connection& conn, const std::filesystem::pa
   request.actions = std::move(actions);
   request.commit_info = std::move(info);
   request.read_set = std::move(read_set);
-  const auto& config = snapshot->metadata().configuration;
-  auto ict = config.find("delta.enableInCommitTimestamps");
-  request.in_commit_timestamps = ict != config.end() && ict->second == "true";
+  request.in_commit_timestamps =
+      ConfigTrue(snapshot->metadata().configuration, "delta.enableInCommitTimestamps");
   TRIB_ASSIGN_OR_RETURN(auto committed,
                         Commit(table_root, std::move(request), options.write.commit));
   result.version = committed.version;

@@ -42,11 +42,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-bool ConfigTrue(const std::map<std::string, std::string>& config, const std::string& key) {
-  auto it = config.find(key);
-  return it != config.end() && EqualsIgnoreCase(it->second, "true");
-}
-
 bool HasTypeKind(const DataType& type, TypeKind kind) {
   if (type.kind == kind) {
     return true;
