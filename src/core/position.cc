@@ -91,13 +91,17 @@ std::strong_ordering MysqlPosition::operator<=>(const MysqlPosition& other) cons
          std::tie(other.pos, other.row, other.file, other.server_id, other.gtid);
 }
 
+std::string PostgresPositionPrefix(uint64_t commit_lsn) {
+  return fmt::format("pg:{}:", FormatLsn(commit_lsn));
+}
+
 std::string SourcePosition::ToString() const {
   switch (kind()) {
     case Kind::kNone:
       return "";
     case Kind::kPostgres: {
       const PostgresPosition& p = *postgres();
-      return fmt::format("pg:{}:{}:{}:{}", FormatLsn(p.commit_lsn),
+      return fmt::format("{}{}:{}:{}", PostgresPositionPrefix(p.commit_lsn),
                          FormatLsn(p.event_lsn), p.txid, p.event_index);
     }
     case Kind::kMysql: {

@@ -14,6 +14,11 @@ namespace tributary::core {
 /// Formats a PostgreSQL LSN the way PostgreSQL 15 prints pg_lsn: upper-case hex of the
 /// high and low 32 bits, "16/B374D848" (no zero padding, as `%X/%X`).
 std::string FormatLsn(uint64_t lsn);
+
+/// "pg:<commit lsn>:", how SourcePosition::ToString() of every PostgreSQL position of the
+/// transaction committed at `commit_lsn` starts (the rows of one commit share it).
+std::string PostgresPositionPrefix(uint64_t commit_lsn);
+
 /// Parses "X/X" (1-8 hex digits each side, either case; zero-padded "0/0000A0B8" too).
 /// kInvalidArgument naming the text otherwise.
 Result<uint64_t> ParseLsn(std::string_view text);

@@ -891,7 +891,7 @@ class SilverStage::Impl {
     }
     SnapshotEnd end;
     end.source = event.source.name;
-    end.position_prefix = fmt::format("pg:{}:", core::FormatLsn(pg->commit_lsn));
+    end.position_prefix = core::PostgresPositionPrefix(pg->commit_lsn);
     spdlog::info(
         "silver: snapshot of source {} ended at {}; removing rows it did not hold",
         end.source, event.position.ToString());

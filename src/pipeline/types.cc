@@ -635,7 +635,7 @@ std::string_view PositionFormatter::Format(const core::SourcePosition& position)
     return text_;
   }
   if (!has_prefix_ || commit_lsn_ != pg->commit_lsn) {
-    text_ = fmt::format("pg:{}:", core::FormatLsn(pg->commit_lsn));
+    text_ = core::PostgresPositionPrefix(pg->commit_lsn);
     prefix_size_ = text_.size();
     commit_lsn_ = pg->commit_lsn;
     has_prefix_ = true;
