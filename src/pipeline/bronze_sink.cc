@@ -47,30 +47,14 @@ constexpr std::string_view kScanFunction = "bronze_rows";
 constexpr size_t kSourceTableColumn = 1;
 constexpr size_t kIngestDateColumn = 2;
 
-// The staged row columns: BronzeSchema() in order, typed as DuckDbTypeOf gives the
-// table's columns, so the append needs no casts.
+// The staged row columns: BronzeSchema() in order, typed as the table's columns
+// (DeltaBatchColumn), so the append needs no casts.
 std::vector<sql::BatchColumn> BronzeRowColumns() {
   std::vector<sql::BatchColumn> columns;
   for (const auto& field : BronzeSchema().fields) {
-    sql::BatchColumn column;
-    column.name = field.name;
-    switch (field.type.kind) {
-      case delta::TypeKind::kString:
-        column.type = sql::BatchType::kVarchar;
-        break;
-      case delta::TypeKind::kLong:
-        column.type = sql::BatchType::kBigInt;
-        break;
-      case delta::TypeKind::kDate:
-        column.type = sql::BatchType::kDate;
-        break;
-      case delta::TypeKind::kTimestamp:
-        column.type = sql::BatchType::kTimestampTz;
-        break;
-      default:
-        TRIB_CHECK(false, "bronze column '{}' has no staged type", field.name);
-    }
-    columns.push_back(std::move(column));
+    TRIB_CHECK(IsNativeBatchColumn(field.type), "bronze column '{}' has no staged type",
+               field.name);
+    columns.push_back(DeltaBatchColumn(field.name, field.type));
   }
   return columns;
 }
@@ -379,8 +363,6 @@ class BronzeSink::Impl {
     return table_texts_;
   }
 
-  // SourcePosition::ToString() into `out` (reused): PostgreSQL positions without the
-  // temporaries of the general path.
   // Stages `events`; moves them into the kept records when `movable`.
   template <typename Events>
   Status StageEvents(Events& events, bool movable) {

@@ -1227,7 +1227,7 @@ class SilverStage::Impl {
       const std::string type = delta::DuckDbTypeOf(field.type);
       plan->input_columns.push_back({field.name, type});
       if (plan->staged(f)) {
-        columns.push_back(SilverBatchColumn(field.name, field.type));
+        columns.push_back(DeltaBatchColumn(field.name, field.type));
       }
       // Types the batch has no column type for are staged as text and cast here.
       const std::string staged =
@@ -1246,7 +1246,7 @@ class SilverStage::Impl {
     columns.push_back(sql::BatchColumn{"__trib_del", sql::BatchType::kBoolean});
     columns.push_back(sql::BatchColumn{"__trib_unavail", sql::BatchType::kVarchar});
     for (size_t k = 0; k < plan->key_fields.size(); ++k) {
-      columns.push_back(SilverBatchColumn(fmt::format("__trib_old_{}", k),
+      columns.push_back(DeltaBatchColumn(fmt::format("__trib_old_{}", k),
                                           schema.fields[plan->key_fields[k]].type));
     }
     plan->batch.emplace(std::move(columns));

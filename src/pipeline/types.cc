@@ -438,7 +438,7 @@ bool IsNativeBatchColumn(const delta::DataType& type) {
   }
 }
 
-sql::BatchColumn SilverBatchColumn(std::string name, const delta::DataType& type) {
+sql::BatchColumn DeltaBatchColumn(std::string name, const delta::DataType& type) {
   sql::BatchColumn column;
   column.name = std::move(name);
   switch (type.kind) {

@@ -41,17 +41,17 @@ std::string ValueText(const core::Value& value);
 /// strings, arrays.
 std::string ValueToJsonText(const core::Value& value);
 
-/// The RowBatch column holding silver values of Delta type `type`: the matching typed
-/// column for primitive types (decimals as unscaled integers, dates as days, timestamps as
-/// microseconds); VARCHAR (ValueText) for other types, which the query CASTs to
-/// lake::delta::DuckDbTypeOf(type) - see IsNativeBatchColumn.
-sql::BatchColumn SilverBatchColumn(std::string name, const lake::delta::DataType& type);
+/// The RowBatch column holding values of Delta type `type` (bronze's and silver's staged
+/// rows): the matching typed column for primitive types (decimals as unscaled integers,
+/// dates as days, timestamps as microseconds); VARCHAR (ValueText) for other types,
+/// which the query CASTs to lake::delta::DuckDbTypeOf(type) - see IsNativeBatchColumn.
+sql::BatchColumn DeltaBatchColumn(std::string name, const lake::delta::DataType& type);
 
-/// Whether SilverBatchColumn gives `type` its own column type (false: VARCHAR + CAST).
+/// Whether DeltaBatchColumn gives `type` its own column type (false: VARCHAR + CAST).
 bool IsNativeBatchColumn(const lake::delta::DataType& type);
 
 /// Appends one cell to the current row of `batch`, whose next column is `column` (made by
-/// SilverBatchColumn). Unavailable and null values, and decimal NaN/Infinity in a decimal
+/// DeltaBatchColumn). Unavailable and null values, and decimal NaN/Infinity in a decimal
 /// column, append NULL. A value of another kind is converted when the column can hold it:
 /// integers, decimals (rounded half away from zero to the column's scale), floats
 /// (rounded) and numeric text into numeric columns, dates into timestamps and back, any

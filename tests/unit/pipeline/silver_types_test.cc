@@ -107,7 +107,7 @@ TEST(SilverTypesTest, AppendBatchValueStoresTypedValues) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.type.ToString() + " " + c.value.ToString());
-    sql::BatchColumn column = SilverBatchColumn("v", c.type);
+    sql::BatchColumn column = DeltaBatchColumn("v", c.type);
     sql::RowBatch batch({column});
     ASSERT_TRUE(AppendBatchValue(batch, column, c.value).ok());
     batch.EndRow();
@@ -120,13 +120,13 @@ TEST(SilverTypesTest, AppendBatchValueStoresTypedValues) {
   }
   // Values that do not fit are errors naming the column, with nothing appended.
   sql::BatchColumn small =
-      SilverBatchColumn("small", delta::DataType::Primitive(delta::TypeKind::kShort));
+      DeltaBatchColumn("small", delta::DataType::Primitive(delta::TypeKind::kShort));
   sql::RowBatch batch({small});
   auto too_big = AppendBatchValue(batch, small, core::Value::Int64(70000));
   ASSERT_FALSE(too_big.ok());
   EXPECT_NE(too_big.status().message().find("small"), std::string::npos)
       << too_big.status().ToString();
-  sql::BatchColumn narrow = SilverBatchColumn("d", delta::DataType::Decimal(4, 2));
+  sql::BatchColumn narrow = DeltaBatchColumn("d", delta::DataType::Decimal(4, 2));
   sql::RowBatch decimals({narrow});
   EXPECT_FALSE(AppendBatchValue(decimals, narrow, dec("100.00")).ok());
 }
