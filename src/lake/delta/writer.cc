@@ -589,6 +589,17 @@ class FileWriter {
     return OkStatus();
   }
 
+  // Write(), or WritePartitions() when the caller split the input by partition
+  // (WriteOptions::input_partitions; `split_values` from CheckInputPartitions).
+  Status WriteInput(std::string_view source,
+                    const std::vector<PartitionValues>& split_values,
+                    std::vector<AddFile>* adds) {
+    if (options_.input_partitions.empty()) {
+      return Write(source, adds);
+    }
+    return WritePartitions(source, options_.input_partitions, split_values, adds);
+  }
+
   // Writes an input the caller split by partition (WriteOptions::input_partitions):
   // `values[i]` (checked by CheckInputPartitions) are the partition values of the rows
   // `source` returns after `partitions[i].select()`.
@@ -2018,12 +2029,7 @@ Result<WriteResult> Append(sql::Connection& conn, const fs::path& table_root,
   std::vector<AddFile> adds;
   FileWriter writer(conn, table_root, snapshot->schema(), snapshot->partition_columns(),
                     options, /*data_change=*/true);
-  if (options.input_partitions.empty()) {
-    TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
-  } else {
-    TRIB_RETURN_IF_ERROR(
-        writer.WritePartitions(source, options.input_partitions, split_values, &adds));
-  }
+  TRIB_RETURN_IF_ERROR(writer.WriteInput(source, split_values, &adds));
   WriteResult result = CountAdds(adds);
   CommitInfo info;
   info.operation = "WRITE";
@@ -2058,12 +2064,7 @@ Result<WriteResult> Overwrite(sql::Connection& conn, const fs::path& table_root,
   std::vector<AddFile> adds;
   FileWriter writer(conn, table_root, snapshot->schema(), snapshot->partition_columns(),
                     options, /*data_change=*/true);
-  if (options.input_partitions.empty()) {
-    TRIB_RETURN_IF_ERROR(writer.Write(source, &adds));
-  } else {
-    TRIB_RETURN_IF_ERROR(
-        writer.WritePartitions(source, options.input_partitions, split_values, &adds));
-  }
+  TRIB_RETURN_IF_ERROR(writer.WriteInput(source, split_values, &adds));
   WriteResult result = CountAdds(adds);
   std::vector<Action> actions;
   int64_t now = NowMillis();
