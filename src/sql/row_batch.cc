@@ -171,6 +171,9 @@ void RowBatch::AppendString(std::string_view value) {
   Column& column = NextColumn();
   TRIB_DCHECK(column.storage == Storage::kString,
               "RowBatch: string for a non-string column");
+  // DuckDB's strings (duckdb_string_t) hold a 32-bit length.
+  TRIB_CHECK(value.size() <= std::numeric_limits<uint32_t>::max(),
+             "RowBatch: a string of {} bytes (at most 4 GiB)", value.size());
   column.is_null.push_back(0);
   column.bytes.append(value);
   column.ends.push_back(column.bytes.size());
@@ -453,6 +456,22 @@ void Copy8(duckdb_vector vector, const std::vector<T>& cells, Rows rows, size_t 
   }
 }
 
+// `out` as a duckdb_string_t viewing `size` bytes at `data` (duckdb.h: up to 12 bytes
+// inlined and zero-padded, longer ones a 4-byte prefix and a pointer).
+void SetString(duckdb_string_t& out, const char* data, size_t size) {
+  constexpr size_t kInlineBytes = sizeof(out.value.inlined.inlined);
+  out.value.inlined.length = static_cast<uint32_t>(size);
+  if (size <= kInlineBytes) {
+    std::memset(out.value.inlined.inlined, 0, kInlineBytes);
+    if (size != 0) {
+      std::memcpy(out.value.inlined.inlined, data, size);
+    }
+  } else {
+    std::memcpy(out.value.pointer.prefix, data, sizeof(out.value.pointer.prefix));
+    out.value.pointer.ptr = const_cast<char*>(data);
+  }
+}
+
 }  // namespace
 
 struct BatchScan::Impl {
@@ -511,14 +530,18 @@ void BatchScanAccess::FillVector(
       Copy8(vector, c.doubles, rows, count);
       break;
     case BatchType::kVarchar:
-    case BatchType::kBlob:
+    case BatchType::kBlob: {
+      // The vector's strings point into the batch (no copy into the vector's heap): the
+      // batch outlives the query (the BatchScan contract), and whatever DuckDB keeps
+      // past the scan - a materialized result, a table, a Parquet page - it copies.
+      auto* out = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vector));
       for (size_t i = 0; i < count; ++i) {
         const size_t row = rows(i);
         const size_t begin = c.StringBegin(row);
-        duckdb_vector_assign_string_element_len(vector, i, c.bytes.data() + begin,
-                                                c.ends[row] - begin);
+        SetString(out[i], c.bytes.data() + begin, c.ends[row] - begin);
       }
       break;
+    }
     case BatchType::kDecimal:
       if (declared.width <= 4) {
         FillInts<int16_t>(vector, c.ints, rows, count);

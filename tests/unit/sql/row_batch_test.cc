@@ -1,5 +1,7 @@
 #include "sql/row_batch.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -354,6 +356,80 @@ TEST_F(RowBatchTest, EraseFrontAndClearKeepTheRemainingRows) {
   EXPECT_EQ(batch.row_count(), 0u);
   EXPECT_EQ(batch.memory_bytes(), 0u);
   EXPECT_EQ(Query("SELECT count(*) FROM batch_rows()").GetInt64(0, 0), 0);
+}
+
+// The scan hands DuckDB its strings in place: up to 12 bytes inlined, longer ones as a
+// prefix and a pointer into the batch. Comparisons, grouping and joins see the same
+// strings either way, and what DuckDB keeps (a table, a materialized result) is its own
+// copy: it does not change when the batch does.
+TEST_F(RowBatchTest, StringsOfEveryLengthCompareAndOutliveTheBatchOnceCopied) {
+  RowBatch batch({{"s", BatchType::kVarchar}, {"b", BatchType::kBlob}});
+  std::vector<std::string> texts;
+  for (size_t size : {0, 1, 4, 11, 12, 13, 16, 100, 5000}) {
+    std::string text;
+    for (size_t i = 0; i < size; ++i) {
+      text.push_back(static_cast<char>('a' + (i * 7 + size) % 26));
+    }
+    texts.push_back(text);
+  }
+  texts.push_back("ab\u00e9\u20ac");                                  // 7 bytes of UTF-8
+  texts.push_back("h\u00e9llo w\u00f6rld, longer than twelve");  // 37 bytes
+  for (int round = 0; round < 2; ++round) {  // every text twice
+    for (const std::string& text : texts) {
+      batch.AppendString(text);
+      batch.AppendString(text + std::string(1, '\0') + "tail");
+      batch.EndRow();
+    }
+  }
+  scan_->Set(&batch);
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE kept AS SELECT * FROM batch_rows()").ok());
+  QueryResult materialized = Query("SELECT s, octet_length(b) FROM batch_rows()");
+  // Grouping and a self-join over the scan: each text twice, equal to itself only.
+  QueryResult groups = Query(
+      "SELECT s, count(*) AS n, min(length(s)) FROM batch_rows() GROUP BY s ORDER BY s");
+  ASSERT_EQ(groups.row_count(), texts.size());
+  for (size_t row = 0; row < groups.row_count(); ++row) {
+    EXPECT_EQ(groups.GetInt64(1, row), 2) << groups.GetString(0, row);
+  }
+  EXPECT_EQ(Query("SELECT count(*) FROM batch_rows() AS x JOIN batch_rows() AS y ON x.s = y.s")
+                .GetInt64(0, 0),
+            static_cast<int64_t>(4 * texts.size()));
+  EXPECT_EQ(Query("SELECT count(*) FROM batch_rows() WHERE s > 'h' AND s LIKE '%twelve'")
+                .GetInt64(0, 0),
+            2);
+  // Against constants (DuckDB's own strings): equal, and ordered, byte for byte.
+  std::vector<std::string> sorted = texts;
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& text : texts) {
+    const int64_t below = std::lower_bound(sorted.begin(), sorted.end(), text) - sorted.begin();
+    QueryResult counts = Query(fmt::format(
+        "SELECT count(*) FILTER (s = '{0}'), count(*) FILTER (s < '{0}'), "
+        "count(*) FILTER (s > '{0}') FROM batch_rows()",
+        text));
+    EXPECT_EQ(counts.GetInt64(0, 0), 2) << text;
+    EXPECT_EQ(counts.GetInt64(1, 0), 2 * below) << text;
+    EXPECT_EQ(counts.GetInt64(2, 0), 2 * (static_cast<int64_t>(texts.size()) - below - 1))
+        << text;
+  }
+  // The batch changes; the table and the result keep the texts.
+  batch.Clear();
+  for (size_t i = 0; i < 2 * texts.size(); ++i) {
+    batch.AppendString(std::string(64, 'z'));
+    batch.AppendString(std::string(64, 'z'));
+    batch.EndRow();
+  }
+  batch.Clear();
+  scan_->Reset();
+  QueryResult kept = Query("SELECT s, b FROM kept");
+  ASSERT_EQ(kept.row_count(), 2 * texts.size());
+  ASSERT_EQ(materialized.row_count(), 2 * texts.size());
+  for (size_t row = 0; row < kept.row_count(); ++row) {
+    const std::string& text = texts[row % texts.size()];
+    EXPECT_EQ(kept.GetString(0, row), text) << row;
+    EXPECT_EQ(kept.GetBlob(1, row), text + std::string(1, '\0') + "tail") << row;
+    EXPECT_EQ(materialized.GetString(0, row), text) << row;
+    EXPECT_EQ(materialized.GetInt64(1, row), static_cast<int64_t>(text.size() + 5)) << row;
+  }
 }
 
 TEST_F(RowBatchTest, QueriesWithoutABatchFailNamingTheFunction) {
