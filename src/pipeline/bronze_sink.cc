@@ -143,6 +143,17 @@ std::string BronzeResumeParameter(std::string_view source) {
   return fmt::format("tributary.resume.{}", source);
 }
 
+namespace {
+
+// The value_json of an event that could not be encoded: the error and the event as text
+// (silver's dead-letter table takes rows starting {"event" that hold "tributary_error").
+std::string UnencodableValueJson(const Error& error, const ChangeEvent& event) {
+  nlohmann::json text = {{"tributary_error", error.ToString()}, {"event", event.ToString()}};
+  return text.dump();
+}
+
+}  // namespace
+
 Result<int64_t> PositionVersion(const SourcePosition& position) {
   if (const auto* pg = position.postgres()) {
     return static_cast<int64_t>(pg->commit_lsn);
@@ -387,16 +398,16 @@ class BronzeSink::Impl {
       const SchemaIds* ids = nullptr;
       std::optional<std::string_view> value_id;
       value_text_.clear();
+      bool value_encoded = false;
       if (Status value = core::AppendDebeziumValue(event, encode, value_text_); value.ok()) {
+        value_encoded = true;
         ids = &IdsFor(event);
         if (ids->value_id) {
           value_id = *ids->value_id;
         }
       } else {
         // Kept as received; silver sends it to the dead-letter table.
-        nlohmann::json error = {{"tributary_error", value.status().ToString()},
-                                {"event", event.ToString()}};
-        value_text_ = error.dump();
+        value_text_ = UnencodableValueJson(value.status(), event);
       }
       std::optional<std::string_view> key_id;
       key_text_.clear();
@@ -467,13 +478,14 @@ class BronzeSink::Impl {
       open_bytes_ += static_cast<int64_t>(value_text_.size() + key_text_.size());
       ++open_rows_;
       if (keep) {
-        if (static_cast<int64_t>(complete_records_.size() + open_records_.size()) >=
-            options_.max_events_kept) {
+        if (static_cast<int64_t>(records_.size()) >= options_.max_events_kept) {
           open_dropped_ = true;
-          open_records_.clear();
+          records_.resize(complete_records_);
         } else {
           BronzeRecord record;
-          record.value_json = value_text_;
+          if (!value_encoded) {
+            record.value_json = value_text_;  // else BronzeValueJson encodes it again
+          }
           if (has_key) {
             record.key_json = key_text_;
           }
@@ -482,7 +494,7 @@ class BronzeSink::Impl {
           } else {
             record.event = event;
           }
-          open_records_.push_back(std::move(record));
+          records_.push_back(std::move(record));
         }
       }
       if (!first_event_time_) {
@@ -500,15 +512,11 @@ class BronzeSink::Impl {
     complete_bytes_ += open_bytes_;
     if (open_dropped_ || complete_dropped_) {
       complete_dropped_ = true;
-      complete_records_.clear();
-    } else if (complete_records_.empty()) {
-      complete_records_.swap(open_records_);
+      records_.clear();
+      complete_records_ = 0;
     } else {
-      for (auto& record : open_records_) {
-        complete_records_.push_back(std::move(record));
-      }
+      complete_records_ = records_.size();
     }
-    open_records_.clear();
     open_dropped_ = false;
     open_rows_ = 0;
     open_bytes_ = 0;
@@ -609,7 +617,7 @@ class BronzeSink::Impl {
     BronzeCommit commit;
     commit.version = written->version;
     commit.event_count = complete_rows_;
-    commit.records = std::move(complete_records_);
+    commit.records = TakeCompleteRecords();
     commit.events_dropped = complete_dropped_;
     commit.resume_position = complete_resume_;
     {
@@ -620,7 +628,6 @@ class BronzeSink::Impl {
       ++metrics_->bronze_commits;
       metrics_->bronze_version = written->version;
     }
-    complete_records_.clear();
     complete_dropped_ = false;
     complete_rows_ = 0;
     complete_bytes_ = 0;
@@ -641,6 +648,25 @@ class BronzeSink::Impl {
   int64_t staged_rows() const { return complete_rows_ + open_rows_; }
 
  private:
+  // Moves the records of the whole transactions out of `records_`; the open
+  // transaction's stay.
+  std::vector<BronzeRecord> TakeCompleteRecords() {
+    std::vector<BronzeRecord> complete;
+    if (complete_records_ == records_.size()) {
+      complete.swap(records_);
+    } else {
+      std::vector<BronzeRecord> open;
+      open.reserve(records_.size() - complete_records_);
+      std::move(records_.begin() + static_cast<std::ptrdiff_t>(complete_records_),
+                records_.end(), std::back_inserter(open));
+      records_.resize(complete_records_);
+      complete.swap(records_);
+      records_.swap(open);
+    }
+    complete_records_ = 0;
+    return complete;
+  }
+
   // A bronze partition: source_table (null or text) and ingest_date (days since epoch).
   // `table` views the staged bytes of `rows_`, valid until rows_ changes.
   struct PartitionKey {
@@ -749,13 +775,16 @@ class BronzeSink::Impl {
   int64_t next_seq_ = 0;
   int64_t complete_rows_ = 0;
   int64_t complete_bytes_ = 0;
-  std::vector<BronzeRecord> complete_records_;
+  // The kept records: those of the whole transactions first (complete_records_ of
+  // them), then the open transaction's (appended in place: ending a transaction moves
+  // nothing).
+  std::vector<BronzeRecord> records_;
+  size_t complete_records_ = 0;
   bool complete_dropped_ = false;
   SourcePosition complete_resume_;
   // The open (unfinished) transaction.
   int64_t open_rows_ = 0;
   int64_t open_bytes_ = 0;
-  std::vector<BronzeRecord> open_records_;
   bool open_dropped_ = false;
   std::optional<std::chrono::steady_clock::time_point> first_event_time_;
   // ADR 0005: the registry, the schema ids per table schema version, and the schemas
@@ -837,6 +866,20 @@ int64_t BronzeSink::staged_rows() const {
 }
 Result<std::optional<BronzeCommit>> BronzeSink::Commit() {
   return impl_->Commit();
+}
+
+std::string BronzeValueJson(const BronzeRecord& record) {
+  if (!record.value_json.empty()) {
+    return record.value_json;
+  }
+  core::DebeziumEncodeOptions encode;
+  encode.schemas_enable = false;
+  std::string text;
+  if (Status status = core::AppendDebeziumValue(record.event, encode, text); !status.ok()) {
+    // Not reached for a sink's records (an event that did not encode keeps its text).
+    return UnencodableValueJson(status.status(), record.event);
+  }
+  return text;
 }
 
 Result<BronzeVersionRows> ReadBronzeVersion(sql::Connection& conn,

@@ -50,10 +50,18 @@ struct BronzeRecord {
   core::ChangeEvent event;
   /// The row's key_json / value_json: Debezium JSON text of the event (the payload
   /// without its Connect schema; the {"schema", "payload"} form for rows written before
-  /// ADR 0005).
+  /// ADR 0005). The records a BronzeSink commit hands on leave value_json empty when the
+  /// event encoded (the row's text is that encoding again: BronzeValueJson); it holds the
+  /// text when the record was read back from the table or the event could not be encoded.
   std::optional<std::string> key_json;
   std::string value_json;
 };
+
+/// `record`'s value_json as the bronze row holds it: the kept text, else the event
+/// encoded again (Debezium JSON, schemas.enable=false, as BronzeSink wrote it). For the
+/// rare rows that are copied on (quarantine, dead letters), so a commit does not keep a
+/// second copy of every row's JSON.
+std::string BronzeValueJson(const BronzeRecord& record);
 
 /// What one bronze commit wrote.
 struct BronzeCommit {

@@ -624,7 +624,8 @@ class SilverStage::Impl {
       auto dead = [&](std::string error) {
         dead_letter.push_back(
             DeadLetterRow{event.source.name, event.table.ToString(), std::move(error),
-                          record.key_json, record.value_json, event.position.ToString()});
+                          record.key_json, BronzeValueJson(record),
+                          event.position.ToString()});
       };
       if (record.value_json.rfind("{\"event\"", 0) == 0 &&
           record.value_json.find("\"tributary_error\"") != std::string::npos) {
@@ -672,7 +673,7 @@ class SilverStage::Impl {
           }
           quarantine.push_back(
               QuarantineRow{event.table.ToString(), route.name, KeyJson(key_names, key),
-                            *failed, record.value_json, event.position.ToString()});
+                            *failed, BronzeValueJson(record), event.position.ToString()});
           continue;
         }
       }
@@ -1052,7 +1053,7 @@ class SilverStage::Impl {
       auto dead = [&](std::string error) {
         dead_letter.push_back(DeadLetterRow{
             event.source.name, event.table.ToString(), std::move(error), record->key_json,
-            record->value_json, event.position.ToString()});
+            BronzeValueJson(*record), event.position.ToString()});
       };
       batch.last_commit_us = std::max(batch.last_commit_us, event.commit_time_us);
       if (event.op == Op::kTruncate) {

@@ -41,11 +41,13 @@ class BronzeSinkTest : public ::testing::Test {
 
   std::filesystem::path root() const { return dir_.path() / "bronze" / "all_events"; }
 
-  std::unique_ptr<BronzeSink> Open(std::function<int64_t()> clock = {}) {
+  std::unique_ptr<BronzeSink> Open(std::function<int64_t()> clock = {},
+                                   int64_t max_events_kept = BronzeOptions{}.max_events_kept) {
     BronzeOptions options;
     options.table_root = root();
     options.source = "pg";
     options.clock = std::move(clock);
+    options.max_events_kept = max_events_kept;
     auto sink = BronzeSink::Open(options, &metrics_);
     EXPECT_TRUE(sink.ok()) << (sink.ok() ? "" : sink.status().ToString());
     return sink.ok() ? std::move(*sink) : nullptr;
@@ -119,6 +121,61 @@ TEST_F(BronzeSinkTest, CommitsWholeTransactionsWithTxnAndRoundTripsEvents) {
   ASSERT_TRUE(sink->WriteBatch(Batch({Insert(4, 200, 1)}, 200)).ok());
   ASSERT_TRUE(sink->Flush().ok());
   EXPECT_EQ(TableRows(root(), "count(*)").at(0), "4");
+}
+
+// The records a commit hands to silver: the whole transactions' events in source order
+// (an open transaction's stay for the next commit), none when there were more than
+// max_events_kept, and each record's value_json the text of its bronze row.
+TEST_F(BronzeSinkTest, CommitRecordsAreTheWholeTransactionsWithTheirRowsText) {
+  auto sink = Open({}, /*max_events_kept=*/5);
+  ASSERT_NE(sink, nullptr);
+  auto ids = [](const BronzeCommit& commit) {
+    std::vector<int64_t> out;
+    for (const auto& record : commit.records) {
+      out.push_back((*record.event.after)[0].AsInt64());
+    }
+    return out;
+  };
+  ASSERT_TRUE(sink->WriteBatch(Batch({Insert(1, 100, 0), Insert(2, 100, 1)}, 100)).ok());
+  core::ChangeBatch partial = Batch({Insert(3, 200, 0)}, 200);
+  partial.ends_transaction = false;
+  partial.resume_position = {};
+  ASSERT_TRUE(sink->WriteBatch(partial).ok());
+  auto first = sink->Commit();
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(ids(**first), (std::vector<int64_t>{1, 2}));
+  EXPECT_FALSE((*first)->events_dropped);
+  // The rows' value_json, in commit_seq order, is what BronzeValueJson gives the records.
+  const auto texts = TableRows(root(), "lpad(commit_seq::VARCHAR, 4, '0'), value_json");
+  ASSERT_EQ(texts.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const BronzeRecord& record = (*first)->records[i];
+    EXPECT_TRUE(record.value_json.empty()) << "the commit keeps no second copy of the text";
+    EXPECT_EQ(texts[i], fmt::format("{:04}|{}", i, BronzeValueJson(record)));
+  }
+
+  ASSERT_TRUE(sink->WriteBatch(Batch({Insert(4, 200, 1)}, 200)).ok());
+  auto second = sink->Commit();
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ(ids(**second), (std::vector<int64_t>{3, 4}));
+
+  // Six events in one transaction: more than max_events_kept, so silver reads them back.
+  std::vector<core::ChangeEvent> many;
+  for (int64_t id = 10; id < 16; ++id) {
+    many.push_back(Insert(id, 300, static_cast<uint64_t>(id - 10)));
+  }
+  ASSERT_TRUE(sink->WriteBatch(Batch(std::move(many), 300)).ok());
+  auto third = sink->Commit();
+  ASSERT_TRUE(third.ok() && third->has_value());
+  EXPECT_TRUE((*third)->events_dropped);
+  EXPECT_TRUE((*third)->records.empty());
+  EXPECT_EQ((*third)->event_count, 6);
+
+  ASSERT_TRUE(sink->WriteBatch(Batch({Insert(20, 400, 0)}, 400)).ok());
+  auto fourth = sink->Commit();
+  ASSERT_TRUE(fourth.ok() && fourth->has_value());
+  EXPECT_FALSE((*fourth)->events_dropped);
+  EXPECT_EQ(ids(**fourth), (std::vector<int64_t>{20}));
 }
 
 TEST_F(BronzeSinkTest, FilesKeepSourceOrderAcrossManyBatchesAndTables) {
