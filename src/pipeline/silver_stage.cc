@@ -198,6 +198,43 @@ struct Pending {
   const core::Row& row() const { return carried ? *carried : *event->after; }
 };
 
+// A table's pending changes by key text, iterated in the order their keys first
+// appeared: source order, so silver's files hold rows in that order and consecutive rows
+// mostly share a transaction (and its position prefix).
+class PendingChanges {
+ public:
+  void reserve(size_t count) {
+    entries_.reserve(count);
+    index_.reserve(count);
+  }
+  bool empty() const { return entries_.empty(); }
+  void clear() {
+    entries_.clear();
+    index_.clear();
+  }
+  /// The change pending for `key`, null when there is none; valid until the next
+  /// Assign or Clear.
+  Pending* Find(const std::string& key) {
+    auto found = index_.find(key);
+    return found == index_.end() ? nullptr : &entries_[found->second];
+  }
+  /// Sets the change pending for `key` (a key seen before keeps its place).
+  void Assign(const std::string& key, Pending&& change) {
+    auto [found, inserted] = index_.try_emplace(key, entries_.size());
+    if (inserted) {
+      entries_.push_back(std::move(change));
+    } else {
+      entries_[found->second] = std::move(change);
+    }
+  }
+  std::vector<Pending>::const_iterator begin() const { return entries_.begin(); }
+  std::vector<Pending>::const_iterator end() const { return entries_.end(); }
+
+ private:
+  std::vector<Pending> entries_;
+  std::unordered_map<std::string, size_t> index_;  // key text -> entries_ index
+};
+
 struct QuarantineRow {
   std::string source_table;
   std::string silver_table;
@@ -226,7 +263,7 @@ struct SnapshotEnd {
 // One table's changes of one bronze version, collapsed per key.
 struct TableBatch {
   std::vector<std::string> key_names;
-  std::unordered_map<std::string, Pending> pending;
+  PendingChanges pending;
   bool truncated = false;
   int64_t last_commit_us = 0;
   /// The distinct (interned) schemas of the batch's changes.
@@ -1081,7 +1118,7 @@ class SilverStage::Impl {
         p.schema = schema;
         p.key = KeyValuesOf(*event.before, key_idx);
         last_delete_key = p.key;
-        pending.insert_or_assign(key_text, std::move(p));
+        pending.Assign(key_text, std::move(p));
         last_delete_commit = event.position.postgres() != nullptr
                                  ? event.position.postgres()->commit_lsn
                                  : 0;
@@ -1107,23 +1144,23 @@ class SilverStage::Impl {
       if (event.op == Op::kUpdate && event.before &&
           KeyTextOf(*event.before, key_idx, old_text) && old_text != key_text) {
         moved_key = KeyValuesOf(*event.before, key_idx);
-        auto old = pending.find(old_text);
-        if (old != pending.end() && !old->second.deleted) {
-          moved_from = std::move(old->second);
+        Pending* old = pending.Find(old_text);
+        if (old != nullptr && !old->deleted) {
+          moved_from = std::move(*old);
         }
         Pending p;
         p.deleted = true;
         p.event = &event;
         p.schema = schema;
         p.key = *moved_key;
-        pending.insert_or_assign(old_text, std::move(p));
+        pending.Assign(old_text, std::move(p));
       }
-      auto found = pending.find(key_text);
+      const Pending* found = pending.Find(key_text);
       const Pending* previous = nullptr;
       if (moved_from) {
         previous = &*moved_from;
-      } else if (found != pending.end() && !found->second.deleted) {
-        previous = &found->second;
+      } else if (found != nullptr && !found->deleted) {
+        previous = found;
       }
       Pending p;
       p.event = &event;
@@ -1155,11 +1192,7 @@ class SilverStage::Impl {
       } else if (previous != nullptr && previous->old_key) {
         p.old_key = previous->old_key;
       }
-      if (found != pending.end()) {
-        found->second = std::move(p);
-      } else {
-        pending.emplace(key_text, std::move(p));
-      }
+      pending.Assign(key_text, std::move(p));
     }
     return batch;
   }
@@ -1343,7 +1376,7 @@ class SilverStage::Impl {
         return found->second;
       };
       std::string unavailable;
-      for (const auto& [key_text, p] : pending) {
+      for (const Pending& p : pending) {
         const ChangeEvent& event = *p.event;
         const std::vector<int>& map = column_map(p.schema);
         unavailable.clear();

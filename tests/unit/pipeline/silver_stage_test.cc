@@ -6,12 +6,14 @@
 #include <set>
 #include <tuple>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/value.h"
 #include "lake/delta/commit.h"
 #include "pipeline_test_util.h"
+#include "sql/database.h"
 #include "testing/temp_dir.h"
 
 namespace tributary::pipeline {
@@ -104,6 +106,37 @@ TEST_F(SilverStageTest, CollapsesToTheLastChangePerKey) {
                              "id, _source_position, _bronze_version", "id = 1");
   ASSERT_EQ(positions.size(), 1u);
   EXPECT_EQ(positions[0], "1|" + events[3].position.ToString() + "|1");
+}
+
+// A version's rows are written in the order their keys first appear in it (source
+// order), whatever their key values.
+TEST_F(SilverStageTest, FilesHoldRowsInTheOrderTheirKeysFirstAppear) {
+  auto stage = Open();
+  ASSERT_NE(stage, nullptr);
+  std::vector<core::ChangeEvent> events;
+  std::vector<std::string> expected;
+  for (int32_t i = 0; i < 500; ++i) {
+    const int32_t id = (i * 7919) % 1000;  // a permutation of 500 distinct ids
+    events.push_back(Insert(Row(id, "n", "1.00", Value::Null()),
+                            100 + static_cast<uint64_t>(i / 100) * 8,
+                            static_cast<uint64_t>(i % 100)));
+    expected.push_back(std::to_string(id));
+  }
+  // Later changes of earlier keys keep those keys' places.
+  events.push_back(Update(std::nullopt, Row((3 * 7919) % 1000, "m", "2.00", Value::Null()), 200));
+  auto applied = stage->Apply(1, Records(events));
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  auto rows = (*conn)->Query(fmt::format(
+      "SELECT id::VARCHAR FROM read_parquet('{}/**/*.parquet')",
+      (dir_.path() / "silver" / "customer").string()));
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<std::string> ids;
+  for (size_t row = 0; row < rows->row_count(); ++row) {
+    ids.push_back(rows->GetString(0, row));
+  }
+  EXPECT_EQ(ids, expected);
 }
 
 TEST_F(SilverStageTest, DeletesRemoveRowsAcrossAndWithinBatches) {
