@@ -664,6 +664,8 @@ class BronzeSink::Impl {
       records_.swap(open);
     }
     complete_records_ = 0;
+    // The next commit is likely as large: no regrowth (each moving every record).
+    records_.reserve(complete.size());
     return complete;
   }
 
