@@ -983,7 +983,9 @@ TEST(PostgresCaptureChild, DISABLED_Run) {
       const auto* pg = durable.postgres();
       bool snapshot = pg->txid == 0 &&
                       (pg->event_lsn == 0 || pg->event_lsn == pg->commit_lsn) &&
-                      !batch->events.empty() && batch->events.back().op == Op::kRead;
+                      !batch->events.empty() &&
+                      (batch->events.back().op == Op::kRead ||
+                       batch->events.back().snapshot == core::SnapshotMarker::kLast);
       CommitKind kind = snapshot ? (batch->ends_transaction ? CommitKind::kSnapshotDone
                                                             : CommitKind::kSnapshotChunk)
                                  : (batch->ends_transaction ? CommitKind::kTransaction

@@ -896,6 +896,22 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
     held_event_->position = last;
     batch.events.push_back(std::move(*held_event_));
     held_event_.reset();
+  } else {
+    // No table held a row: the end is still marked, so that downstream learns the
+    // snapshot's tables are empty now (a snapshot taken again removes what an earlier
+    // one wrote). The mark is a logical-decoding message, as Debezium carries them.
+    ChangeEvent end;
+    end.op = core::Op::kMessage;
+    end.message = core::LogicalMessage{std::string(kSnapshotEndMessagePrefix), {}, false};
+    end.position = PostgresPosition{consistent_point_, consistent_point_, 0, 0};
+    end.snapshot = core::SnapshotMarker::kLast;
+    end.commit_time_us = snapshot_time_us_;
+    end.source.connector = core::Connector::kPostgres;
+    end.source.version = "tributary";
+    end.source.name = options_.name;
+    end.source.lsn = static_cast<int64_t>(consistent_point_);
+    end.processing_time_ns = NowUnixMicros() * 1000;
+    batch.events.push_back(std::move(end));
   }
   batch.ends_transaction = true;
   batch.resume_position =

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "capture/postgres/options.h"
 #include "core/change_source.h"
@@ -13,6 +14,9 @@
 namespace tributary::capture::postgres {
 
 /// Progress and lag of a PostgresCapture, for the dashboard and metrics endpoints.
+/// The prefix of the message that ends a snapshot in which no table held a row.
+inline constexpr std::string_view kSnapshotEndMessagePrefix = "tributary.snapshot_end";
+
 struct PostgresCaptureMetrics {
   bool connected = false;
   bool snapshot_running = false;
@@ -55,10 +59,12 @@ struct PostgresCaptureMetrics {
 ///      (temporary, "_pending", and briefly the permanent copy): max_replication_slots
 ///      must leave room for them.
 ///   3. Snapshot: Poll() returns the published tables' rows (op r, position = the slot's
-///      consistent point, the last row's event_lsn = that point to mark completion), read
-///      in REPEATABLE READ with SET TRANSACTION SNAPSHOT, a cursor fetching
-///      snapshot_fetch_rows rows per Poll(). Streaming then starts at the consistent
-///      point: no gap, no overlap.
+///      consistent point, the last row's event_lsn = that point to mark completion;
+///      SnapshotMarker::kLast on it), read in REPEATABLE READ with SET TRANSACTION
+///      SNAPSHOT, a cursor fetching snapshot_fetch_rows rows per Poll(). A snapshot
+///      without rows ends with a logical-decoding message instead (op m, prefix
+///      kSnapshotEndMessagePrefix, no content, the same position and mark). Streaming
+///      then starts at the consistent point: no gap, no overlap.
 ///   4. Streaming: START_REPLICATION at the slot's confirmed position (never at the
 ///      resume position, which may lie inside a transaction) with proto_version,
 ///      publication_names, messages and streaming. Each transaction is buffered (memory,

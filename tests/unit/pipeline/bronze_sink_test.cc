@@ -390,6 +390,59 @@ TEST_F(BronzeSinkTest, SilverReplayFromBronzeMatchesTheMemoryPath) {
   EXPECT_EQ(expected.at(1), "2|99.99|2023-11-14 22:13:20+00|2023-12-10|[]|note 2");
 }
 
+// A snapshot in which no table held a row ends with a message carrying the mark (the
+// PostgreSQL capture's "tributary.snapshot_end"): it goes through bronze with its mark,
+// and silver, from memory or replaying bronze, empties the source's tables.
+TEST_F(BronzeSinkTest, ASnapshotEndMessageEmptiesTheSourcesTablesFromMemoryAndOnReplay) {
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(sink->WriteBatch(Batch({Insert(1, 100), Insert(2, 100, 1)}, 100)).ok());
+  auto rows = sink->Commit();
+  ASSERT_TRUE(rows.ok() && rows->has_value());
+  core::ChangeEvent end;
+  end.op = Op::kMessage;
+  end.message = core::LogicalMessage{"tributary.snapshot_end", {}, false};
+  end.position = core::PostgresPosition{300, 300, 0, 0};
+  end.snapshot = core::SnapshotMarker::kLast;
+  end.commit_time_us = 1'700'000'000'000'000;
+  end.source.connector = core::Connector::kPostgres;
+  end.source.version = "tributary";
+  end.source.name = "pg";
+  end.source.lsn = 300;
+  end.processing_time_ns = 1'700'000'000'000'000'000;
+  ASSERT_TRUE(sink->WriteBatch(Batch({end}, 300)).ok());
+  auto marked = sink->Commit();
+  ASSERT_TRUE(marked.ok() && marked->has_value());
+
+  auto conn = sql::Database::OpenInMemoryConnection();
+  ASSERT_TRUE(conn.ok());
+  auto read = ReadBronzeVersion(**conn, root(), (*marked)->version);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->records.size(), 1u);
+  const core::ChangeEvent& decoded = read->records[0].event;
+  EXPECT_EQ(decoded.op, Op::kMessage);
+  EXPECT_EQ(decoded.snapshot, core::SnapshotMarker::kLast);
+  EXPECT_EQ(decoded.position, end.position);
+  EXPECT_EQ(decoded.source.name, "pg");
+
+  for (const char* path : {"silver_memory", "silver_replay"}) {
+    SilverOptions options;
+    options.silver_root = dir_.path() / path;
+    options.bronze_root = root();
+    auto silver = SilverStage::Open(options);
+    ASSERT_TRUE(silver.ok());
+    if (std::string(path) == "silver_memory") {
+      ASSERT_TRUE((*silver)->ApplyCommit(**rows).ok());
+      EXPECT_EQ(TableRows(options.silver_root / "orders", "id").size(), 2u);
+      ASSERT_TRUE((*silver)->ApplyCommit(**marked).ok());
+    } else {
+      ASSERT_TRUE((*silver)->CatchUp((*marked)->version).ok());
+    }
+    EXPECT_EQ(TableRows(options.silver_root / "orders", "id"), std::vector<std::string>{})
+        << path;
+  }
+}
+
 // The events of every op the pipeline writes, for the row-format tests.
 std::vector<core::ChangeEvent> EveryOp(const std::shared_ptr<const core::TableSchema>& schema,
                                        uint64_t lsn) {
