@@ -155,6 +155,8 @@ class PostgresCapture::Impl {
   Status StartStreaming();
   Status BeginSnapshot(const std::string& snapshot_name, uint64_t consistent_point);
   Result<ChangeBatch> SnapshotPoll();
+  // The commit time, source block and processing time of a snapshot event.
+  void SetSnapshotSource(ChangeEvent& event) const;
   Status FinishSnapshot();
   std::string TemporarySlotName() const;
   std::string PendingSlotName() const;
@@ -796,6 +798,15 @@ Status PostgresCapture::Impl::BeginSnapshot(const std::string& snapshot_name,
   return OkStatus();
 }
 
+void PostgresCapture::Impl::SetSnapshotSource(ChangeEvent& event) const {
+  event.commit_time_us = snapshot_time_us_;
+  event.source.connector = core::Connector::kPostgres;
+  event.source.version = "tributary";
+  event.source.name = options_.name;
+  event.source.lsn = static_cast<int64_t>(consistent_point_);
+  event.processing_time_ns = NowUnixMicros() * 1000;
+}
+
 Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
   ChangeBatch batch;
   batch.ends_transaction = false;
@@ -855,12 +866,7 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
       event.snapshot = snapshot_index_ == 0 ? core::SnapshotMarker::kFirst
                                             : core::SnapshotMarker::kTrue;
       ++snapshot_index_;
-      event.commit_time_us = snapshot_time_us_;
-      event.source.connector = core::Connector::kPostgres;
-      event.source.version = "tributary";
-      event.source.name = options_.name;
-      event.source.lsn = static_cast<int64_t>(consistent_point_);
-      event.processing_time_ns = NowUnixMicros() * 1000;
+      SetSnapshotSource(event);
       // One event is held back so that the snapshot's last row can carry the completion
       // mark (event_lsn = consistent point, SnapshotMarker::kLast).
       if (held_event_) {
@@ -905,12 +911,7 @@ Result<ChangeBatch> PostgresCapture::Impl::SnapshotPoll() {
     end.message = core::LogicalMessage{std::string(kSnapshotEndMessagePrefix), {}, false};
     end.position = PostgresPosition{consistent_point_, consistent_point_, 0, 0};
     end.snapshot = core::SnapshotMarker::kLast;
-    end.commit_time_us = snapshot_time_us_;
-    end.source.connector = core::Connector::kPostgres;
-    end.source.version = "tributary";
-    end.source.name = options_.name;
-    end.source.lsn = static_cast<int64_t>(consistent_point_);
-    end.processing_time_ns = NowUnixMicros() * 1000;
+    SetSnapshotSource(end);
     batch.events.push_back(std::move(end));
   }
   batch.ends_transaction = true;
