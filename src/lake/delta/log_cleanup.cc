@@ -4,9 +4,11 @@
 #include <cctype>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -96,6 +98,69 @@ std::optional<std::pair<int64_t, ExpiredKind>> ClassifyLogFile(std::string_view 
   return std::nullopt;
 }
 
+// The oldest commit each table's last cleanup in this process left, so that the next
+// one (after every checkpoint) need not list the whole log while nothing has expired:
+// a busy table commits many times a second and keeps its log for days. Only a hint: it
+// is used when that commit file still exists and no older one does.
+class OldestCommitMemo {
+ public:
+  std::optional<int64_t> Get(const fs::path& table_root) {
+    std::lock_guard lock(mutex_);
+    auto found = oldest_.find(table_root.string());
+    if (found == oldest_.end()) {
+      return std::nullopt;
+    }
+    return found->second;
+  }
+  void Set(const fs::path& table_root, std::optional<int64_t> oldest) {
+    std::lock_guard lock(mutex_);
+    if (!oldest) {
+      oldest_.erase(table_root.string());
+      return;
+    }
+    if (oldest_.size() >= kMaxTables) {
+      oldest_.clear();  // a hint: forgetting costs one listing per table
+    }
+    oldest_[table_root.string()] = *oldest;
+  }
+
+ private:
+  static constexpr size_t kMaxTables = 1024;
+  std::mutex mutex_;
+  std::unordered_map<std::string, int64_t> oldest_;
+};
+
+OldestCommitMemo& TheOldestCommitMemo() {
+  static OldestCommitMemo* memo = new OldestCommitMemo();  // used by writers until exit
+  return *memo;
+}
+
+// Whether the table's oldest commit, known from the memo, is newer than `cutoff_ms`:
+// then no commit has expired and the cleanup has nothing to do (step 1 below stops at
+// the oldest commit). False when unknown or when the hint does not hold.
+Result<bool> OldestCommitIsLive(const fs::path& table_root, bool in_commit_timestamps,
+                                int64_t cutoff_ms) {
+  auto oldest = TheOldestCommitMemo().Get(table_root);
+  if (!oldest) {
+    return false;
+  }
+  std::error_code ec;
+  const fs::path path = CommitFilePath(table_root, *oldest);
+  if (!fs::is_regular_file(path, ec) ||
+      (*oldest > 0 && fs::exists(CommitFilePath(table_root, *oldest - 1), ec))) {
+    return false;
+  }
+  LogFile file{path, -1, -1};
+  std::optional<int64_t> timestamp;
+  if (in_commit_timestamps) {
+    TRIB_ASSIGN_OR_RETURN(timestamp, ReadCommitInCommitTimestamp(path));
+  }
+  if (!timestamp) {
+    timestamp = LogFileModificationTimeMs(file);
+  }
+  return *timestamp > cutoff_ms;
+}
+
 }  // namespace
 
 Result<int64_t> LogRetentionMillis(const Metadata& metadata) {
@@ -137,13 +202,24 @@ Result<LogCleanupResult> CleanUpExpiredLogs(const fs::path& table_root,
     }
     TRIB_ASSIGN_OR_RETURN(int64_t retention, LogRetentionMillis(metadata));
     result.cutoff_ms = now_ms - retention;
+    const bool in_commit_timestamps =
+        ConfigTrue(metadata.configuration, "delta.enableInCommitTimestamps");
+    TRIB_ASSIGN_OR_RETURN(bool live,
+                          OldestCommitIsLive(table_root, in_commit_timestamps,
+                                             result.cutoff_ms));
+    if (live) {
+      return result;  // what the listing below would find, without listing
+    }
     TRIB_ASSIGN_OR_RETURN(LogListing listing, ListLog(table_root));
+    // The oldest commit left unless files are deleted below (then the kept checkpoint's).
+    TheOldestCommitMemo().Set(table_root,
+                              listing.commits.empty()
+                                  ? std::nullopt
+                                  : std::optional<int64_t>(listing.commits.begin()->first));
     if (listing.checkpoints.empty()) {
       return result;
     }
     const int64_t newest_checkpoint = listing.checkpoints.rbegin()->first;
-    const bool in_commit_timestamps =
-        ConfigTrue(metadata.configuration, "delta.enableInCommitTimestamps");
 
     // Step 1: the cutoff commit. Walking from the oldest commit and stopping at the first
     // one newer than the cutoff keeps every version whose successors' clocks went
@@ -177,6 +253,8 @@ Result<LogCleanupResult> CleanUpExpiredLogs(const fs::path& table_root,
     --checkpoint;
     const int64_t keep_from = checkpoint->first;
     result.oldest_version_kept = keep_from;
+    // Forgotten until the deletions below are done (a failure leaves older files).
+    TheOldestCommitMemo().Set(table_root, std::nullopt);
 
     // Step 3: every log file below it, oldest first. Listed again by name because
     // ListLog skips checksum files and incomplete multi-part checkpoints.
@@ -228,6 +306,9 @@ Result<LogCleanupResult> CleanUpExpiredLogs(const fs::path& table_root,
       if (removed) {
         ++result.files_deleted;
       }
+    }
+    if (listing.commits.count(keep_from) > 0) {
+      TheOldestCommitMemo().Set(table_root, keep_from);
     }
     return result;
   }();

@@ -250,6 +250,44 @@ TEST_F(LogCleanupTest, EverythingExpiredKeepsTheNewestCheckpointAndAfter) {
   EXPECT_EQ(Rows(*after), rows_before);
 }
 
+// A cleanup that finds nothing expired remembers the table's oldest commit and checks
+// only that one next time (no listing); once commits expire, or the table is written
+// anew at the same path, the cleanup still deletes what it must.
+TEST_F(LogCleanupTest, RepeatedCleanupsDeleteWhatExpiresLaterAndFollowARecreatedTable) {
+  WriteTable(7);  // checkpoints at 2, 4, 6
+  for (int round = 0; round < 3; ++round) {
+    auto nothing = CleanUpExpiredLogs(root_, LatestMetadata(), NowMillis());
+    ASSERT_TRUE(nothing.ok()) << nothing.status().ToString();
+    EXPECT_EQ(nothing->files_deleted, 0) << round;
+  }
+  const auto names = LogNames();
+  Age(5);
+  auto expired = CleanUpExpiredLogs(root_, LatestMetadata(), NowMillis());
+  ASSERT_TRUE(expired.ok()) << expired.status().ToString();
+  EXPECT_EQ(expired->oldest_version_kept, 4);
+  EXPECT_EQ(expired->files_deleted, 5);  // 0..3.json, checkpoint 2
+  EXPECT_EQ(names.size() - 5, LogNames().size());
+  auto again = CleanUpExpiredLogs(root_, LatestMetadata(), NowMillis());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->files_deleted, 0);
+  EXPECT_EQ(Rows(*Load()), "1,2,3,4,5,6,7");
+
+  // The same path, a new table whose commit 4 (the remembered oldest) is new but 0..3
+  // expired: the older commits are found again.
+  // (Written with the cleanup off, so that the writer's checkpoints do not clean up.)
+  fs::remove_all(root_);
+  WriteTable(7, {{"delta.enableExpiredLogCleanup", "false"}});
+  Age(3);
+  Metadata metadata = LatestMetadata();
+  metadata.configuration["delta.enableExpiredLogCleanup"] = "true";
+  auto recreated = CleanUpExpiredLogs(root_, metadata, NowMillis());
+  ASSERT_TRUE(recreated.ok()) << recreated.status().ToString();
+  EXPECT_EQ(recreated->oldest_version_kept, 2);
+  EXPECT_EQ(recreated->files_deleted, 2);  // 0..1.json
+  EXPECT_FALSE(fs::exists(log_ / LogName(0, ".json")));
+  EXPECT_TRUE(fs::exists(log_ / LogName(2, ".json")));
+}
+
 TEST_F(LogCleanupTest, LogStartingAtACheckpointWithoutItsCommitLoads) {
   WriteTable(5);
   ASSERT_TRUE(CleanUpExpiredLogs(root_, LatestMetadata(), NowMillis() + 7 * kDayMs).ok());
