@@ -13,6 +13,7 @@
 #include "lake/delta/commit.h"
 #include "lake/delta/internal/write_util.h"
 #include "lake/delta/log_cleanup.h"
+#include "lake/delta/snapshot_cache.h"
 
 namespace tributary::lake::delta {
 
@@ -252,6 +253,12 @@ Result<CheckpointInfo> WriteCheckpoint(sql::Connection& conn, const Snapshot& sn
 
 Result<CheckpointInfo> WriteCheckpointAt(sql::Connection& conn, const fs::path& table_root,
                                          int64_t version) {
+  // A writer checkpoints the version it just committed: the write snapshot, advanced by
+  // reading that commit, is it, without listing the log.
+  if (auto latest = LatestSnapshotForWrite(table_root, &conn);
+      latest.ok() && (*latest)->version() == version) {
+    return WriteCheckpoint(conn, **latest);
+  }
   SnapshotOptions options;
   options.version = version;
   options.connection = &conn;

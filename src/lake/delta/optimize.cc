@@ -10,14 +10,14 @@
 
 #include "lake/delta/checkpoint_writer.h"
 #include "lake/delta/internal/data_files.h"
+#include "lake/delta/snapshot_cache.h"
 
 namespace tributary::lake::delta {
 
 Result<OptimizeResult> Optimize(sql::Connection& conn, const std::filesystem::path& table_root,
                                 const OptimizeOptions& options) {
-  SnapshotOptions snapshot_options;
-  snapshot_options.connection = &conn;
-  TRIB_ASSIGN_OR_RETURN(auto snapshot, Snapshot::Load(table_root, snapshot_options));
+  // The write snapshot (cached, advanced by reading new commits): no listing of the log.
+  TRIB_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshotForWrite(table_root, &conn));
   TRIB_RETURN_IF_ERROR(CheckWriteSupport(*snapshot, /*removes_data=*/false));
   int64_t target = options.target_file_size_bytes;
   if (auto property = snapshot->metadata().Config("delta.targetFileSize")) {
