@@ -51,7 +51,10 @@ Result<bool> ExpiredLogCleanupEnabled(const Metadata& metadata);
 ///    cleaned (tributary writes only classic V1 checkpoints).
 ///
 /// Afterwards versions from the cutoff checkpoint on stay readable (latest and time
-/// travel); older versions fail to load with kNotFound. No-op (enabled = false) when
+/// travel); older versions fail to load with kNotFound. The process remembers the oldest
+/// commit each cleanup leaves: while that commit file is still the oldest and has not
+/// expired, the next cleanup returns at once (step 1 would stop there) without listing
+/// the log - a busy table checkpoints every few seconds. No-op (enabled = false) when
 /// delta.enableExpiredLogCleanup is false.
 /// Errors: kNotFound (no `_delta_log`), kInvalidArgument (bad property value), kIo
 /// naming the file that could not be listed, read or deleted. A failed deletion stops
