@@ -13,6 +13,7 @@
 #include "lake/delta/commit.h"
 #include "lake/delta/scan.h"
 #include "lake/delta/snapshot.h"
+#include "lake/delta/snapshot_cache.h"
 #include "lake/delta/writer.h"
 #include "pipeline/database_options.h"
 #include "pipeline/types.h"
@@ -23,6 +24,17 @@ namespace delta = lake::delta;
 namespace fs = std::filesystem;
 using sql::QuoteIdentifier;
 using sql::QuoteLiteral;
+
+namespace {
+
+// The latest snapshot of a lake table from the process's snapshot cache: advanced by
+// reading the commits since the cached version, so a refresh does not list the whole
+// `_delta_log` of a long-lived table (errors: those of Snapshot::Load).
+Result<std::shared_ptr<const delta::Snapshot>> LatestSnapshot(const fs::path& root) {
+  return delta::LatestSnapshotForWrite(root, nullptr);
+}
+
+}  // namespace
 
 Result<std::vector<std::string>> RegisterLakeViews(
     sql::Connection& conn,
@@ -45,7 +57,7 @@ Result<std::vector<std::string>> RegisterLakeViews(
     }
     std::sort(tables.begin(), tables.end());
     for (const auto& table : tables) {
-      auto snapshot = delta::Snapshot::LoadLatest(table);
+      auto snapshot = LatestSnapshot(table);
       if (!snapshot.ok()) {
         if (!snapshot.status().IsNotFound()) {
           spdlog::warn("skipping {}: {}", table.string(), snapshot.status().ToString());
@@ -406,7 +418,7 @@ class GoldStage::Impl {
         break;
     }
     // Later models may read this one.
-    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(root));
     TRIB_RETURN_IF_ERROR(
         delta::RegisterSnapshotView(conn, *snapshot, "gold", model.name));
     if (metrics_ != nullptr) {
@@ -418,7 +430,7 @@ class GoldStage::Impl {
   // A model whose columns changed gets the new schema (a metadata commit): gold tables
   // are derived data, so a table model is simply rewritten with it.
   Status MatchSchema(const fs::path& root, const delta::StructType& schema) {
-    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(root));
     const auto& current = snapshot->schema();
     bool same = current.fields.size() == schema.fields.size();
     for (size_t i = 0; same && i < schema.fields.size(); ++i) {
@@ -466,7 +478,7 @@ class GoldStage::Impl {
   }
 
   Status CommitTxnOnly(const fs::path& root, const delta::WriteOptions& write) {
-    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(root));
     delta::CommitRequest request;
     delta::SetTransaction txn = *write.txn;
     txn.last_updated = delta::NowMillis();
@@ -483,7 +495,7 @@ class GoldStage::Impl {
                             const fs::path& root,
                             const delta::StructType& schema,
                             const delta::WriteOptions& write) {
-    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(root));
     TRIB_ASSIGN_OR_RETURN(std::string current, delta::BuildScanQuery(*snapshot, conn));
     std::string columns;
     std::string null_columns;
@@ -532,7 +544,7 @@ class GoldStage::Impl {
                      const fs::path& root,
                      const delta::StructType& schema,
                      const delta::WriteOptions& write) {
-    TRIB_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadLatest(root));
+    TRIB_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(root));
     TRIB_ASSIGN_OR_RETURN(std::string history, delta::BuildScanQuery(*snapshot, conn));
     std::string columns;
     for (const auto& field : schema.fields) {
