@@ -98,6 +98,19 @@ std::optional<std::pair<int64_t, ExpiredKind>> ClassifyLogFile(std::string_view 
   return std::nullopt;
 }
 
+// A commit's timestamp for expiry: its commitInfo.inCommitTimestamp when the table uses
+// in-commit timestamps and the commit carries one, else the file's modification time.
+Result<int64_t> CommitTimestampMs(const LogFile& file, bool in_commit_timestamps) {
+  if (in_commit_timestamps) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<int64_t> timestamp,
+                          ReadCommitInCommitTimestamp(file.path));
+    if (timestamp) {
+      return *timestamp;
+    }
+  }
+  return LogFileModificationTimeMs(file);
+}
+
 // The oldest commit each table's last cleanup in this process left, so that the next
 // one (after every checkpoint) need not list the whole log while nothing has expired:
 // a busy table commits many times a second and keeps its log for days. Only a hint: it
@@ -150,15 +163,9 @@ Result<bool> OldestCommitIsLive(const fs::path& table_root, bool in_commit_times
       (*oldest > 0 && fs::exists(CommitFilePath(table_root, *oldest - 1), ec))) {
     return false;
   }
-  LogFile file{path, -1, -1};
-  std::optional<int64_t> timestamp;
-  if (in_commit_timestamps) {
-    TRIB_ASSIGN_OR_RETURN(timestamp, ReadCommitInCommitTimestamp(path));
-  }
-  if (!timestamp) {
-    timestamp = LogFileModificationTimeMs(file);
-  }
-  return *timestamp > cutoff_ms;
+  TRIB_ASSIGN_OR_RETURN(int64_t timestamp,
+                        CommitTimestampMs(LogFile{path, -1, -1}, in_commit_timestamps));
+  return timestamp > cutoff_ms;
 }
 
 }  // namespace
@@ -230,14 +237,9 @@ Result<LogCleanupResult> CleanUpExpiredLogs(const fs::path& table_root,
       if (version > newest_checkpoint) {
         break;
       }
-      std::optional<int64_t> timestamp;
-      if (in_commit_timestamps) {
-        TRIB_ASSIGN_OR_RETURN(timestamp, ReadCommitInCommitTimestamp(file.path));
-      }
-      if (!timestamp) {
-        timestamp = LogFileModificationTimeMs(file);
-      }
-      if (*timestamp > result.cutoff_ms) {
+      TRIB_ASSIGN_OR_RETURN(int64_t timestamp,
+                            CommitTimestampMs(file, in_commit_timestamps));
+      if (timestamp > result.cutoff_ms) {
         break;
       }
       cutoff_commit = version;
