@@ -219,10 +219,11 @@ Result<LogCleanupResult> CleanUpExpiredLogs(const fs::path& table_root,
     }
     TRIB_ASSIGN_OR_RETURN(LogListing listing, ListLog(table_root));
     // The oldest commit left unless files are deleted below (then the kept checkpoint's).
-    TheOldestCommitMemo().Set(table_root,
-                              listing.commits.empty()
-                                  ? std::nullopt
-                                  : std::optional<int64_t>(listing.commits.begin()->first));
+    std::optional<int64_t> oldest_commit;
+    if (!listing.commits.empty()) {
+      oldest_commit = listing.commits.begin()->first;
+    }
+    TheOldestCommitMemo().Set(table_root, oldest_commit);
     if (listing.checkpoints.empty()) {
       return result;
     }
